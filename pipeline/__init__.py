@@ -1,0 +1,1 @@
+"""optout: gather every opt-out, publish a provable suppression list, check sends against it."""

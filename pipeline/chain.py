@@ -1,0 +1,55 @@
+"""Tamper evidence for `optout_events`: each row's hash covers its fields and the previous
+row's hash. Addresses enter the chain only as keyed hashes, so erasing the clear text
+(GDPR) leaves every link intact while editing any field still breaks it."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+GENESIS = "0" * 64
+
+# The fields a row's hash covers, in order. Clear-text address and match key are not among them:
+# they are checked against address_hash and key_hash instead.
+CHAINED_FIELDS = (
+    "id",
+    "record_id",
+    "channel",
+    "address_hash",
+    "key_hash",
+    "scope",
+    "action",
+    "requested_at",
+    "recorded_at",
+    "run_id",
+    "evidence",
+)
+
+
+def keyed_hash(secret: str, value: str) -> str:
+    """HMAC-SHA256 of a value under the store's hash key: a pseudonym that cannot be reversed
+    without the key, used for addresses and match keys in the chain and after erasure."""
+    return hmac.new(secret.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="microseconds")
+    return value
+
+
+def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
+    """The hash of one event row linked to its predecessor's hash."""
+    body = json.dumps([prev_hash, *[_canonical(row[f]) for f in CHAINED_FIELDS]], ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def list_digest(entries: list[tuple[str, str]]) -> str:
+    """Content digest of a list version: SHA-256 over its sorted `key_hash<TAB>scope` lines."""
+    digest = hashlib.sha256()
+    for key_hash, scope in sorted(entries):
+        digest.update(f"{key_hash}\t{scope}\n".encode("ascii"))
+    return digest.hexdigest()

@@ -1,0 +1,24 @@
+"""The channel registry: adding a channel is one module and one line here."""
+from __future__ import annotations
+
+from pipeline.channels import cancellation, phone, postal_mail, preference_center
+from pipeline.channels.base import Channel
+
+REGISTRY: dict[str, Channel] = {
+    c.name: c
+    for c in (
+        phone.CHANNEL,
+        cancellation.CHANNEL,
+        preference_center.CHANNEL,
+        postal_mail.CHANNEL,
+    )
+}
+
+
+def channel(name: str) -> Channel:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        from pipeline.errors import OptoutError
+
+        raise OptoutError(f"unknown channel {name!r} (known: {', '.join(REGISTRY)})") from None

@@ -1,0 +1,140 @@
+"""What every channel module shares: its small face (`Channel`), the context a file is read
+in, and the draft that turns one input row into an `IntakeRecord` with an outcome."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.accounts import AccountIndex
+from pipeline.addresses import Address, try_parse
+from pipeline.config import Settings
+from pipeline.csvfiles import CsvRow
+from pipeline.landing import LandedFile
+from pipeline.records import Action, IntakeRecord, OptoutRequest, Outcome, Scope
+from pipeline.timestamps import arrival_time, request_time
+
+
+@dataclass(frozen=True)
+class ChannelContext:
+    settings: Settings
+    accounts: AccountIndex
+    file: LandedFile
+
+    @property
+    def arrival(self) -> datetime:
+        return arrival_time(self.file.folder_date)
+
+
+Reader = Callable[[Path, ChannelContext], Iterator[IntakeRecord]]
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A channel: its landing folder name, the file patterns it reads, and its reader."""
+
+    name: str
+    patterns: tuple[str, ...]
+    read: Reader
+    description: str = ""
+
+
+def requests_for(addresses: Iterable[Address], scope: Scope, action: Action = Action.SUPPRESS) -> tuple[OptoutRequest, ...]:
+    """One request per distinct match key, in first-seen order."""
+    seen: dict[str, OptoutRequest] = {}
+    for a in addresses:
+        seen.setdefault(a.key, OptoutRequest(a.normalized, a.key, scope, action))
+    return tuple(seen.values())
+
+
+def content_ref(raw: dict[str, Any]) -> str:
+    """A source_ref for a record that has no id of its own: a hash of its content."""
+    text = json.dumps(raw, sort_keys=True, ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass
+class Resolution:
+    """The addresses a record reaches through its typed address and its account."""
+
+    addresses: list[Address] = field(default_factory=list)
+    typed: Address | None = None
+    invalid_typed: str = ""
+    unknown_account: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def resolve(ctx: ChannelContext, email: str, account_id: str) -> Resolution:
+    """The typed address if valid, plus every contact of the account (SPEC §2.3, §2.6)."""
+    res = Resolution()
+    if email:
+        res.typed = try_parse(email)
+        if res.typed is None:
+            res.invalid_typed = email
+            res.notes.append(f"typed address {email!r} is invalid")
+        else:
+            res.addresses.append(res.typed)
+    if account_id:
+        if ctx.accounts.known(account_id):
+            contacts = ctx.accounts.contacts_of(account_id)
+            res.addresses.extend(contacts)
+            if not contacts:
+                res.notes.append(f"account {account_id} has no valid contact address")
+        else:
+            res.unknown_account = account_id
+            res.notes.append(f"account {account_id} is not in the accounts snapshot")
+    return res
+
+
+@dataclass
+class Draft:
+    """A record being decided: its id, time, evidence and place; one method sets the outcome."""
+
+    channel: str
+    source_ref: str
+    requested_at: datetime
+    raw: dict[str, Any]
+    locator: str
+
+    def _make(self, outcome: Outcome, reason: str, details: str, requests: tuple[OptoutRequest, ...] = ()) -> IntakeRecord:
+        return IntakeRecord(
+            channel=self.channel,
+            source_ref=self.source_ref,
+            requested_at=self.requested_at,
+            outcome=outcome,
+            reason=reason,
+            raw=self.raw,
+            locator=self.locator,
+            requests=requests,
+            details=details,
+        )
+
+    def accept(self, requests: tuple[OptoutRequest, ...], reason: str, details: str = "") -> IntakeRecord:
+        return self._make(Outcome.ACCEPTED, reason, details, requests)
+
+    def ignore(self, reason: str, details: str = "") -> IntakeRecord:
+        return self._make(Outcome.IGNORED, reason, details)
+
+    def reject(self, reason: str, details: str = "") -> IntakeRecord:
+        return self._make(Outcome.REJECTED, reason, details)
+
+    def review(self, reason: str, details: str = "") -> IntakeRecord:
+        return self._make(Outcome.NEEDS_REVIEW, reason, details)
+
+
+def draft_from_row(ctx: ChannelContext, channel: str, row: CsvRow, id_field: str, time_field: str, naive_tz: str = "UTC") -> Draft:
+    """A draft for a CSV row: its id column (or a content hash) and its time column."""
+    raw: dict[str, Any] = dict(row.raw)
+    ref = row.values.get(id_field, "") or content_ref(raw)
+    at, note = request_time(row.values.get(time_field), ctx.arrival, naive_tz)
+    if note:
+        raw["_requested_at_note"] = note
+    return Draft(channel, ref, at, raw, f"line {row.line}")
+
+
+def joined(notes: list[str]) -> str:
+    return "; ".join(notes)

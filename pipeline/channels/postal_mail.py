@@ -1,0 +1,29 @@
+"""postal_mail: letters keyed in by the privacy team (SPEC §2.6)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from pipeline.channels.base import Channel, ChannelContext, draft_from_row, joined, requests_for, resolve
+from pipeline.csvfiles import read_rows
+from pipeline.records import IntakeRecord, Scope
+
+NAME = "postal_mail"
+COLUMNS = ("letter_id", "received_at", "email", "account_id")
+
+
+def read(path: Path, ctx: ChannelContext) -> Iterator[IntakeRecord]:
+    for row in read_rows(path, COLUMNS):
+        draft = draft_from_row(ctx, NAME, row, "letter_id", "received_at")
+        res = resolve(ctx, row.values["email"], row.values["account_id"])
+        if res.addresses:
+            yield draft.accept(requests_for(res.addresses, Scope.MARKETING), "optout", joined(res.notes))
+        elif res.unknown_account:
+            yield draft.review("unknown_account", joined(res.notes))
+        elif res.invalid_typed:
+            yield draft.reject("invalid_address", joined(res.notes))
+        else:
+            yield draft.review("unresolved", "letter names no address and no account")
+
+
+CHANNEL = Channel(NAME, ("*.csv",), read, "letters to the privacy team")

@@ -1,0 +1,22 @@
+"""Errors a user can hit; the CLI turns each into a one-line message and an exit code."""
+from __future__ import annotations
+
+
+class OptoutError(Exception):
+    """Bad usage or bad input (exit 2)."""
+
+    exit_code = 2
+
+
+class QuarantineError(OptoutError):
+    """A whole file cannot be read; it is quarantined with this message and the run goes on."""
+
+
+class StaleListError(OptoutError):
+    """Refused for safety: the list is too old, or there is none (exit 3)."""
+
+    exit_code = 3
+
+
+class NotFoundError(OptoutError):
+    """Something named on the command line does not exist."""

@@ -1,0 +1,113 @@
+"""The standardised intake record every channel yields, with its outcome (SPEC §3)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    IGNORED = "ignored"
+    REJECTED = "rejected"
+    NEEDS_REVIEW = "needs_review"
+
+
+class Scope(StrEnum):
+    MARKETING = "marketing"  # newsletters, promotions, offers
+    ALL = "all"  # marketing and service announcements (account cancellations)
+
+
+class Action(StrEnum):
+    SUPPRESS = "suppress"
+    LIFT = "lift"
+
+
+# Reason codes, one place (docs/outcomes.md explains each).
+REASONS: dict[Outcome, frozenset[str]] = {
+    Outcome.ACCEPTED: frozenset({"optout", "cancellation", "reconsent", "complaint", "unsubscribe_mailbox"}),
+    Outcome.IGNORED: frozenset(
+        {"page_view", "not_optout", "not_cancellation", "withdrawn", "auto_reply", "bounce", "no_change"}
+    ),
+    Outcome.REJECTED: frozenset({"invalid_address", "bad_token", "unparseable", "missing_field"}),
+    Outcome.NEEDS_REVIEW: frozenset(
+        {"unresolved", "shared_phone", "unknown_account", "unclear", "unclear_value", "sender_not_on_account"}
+    ),
+}
+
+
+@dataclass(frozen=True)
+class OptoutRequest:
+    """One address to suppress (or lift) in one scope; the unit an event records."""
+
+    address: str  # normalised form (SPEC §4.1)
+    key: str  # match key (SPEC §4.2)
+    scope: Scope
+    action: Action = Action.SUPPRESS
+
+
+@dataclass(frozen=True)
+class IntakeRecord:
+    """One input record and what became of it. `raw` is the evidence, kept as read."""
+
+    channel: str
+    source_ref: str
+    requested_at: datetime
+    outcome: Outcome
+    reason: str
+    raw: dict[str, Any]
+    locator: str  # where in the file: "line 12", "message 3"
+    requests: tuple[OptoutRequest, ...] = ()
+    details: str = ""  # why, in words: shown in history and the review queue
+
+    def __post_init__(self) -> None:
+        if self.reason not in REASONS[self.outcome]:
+            raise ValueError(f"reason {self.reason!r} is not a {self.outcome} reason")
+        if self.outcome is Outcome.ACCEPTED and not self.requests:
+            raise ValueError("an accepted record needs at least one opt-out request")
+        if self.outcome is not Outcome.ACCEPTED and self.requests:
+            raise ValueError(f"a {self.outcome} record carries no requests")
+
+
+@dataclass
+class Reconciliation:
+    """Per file and per run: read = accepted + ignored + rejected + needs_review + duplicate."""
+
+    read: int = 0
+    accepted: int = 0
+    ignored: int = 0
+    rejected: int = 0
+    needs_review: int = 0
+    duplicate: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: Outcome | str, reason: str | None = None) -> None:
+        self.read += 1
+        name = str(outcome)
+        setattr(self, name, getattr(self, name) + 1)
+        if reason:
+            label = f"{name}:{reason}"
+            self.reasons[label] = self.reasons.get(label, 0) + 1
+
+    def add(self, other: Reconciliation) -> None:
+        for name in ("read", "accepted", "ignored", "rejected", "needs_review", "duplicate"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for label, n in other.reasons.items():
+            self.reasons[label] = self.reasons.get(label, 0) + n
+
+    @property
+    def balanced(self) -> bool:
+        return self.read == (
+            self.accepted + self.ignored + self.rejected + self.needs_review + self.duplicate
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "read": self.read,
+            "accepted": self.accepted,
+            "ignored": self.ignored,
+            "rejected": self.rejected,
+            "needs_review": self.needs_review,
+            "duplicate": self.duplicate,
+        }

@@ -1,0 +1,171 @@
+"""The nightly pipeline for a logical date, in steps an orchestrator can call one by one
+(Airflow tasks) or all at once (`optout run`). Runs are keyed on the logical date: running a
+date again ingests no known file, adds no event and publishes no new version."""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from pipeline.accounts import AccountIndex, load_accounts
+from pipeline.channels import REGISTRY
+from pipeline.clock import Clock
+from pipeline.config import Settings
+from pipeline.errors import QuarantineError
+from pipeline.ingest import ChannelResult, ingest_channel
+from pipeline.publish import ListVersion, latest_version, publish
+from pipeline.records import Reconciliation
+from pipeline.store.db import write_tx
+from pipeline.store.schema import ingested_files, pipeline_runs
+
+OUTCOMES = ("read", "accepted", "ignored", "rejected", "needs_review", "duplicate")
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    logical_date: date
+    status: str
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    list_version: int | None = None
+    entries: int | None = None
+    digest: str | None = None
+    new_files: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        totals = Reconciliation()
+        for c in self.channels.values():
+            for name in OUTCOMES:
+                setattr(totals, name, getattr(totals, name) + c.get(name, 0))
+        return {
+            "logical_date": self.logical_date.isoformat(),
+            "run_id": self.run_id,
+            "status": self.status,
+            "new_files": self.new_files,
+            "channels": self.channels,
+            "totals": totals.as_dict(),
+            "list_version": self.list_version,
+            "entries": self.entries,
+            "digest": self.digest,
+            "errors": self.errors,
+        }
+
+
+def start_run(engine: sa.Engine, logical_date: date, clock: Clock) -> int:
+    """Open (or re-open) the run of a logical date; returns its id."""
+    with write_tx(engine) as conn:
+        row = conn.execute(sa.select(pipeline_runs.c.id).where(pipeline_runs.c.logical_date == logical_date)).first()
+        values = {"started_at": clock.now(), "finished_at": None, "status": "running", "counts": {}, "error": None}
+        if row is None:
+            return int(conn.execute(pipeline_runs.insert().values(logical_date=logical_date, **values)).inserted_primary_key[0])
+        conn.execute(
+            pipeline_runs.update().where(pipeline_runs.c.id == row.id).values(attempts=pipeline_runs.c.attempts + 1, **values)
+        )
+        return int(row.id)
+
+
+def run_logical_date(engine: sa.Engine, run_id: int) -> date:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(pipeline_runs.c.logical_date).where(pipeline_runs.c.id == run_id)).scalar_one()
+
+
+def accounts_for(settings: Settings, logical_date: date) -> AccountIndex:
+    return load_accounts(settings.landing, logical_date, settings.phone_region)
+
+
+def run_channel(engine: sa.Engine, settings: Settings, run_id: int, name: str, clock: Clock, accounts: AccountIndex | None = None) -> ChannelResult:
+    """Ingest one channel for the run. An unexpected failure is recorded on the run (so the
+    final step fails it) and raised again for the orchestrator to retry."""
+    logical_date = run_logical_date(engine, run_id)
+    try:
+        if accounts is None:
+            accounts = accounts_for(settings, logical_date)
+        return ingest_channel(engine, settings, name, logical_date, run_id, clock, accounts)
+    except Exception as exc:
+        record_channel_error(engine, run_id, name, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def record_channel_error(engine: sa.Engine, run_id: int, channel: str, error: str) -> None:
+    with write_tx(engine) as conn:
+        counts = conn.execute(sa.select(pipeline_runs.c.counts).where(pipeline_runs.c.id == run_id)).scalar_one() or {}
+        errors = dict(counts.get("_errors", {}))
+        errors[channel] = error
+        conn.execute(pipeline_runs.update().where(pipeline_runs.c.id == run_id).values(counts={**counts, "_errors": errors}))
+
+
+def publish_run(engine: sa.Engine, run_id: int, clock: Clock) -> ListVersion | None:
+    return publish(engine, clock, run_id)
+
+
+def channel_counts(conn: sa.Connection, run_id: int) -> dict[str, dict[str, Any]]:
+    """Per channel: files, quarantined files and outcome counts of everything the run ingested."""
+    f = ingested_files.c
+    result: dict[str, dict[str, Any]] = {name: _empty_counts() for name in REGISTRY}
+    rows = conn.execute(sa.select(f.channel, f.records, f.accepted, f.ignored, f.rejected, f.needs_review, f.duplicate, f.quarantine_error, f.path).where(f.run_id == run_id))
+    for row in rows:
+        c = result.setdefault(row.channel, _empty_counts())
+        c["files"] += 1
+        c["read"] += row.records
+        for name in OUTCOMES[1:]:
+            c[name] += getattr(row, name)
+        if row.quarantine_error:
+            c["quarantined"].append(row.quarantine_error)
+    return result
+
+
+def _empty_counts() -> dict[str, Any]:
+    return {"files": 0, **dict.fromkeys(OUTCOMES, 0), "quarantined": [], "error": None}
+
+
+def finish_run(engine: sa.Engine, run_id: int, clock: Clock, data_quality: dict[str, Any] | None = None) -> RunSummary:
+    """Close the run: failed when any channel failed or any file the run took was quarantined."""
+    with write_tx(engine) as conn:
+        run = conn.execute(sa.select(pipeline_runs).where(pipeline_runs.c.id == run_id)).one()
+        counts = channel_counts(conn, run_id)
+        errors = dict((run.counts or {}).get("_errors", {}))
+        problems = []
+        for name, error in errors.items():
+            counts.setdefault(name, _empty_counts())["error"] = error
+            problems.append(f"channel {name} failed: {error}")
+        for name, c in counts.items():
+            problems.extend(f"channel {name}: quarantined {q}" for q in c["quarantined"])
+
+        version = latest_version(conn)
+        status = "failed" if problems else "success"
+        conn.execute(
+            pipeline_runs.update().where(pipeline_runs.c.id == run_id).values(
+                finished_at=clock.now(), status=status, counts={**counts, "_errors": errors},
+                data_quality=data_quality, list_version=version.version if version else None,
+                error="\n".join(problems) or None,
+            )
+        )
+    return RunSummary(
+        run_id, run.logical_date, status, counts,
+        version.version if version else None, version.entries if version else None,
+        version.digest if version else None, errors=problems,
+    )
+
+
+def run_nightly(engine: sa.Engine, settings: Settings, logical_date: date, clock: Clock) -> RunSummary:
+    """Every step for one logical date, without a scheduler."""
+    run_id = start_run(engine, logical_date, clock)
+    try:
+        accounts: AccountIndex | None = accounts_for(settings, logical_date)
+    except QuarantineError as exc:
+        record_channel_error(engine, run_id, "accounts", str(exc))
+        accounts = AccountIndex()
+    new_files = 0
+    for name in REGISTRY:
+        try:
+            new_files += len(run_channel(engine, settings, run_id, name, clock, accounts).files)
+        except Exception:  # recorded on the run by run_channel; the other channels go on
+            traceback.print_exc()
+    publish_run(engine, run_id, clock)
+    summary = finish_run(engine, run_id, clock)
+    summary.new_files = new_files
+    return summary

@@ -1,0 +1,1 @@
+"""The store (SPEC §5): tables, engine, migrations, and the write transaction."""

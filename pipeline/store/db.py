@@ -1,0 +1,95 @@
+"""Engines for SQLite (WAL, foreign keys) and PostgreSQL, migrations, and write transactions."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from pipeline.errors import OptoutError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine for the store at `url` (sqlite:/// paths get their folder created)."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise OptoutError(f"--db / OPTOUT_DATABASE_URL: not a database URL: {url!r}") from None
+    if parsed.drivername.startswith("sqlite"):
+        return _sqlite_engine(parsed)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return sa.create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: sa.URL) -> sa.Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, issue BEGIN, so writers can take BEGIN IMMEDIATE.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get("optout_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+@contextmanager
+def write_tx(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A transaction that writers take one at a time: the event chain and list versions are
+    appended in order, so concurrent channel tasks cannot interleave."""
+    with engine.connect().execution_options(optout_write=True) as conn:
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("LOCK TABLE optout_events IN SHARE ROW EXCLUSIVE MODE")
+            yield conn
+
+
+def alembic_config(engine: sa.Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: sa.Engine) -> str:
+    """Create or upgrade the store to the newest schema; returns the revision."""
+    command.upgrade(alembic_config(engine), "head")
+    return current_revision(engine) or ""
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def require_current(engine: sa.Engine) -> None:
+    """Refuse to work on a store that is missing or behind the code's schema."""
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    try:
+        rev = current_revision(engine)
+    except sa.exc.OperationalError as exc:
+        raise OptoutError(f"cannot open the store: {exc.orig}") from None
+    if rev is None:
+        raise OptoutError("the store is not initialised: run 'optout init' first")
+    if rev != head:
+        raise OptoutError(f"the store is at schema {rev}, the code needs {head}: run 'optout init'")

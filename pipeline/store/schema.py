@@ -1,0 +1,173 @@
+"""Table definitions (SQLAlchemy Core). The migrations in `migrations/versions` create them;
+a test checks the two agree."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and read back timezone-aware on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Text = sa.Text
+pipeline_runs = sa.Table(
+    "pipeline_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("logical_date", sa.Date, nullable=False, unique=True),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("counts", sa.JSON),
+    sa.Column("data_quality", sa.JSON),
+    sa.Column("list_version", sa.Integer),
+    sa.Column("error", Text),
+)
+
+ingested_files = sa.Table(
+    "ingested_files",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("pipeline_runs.id")),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("path", Text, nullable=False),
+    sa.Column("folder_date", sa.Date, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("accepted", sa.Integer, nullable=False),
+    sa.Column("ignored", sa.Integer, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),
+    sa.Column("needs_review", sa.Integer, nullable=False),
+    sa.Column("duplicate", sa.Integer, nullable=False),
+    sa.Column("quarantine_error", Text),
+    sa.Column("ingested_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("channel", "sha256"),
+)
+
+intake_records = sa.Table(
+    "intake_records",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("source_ref", Text, nullable=False),
+    sa.Column("file_id", sa.Integer, sa.ForeignKey("ingested_files.id")),
+    sa.Column("locator", Text, nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(40), nullable=False),
+    sa.Column("details", Text, nullable=False, server_default=""),
+    sa.Column("raw", sa.JSON),
+    sa.UniqueConstraint("channel", "source_ref"),
+)
+
+optout_events = sa.Table(
+    "optout_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("record_id", sa.Integer, sa.ForeignKey("intake_records.id")),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("address", Text),  # cleared by erasure; address_hash stays
+    sa.Column("match_key", Text),  # cleared by erasure; key_hash stays
+    sa.Column("address_hash", sa.String(64), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("pipeline_runs.id")),
+    sa.Column("evidence", Text, nullable=False, server_default=""),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("row_hash", sa.String(64), nullable=False, unique=True),
+)
+
+suppressions = sa.Table(
+    "suppressions",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("match_key", Text, unique=True),  # NULL once erased: the key_hash still suppresses
+    sa.Column("address", Text),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("first_requested_at", UTCDateTime, nullable=False),
+    sa.Column("last_requested_at", UTCDateTime, nullable=False),
+    sa.Column("channels", Text, nullable=False),
+    sa.Column("effective_at", UTCDateTime, nullable=False),
+    sa.Column("list_version", sa.Integer, nullable=False),
+)
+
+list_versions = sa.Table(
+    "list_versions",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("published_at", UTCDateTime, nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("pipeline_runs.id")),
+    sa.Column("entries", sa.Integer, nullable=False),
+    sa.Column("added", sa.Integer, nullable=False),
+    sa.Column("lifted", sa.Integer, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+)
+
+review_queue = sa.Table(
+    "review_queue",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("record_id", sa.Integer, sa.ForeignKey("intake_records.id"), nullable=False),
+    sa.Column("reason", sa.String(40), nullable=False),
+    sa.Column("details", Text, nullable=False, server_default=""),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("resolution", Text),
+    sa.Column("resolved_by", Text),
+    sa.Column("resolved_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+send_checks = sa.Table(
+    "send_checks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("campaign", Text),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("checked_at", UTCDateTime, nullable=False),
+    sa.Column("list_version", sa.Integer, nullable=False),
+    sa.Column("list_digest", sa.String(64), nullable=False),
+    sa.Column("rows_in", sa.Integer, nullable=False),
+    sa.Column("kept", sa.Integer, nullable=False),
+    sa.Column("suppressed", sa.Integer, nullable=False),
+    sa.Column("invalid", sa.Integer, nullable=False),
+    sa.Column("input_sha256", sa.String(64), nullable=False),
+    sa.Column("output_sha256", sa.String(64), nullable=False),
+    sa.Column("input_path", Text),
+    sa.Column("receipt_path", Text),
+)

@@ -1,0 +1,69 @@
+"""Suppression state from events (SPEC §4.3): monotonic, lifted only by a later re-consent."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pipeline.records import Action, Scope
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """What the state rule needs to know of one event."""
+
+    key_hash: str
+    match_key: str | None
+    address: str | None
+    channel: str
+    scope: str
+    action: str
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
+class SuppressionState:
+    key_hash: str
+    match_key: str | None
+    address: str | None
+    scope: str
+    first_requested_at: datetime
+    last_requested_at: datetime
+    channels: str
+
+
+def state_of_key(events: Iterable[EventFacts]) -> SuppressionState | None:
+    """The state of one match key given all its events, or None when it is not suppressed.
+
+    A lift counts only when it is later than every suppressing event; a tie stays suppressed.
+    Once lifted, the suppressions before the lift no longer count (the person asked again).
+    """
+    events = list(events)
+    lifts = [e.requested_at for e in events if e.action == Action.LIFT]
+    last_lift = max(lifts) if lifts else None
+    live = [
+        e for e in events
+        if e.action == Action.SUPPRESS and (last_lift is None or e.requested_at >= last_lift)
+    ]
+    if not live:
+        return None
+    latest = max(live, key=lambda e: e.requested_at)
+    scope = Scope.ALL if any(e.scope == Scope.ALL for e in live) else Scope.MARKETING
+    with_clear = [e for e in live if e.match_key is not None]
+    return SuppressionState(
+        key_hash=latest.key_hash,
+        match_key=with_clear[-1].match_key if with_clear else None,
+        address=with_clear[-1].address if with_clear else None,
+        scope=str(scope),
+        first_requested_at=min(e.requested_at for e in live),
+        last_requested_at=latest.requested_at,
+        channels=",".join(sorted({e.channel for e in live})),
+    )
+
+
+def states(events: Iterable[EventFacts]) -> dict[str, SuppressionState | None]:
+    """State per key_hash for every key the events touch."""
+    by_key: dict[str, list[EventFacts]] = {}
+    for e in events:
+        by_key.setdefault(e.key_hash, []).append(e)
+    return {k: state_of_key(v) for k, v in by_key.items()}
