@@ -167,7 +167,10 @@ def store_records(conn: sa.Connection, settings: Settings, records: list[IntakeR
             "outcome": str(r.outcome), "reason": r.reason, "details": r.details, "raw": r.raw,
         })
         for req in r.requests:
-            drafts.append(EventDraft(record_id, r.channel, req.address, req.key, str(req.scope), str(req.action), r.requested_at))
+            drafts.append(EventDraft(
+                record_id, r.channel, req.address, req.key, str(req.scope), str(req.action), r.requested_at,
+                r.details if file_id is None else "",
+            ))
         if r.outcome is Outcome.NEEDS_REVIEW:
             reviews.append({"record_id": record_id, "reason": r.reason, "details": r.details, "created_at": now})
         record_id += 1

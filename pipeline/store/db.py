@@ -93,3 +93,16 @@ def require_current(engine: sa.Engine) -> None:
         raise OptoutError("the store is not initialised: run 'optout init' first")
     if rev != head:
         raise OptoutError(f"the store is at schema {rev}, the code needs {head}: run 'optout init'")
+
+
+@contextmanager
+def read_tx(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A read transaction on one snapshot: every query in it sees the same list version."""
+    conn = engine.connect()
+    if conn.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    try:
+        with conn.begin():
+            yield conn
+    finally:
+        conn.close()

@@ -1,0 +1,31 @@
+"""The `optout` command line (SPEC §7). Each command group lives in its own module and
+registers on `app`; `main` turns user errors into one-line messages and SPEC's exit codes."""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from pipeline.cli import audit, pipeline_cmds, send  # noqa: F401  (registration)
+from pipeline.cli.app import app
+from pipeline.errors import OptoutError
+
+
+def main() -> None:
+    try:
+        code = app(standalone_mode=False)
+    except OptoutError as exc:
+        print(f"optout: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except typer.TyperException as exc:  # usage errors: exit 2, one line
+        show = getattr(exc, "show", None)
+        if show:
+            show()
+        else:
+            print(f"optout: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,78 @@
+"""The root Typer app, global options, and what every command needs (settings, store, clock)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import typer
+
+from pipeline.clock import Clock, FixedClock, SystemClock
+from pipeline.config import Settings, load_settings
+from pipeline.errors import OptoutError
+from pipeline.store.db import make_engine, require_current
+from pipeline.timestamps import parse_time
+
+app = typer.Typer(
+    name="optout",
+    help="Opt-out enforcement: ingest every channel, publish the suppression list, check sends against it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@dataclass
+class Env:
+    settings: Settings
+    clock: Clock
+
+    def engine(self, *, initialised: bool = True) -> sa.Engine:
+        engine = make_engine(self.settings.database_url)
+        if initialised:
+            require_current(engine)
+        return engine
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    db: str | None = typer.Option(None, "--db", help="Store URL (env OPTOUT_DATABASE_URL)."),
+    landing: Path | None = typer.Option(None, "--landing", help="Landing zone root (env OPTOUT_LANDING)."),
+    now: str | None = typer.Option(None, "--now", hidden=True, help="Fix the clock (replays, tests)."),
+) -> None:
+    settings = load_settings().with_overrides(database_url=db, landing=landing)
+    clock: Clock = SystemClock()
+    if now:
+        at = parse_time(now)
+        if at is None:
+            raise OptoutError(f"--now: not a timestamp: {now!r}")
+        clock = FixedClock(at)
+    ctx.obj = Env(settings, clock)
+
+
+def env(ctx: typer.Context) -> Env:
+    obj = ctx.obj
+    assert isinstance(obj, Env)
+    return obj
+
+
+def parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise OptoutError(f"{option}: not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def parse_timestamp(text: str, option: str) -> datetime:
+    at = parse_time(text)
+    if at is None:
+        raise OptoutError(f"{option}: not a timestamp (ISO 8601): {text!r}")
+    return at.astimezone(UTC)
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))

@@ -1,0 +1,47 @@
+"""Send-time commands: check (and receipt verification)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pipeline.check import run_check
+from pipeline.cli.app import app, emit_json, env
+from pipeline.errors import OptoutError
+from pipeline.receipts import verify_receipt
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    input_path: Path | None = typer.Argument(None, metavar="INPUT", help="Recipient list (CSV)."),
+    output: Path | None = typer.Option(None, "--output", help="Where the rows that may be sent go."),
+    column: str | None = typer.Option(None, "--column", help="The address column, if not email/e-mail/email_address/recipient."),
+    campaign: str | None = typer.Option(None, "--campaign", help="Campaign id recorded with the check."),
+    kind: str = typer.Option("marketing", "--kind", help="marketing or service."),
+    removed: Path | None = typer.Option(None, "--removed", help="Where removed rows go, with reason, channel, since."),
+    max_age: float | None = typer.Option(None, "--max-age", help="Refuse (exit 3) if the list is older than this many hours (default 36)."),
+    as_json: bool = typer.Option(False, "--json"),
+    verify_file: Path | None = typer.Option(None, "--verify-receipt", help="Check a receipt's signature; exit 1 if altered."),
+) -> None:
+    """Check a recipient list against the current suppression list before a send."""
+    e = env(ctx)
+    if verify_file is not None:
+        valid, body = verify_receipt(verify_file, e.settings.receipt_key)
+        typer.echo(f"{'valid' if valid else 'ALTERED'}: receipt {verify_file} (check {body.get('check_id', '?')})")
+        raise typer.Exit(0 if valid else 1)
+    if input_path is None or output is None:
+        raise OptoutError("check needs INPUT and --output (or --verify-receipt FILE)")
+    if not input_path.is_file():
+        raise OptoutError(f"{input_path}: no such file")
+    result = run_check(
+        e.engine(), e.settings, e.clock, input_path, output,
+        column=column, campaign=campaign, kind=kind, removed=removed, max_age_hours=max_age,
+    )
+    if as_json:
+        emit_json({k: v for k, v in result.as_dict().items() if k != "receipt"} | {"receipt": result.receipt})
+    else:
+        typer.echo(
+            f"checked {result.input_rows} row(s) against list version {result.list_version}: "
+            f"{result.kept} kept, {result.suppressed} suppressed, {result.invalid} invalid (check {result.check_id}, receipt {result.receipt})"
+        )

@@ -1,0 +1,80 @@
+"""`optout verify`: recompute the event chain and the list, and name the first broken row."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from pipeline.chain import GENESIS, keyed_hash, list_digest, row_hash
+from pipeline.publish import latest_version
+from pipeline.store.schema import list_versions, optout_events, suppressions
+from pipeline.suppression import EventFacts, states
+
+
+@dataclass
+class Verification:
+    events: int = 0
+    versions: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(conn: sa.Connection, hash_key: str) -> Verification:
+    result = Verification()
+    facts = _verify_chain(conn, hash_key, result)
+    _verify_versions(conn, result)
+    _verify_state(conn, facts, result)
+    return result
+
+
+def _verify_chain(conn: sa.Connection, hash_key: str, result: Verification) -> list[tuple[int, EventFacts]]:
+    prev, expected_id = GENESIS, 1
+    facts = []
+    for row in conn.execute(sa.select(optout_events).order_by(optout_events.c.id)):
+        m = row._mapping
+        result.events += 1
+        where = f"optout_events id {m['id']}"
+        if m["id"] != expected_id:
+            result.problems.append(f"{where}: expected id {expected_id} (a row is missing)")
+        if m["prev_hash"] != prev:
+            result.problems.append(f"{where}: prev_hash does not match the row before")
+        if row_hash(m["prev_hash"], m) != m["row_hash"]:
+            result.problems.append(f"{where}: row_hash does not match its fields (row edited)")
+        if m["address"] is not None and keyed_hash(hash_key, m["address"]) != m["address_hash"]:
+            result.problems.append(f"{where}: address does not match address_hash (address edited)")
+        if m["match_key"] is not None and keyed_hash(hash_key, m["match_key"]) != m["key_hash"]:
+            result.problems.append(f"{where}: match_key does not match key_hash (match key edited)")
+        prev, expected_id = m["row_hash"], m["id"] + 1
+        facts.append((m["id"], EventFacts(m["key_hash"], m["match_key"], m["address"], m["channel"], m["scope"], m["action"], m["requested_at"])))
+    return facts
+
+
+def _verify_versions(conn: sa.Connection, result: Verification) -> None:
+    head = conn.execute(sa.select(sa.func.coalesce(sa.func.max(optout_events.c.id), 0))).scalar_one()
+    last_event = 0
+    for row in conn.execute(sa.select(list_versions).order_by(list_versions.c.version)):
+        result.versions += 1
+        if row.last_event_id < last_event or row.last_event_id > head:
+            result.problems.append(f"list_versions version {row.version}: last_event_id {row.last_event_id} is out of order or past the chain (events deleted)")
+        last_event = row.last_event_id
+
+
+def _verify_state(conn: sa.Connection, facts: list[tuple[int, EventFacts]], result: Verification) -> None:
+    """The suppressions table must be exactly what the events say, and match the latest digest."""
+    latest = latest_version(conn)
+    if latest is None:
+        return
+    # Only events the latest version covers count: later ones are not yet published.
+    covered = [f for event_id, f in facts if event_id <= latest.last_event_id]
+    expected = {k: v for k, v in states(covered).items() if v is not None}
+    actual = {r.key_hash: r for r in conn.execute(sa.select(suppressions))}
+    for key_hash in sorted(set(expected) | set(actual)):
+        want, have = expected.get(key_hash), actual.get(key_hash)
+        if want is None or have is None or want.scope != have.scope:
+            result.problems.append(f"suppressions key_hash {key_hash[:12]}…: table says {have.scope if have else 'absent'}, events say {want.scope if want else 'absent'}")
+    entries = [(r.key_hash, r.scope) for r in actual.values()]
+    if list_digest(entries) != latest.digest or len(entries) != latest.entries:
+        result.problems.append(f"list_versions version {latest.version}: digest or entry count does not match the suppressions table")
