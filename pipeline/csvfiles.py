@@ -44,6 +44,10 @@ def read_rows(path: Path, required: tuple[str, ...]) -> Iterator[CsvRow]:
     text = decode(path.read_bytes(), path)
     if not text.strip():
         raise QuarantineError(f"{path}: empty file, no header row")
+    if text.count('"') % 2:
+        # The lenient reader would swallow the rest of the file into one field.
+        line = text[: text.rindex('"')].count("\n") + 1
+        raise QuarantineError(f"{path}: line {line}: unbalanced quote (file truncated?)")
     reader = csv.reader(io.StringIO(text, newline=""))
     header_raw = next(reader)
     header = [h.strip().lower() for h in header_raw]
