@@ -1,4 +1,5 @@
 """The accounts reference snapshot (SPEC §2): who holds which account, by address and phone."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -49,7 +50,7 @@ class AccountIndex:
 
 def snapshot_path(landing: Path, on_or_before: date) -> Path | None:
     """The newest `accounts/<date>/accounts.csv` dated on or before the given day."""
-    for folder_date, folder in reversed(dated_folders(landing / "accounts", on_or_before)):
+    for _day, folder in reversed(dated_folders(landing / "accounts", on_or_before)):
         candidate = folder / "accounts.csv"
         if candidate.is_file():
             return candidate

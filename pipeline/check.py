@@ -151,7 +151,7 @@ def run_check(
     refuse_if_stale(lst.version, now, settings.max_list_age_hours if max_age_hours is None else max_age_hours)
     counts = _filter(input_path, output, removed, column, lst)
     with write_tx(engine) as conn:
-        check_id = int(conn.execute(send_checks.insert().values(
+        check_id = int(conn.execute(send_checks.insert().values(  # type: ignore[index]
             campaign=campaign, kind=kind, checked_at=now, list_version=lst.version.version,
             list_digest=lst.version.digest, input_sha256=file_sha256(input_path),
             output_sha256=file_sha256(output), input_path=str(input_path), **counts,

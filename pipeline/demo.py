@@ -1,6 +1,7 @@
 """`optout demo`: the seeds' three nights on a fresh SQLite store, then a pre-send check of the
 sample campaign. Each night runs with the clock at 02:00 UTC the next morning, as the nightly
 schedule would, so the figures are the same whenever the demo is run."""
+
 from __future__ import annotations
 
 import csv
@@ -86,7 +87,9 @@ def _print_run(summary: RunSummary, echo: Echo) -> None:
     echo(f"  {'channel':<18} {'files':>5} {'read':>5} {'accepted':>8} {'ignored':>7} {'rejected':>8} {'review':>6} {'dup':>4}")
     for name, c in d["channels"].items():
         if not name.startswith("_"):
-            echo(f"  {name:<18} {c['files']:>5} {c['read']:>5} {c['accepted']:>8} {c['ignored']:>7} {c['rejected']:>8} {c['needs_review']:>6} {c['duplicate']:>4}")
+            echo(
+                f"  {name:<18} {c['files']:>5} {c['read']:>5} {c['accepted']:>8} {c['ignored']:>7} {c['rejected']:>8} {c['needs_review']:>6} {c['duplicate']:>4}"
+            )
     echo(f"  status {d['status']}; list version {d['list_version']}: {d['entries']} suppressed; digest {str(d['digest'])[:16]}…")
     for problem in d["errors"]:
         echo(f"  ! {problem}")

@@ -151,7 +151,7 @@ def _insert_file(conn: sa.Connection, landed: LandedFile, counts: Reconciliation
             **values,
         )
     )
-    return int(result.inserted_primary_key[0])
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 def store_records(conn: sa.Connection, settings: Settings, records: list[IntakeRecord], file_id: int | None, run_id: int | None, now: Any) -> None:

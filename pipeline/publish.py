@@ -78,7 +78,7 @@ def publish(engine: sa.Engine, clock: Clock, run_id: int | None = None) -> ListV
 def _apply(conn: sa.Connection, new: dict[str, SuppressionState | None], version: int, now: datetime) -> tuple[int, int]:
     """Write the new state of the touched keys; returns (added, lifted) counts."""
     s = suppressions.c
-    current = set()
+    current: set[str] = set()
     keys = list(new)
     for i in range(0, len(keys), 500):
         current.update(r[0] for r in conn.execute(sa.select(s.key_hash).where(s.key_hash.in_(keys[i : i + 500]))))

@@ -59,9 +59,10 @@ def start_run(engine: sa.Engine, logical_date: date, clock: Clock) -> int:
     """Open (or re-open) the run of a logical date; returns its id."""
     with write_tx(engine) as conn:
         row = conn.execute(sa.select(pipeline_runs.c.id).where(pipeline_runs.c.logical_date == logical_date)).first()
-        values = {"started_at": clock.now(), "finished_at": None, "status": "running", "counts": {}, "error": None}
+        values: dict[str, Any] = {"started_at": clock.now(), "finished_at": None, "status": "running", "counts": {}, "error": None}
         if row is None:
-            return int(conn.execute(pipeline_runs.insert().values(logical_date=logical_date, **values)).inserted_primary_key[0])
+            inserted = conn.execute(pipeline_runs.insert().values(logical_date=logical_date, **values))
+            return int(inserted.inserted_primary_key[0])  # type: ignore[index]
         conn.execute(
             pipeline_runs.update().where(pipeline_runs.c.id == row.id).values(attempts=pipeline_runs.c.attempts + 1, **values)
         )

@@ -41,7 +41,7 @@ def _verify_chain(conn: sa.Connection, hash_key: str, result: Verification) -> l
             result.problems.append(f"{where}: expected id {expected_id} (a row is missing)")
         if m["prev_hash"] != prev:
             result.problems.append(f"{where}: prev_hash does not match the row before")
-        if row_hash(m["prev_hash"], m) != m["row_hash"]:
+        if row_hash(m["prev_hash"], dict(m)) != m["row_hash"]:
             result.problems.append(f"{where}: row_hash does not match its fields (row edited)")
         if m["address"] is not None and keyed_hash(hash_key, m["address"]) != m["address_hash"]:
             result.problems.append(f"{where}: address does not match address_hash (address edited)")

@@ -8,6 +8,7 @@ late in an earlier day's folder (seeds/late.json says which night first sees it)
 
 Run: python seeds/generate.py   (rewrites seeds/landing, seeds/late.json, seeds/campaign.csv)
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,12 +20,61 @@ from pathlib import Path
 HERE = Path(__file__).parent
 LANDING = HERE / "landing"
 DAYS = ("2026-10-08", "2026-10-09", "2026-10-10")
-FIRST = ["Alice", "Bruno", "Chloé", "Dmitri", "Emma", "Farah", "Gustavo", "Hana", "Ian", "Júlia", "Kofi", "Lena",
-         "Marta", "Noah", "Olga", "Pierre", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Viktor", "Wen", "Yusuf", "Zoë"]
-LAST = ["Smith", "Müller", "García", "Dubois", "Kowalski", "Nguyen", "Okafor", "Rossi", "Silva", "Tanaka",
-        "Johansson", "Lefèvre", "Muñoz", "O'Brien", "Novak", "Haddad"]
-DOMAINS = ["example.com", "example.org", "mail.example.net", "gmail.com", "googlemail.com", "outlook.example",
-           "hosting-customer.example", "bücher.example"]
+FIRST = [
+    "Alice",
+    "Bruno",
+    "Chloé",
+    "Dmitri",
+    "Emma",
+    "Farah",
+    "Gustavo",
+    "Hana",
+    "Ian",
+    "Júlia",
+    "Kofi",
+    "Lena",
+    "Marta",
+    "Noah",
+    "Olga",
+    "Pierre",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tariq",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Yusuf",
+    "Zoë",
+]
+LAST = [
+    "Smith",
+    "Müller",
+    "García",
+    "Dubois",
+    "Kowalski",
+    "Nguyen",
+    "Okafor",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Johansson",
+    "Lefèvre",
+    "Muñoz",
+    "O'Brien",
+    "Novak",
+    "Haddad",
+]
+DOMAINS = [
+    "example.com",
+    "example.org",
+    "mail.example.net",
+    "gmail.com",
+    "googlemail.com",
+    "outlook.example",
+    "hosting-customer.example",
+    "bücher.example",
+]
 
 
 def person(rng: random.Random, i: int) -> tuple[str, str, str]:
@@ -39,8 +89,16 @@ def person(rng: random.Random, i: int) -> tuple[str, str, str]:
 
 def phone_style(rng: random.Random, digits: str) -> str:
     area, mid, end = digits[:3], digits[3:6], digits[6:]
-    styles = [f"({area}) {mid}-{end}", f"+1 {area} {mid} {end}", f"{area}.{mid}.{end}", f"1-{area}-{mid}-{end}",
-              f"{area}{mid}{end}", f"+1{area}{mid}{end}", f"{area}-{mid}-{end} ext 12", f"tel:+1-{area}-{mid}-{end}"]
+    styles = [
+        f"({area}) {mid}-{end}",
+        f"+1 {area} {mid} {end}",
+        f"{area}.{mid}.{end}",
+        f"1-{area}-{mid}-{end}",
+        f"{area}{mid}{end}",
+        f"+1{area}{mid}{end}",
+        f"{area}-{mid}-{end} ext 12",
+        f"tel:+1-{area}-{mid}-{end}",
+    ]
     return rng.choice(styles)
 
 
@@ -54,15 +112,47 @@ def accounts(rng: random.Random) -> list[dict[str, str]]:
             first, last, email = person(rng, n * 10 + c)
             role = ("owner", "billing", "technical")[c]
             phone = digits if c == 0 else ""
-            rows.append({"account_id": account_id, "status": "active" if n % 17 else "suspended", "email": email,
-                         "phone": phone_style(rng, phone) if phone else "", "role": role, "updated_at": "2026-09-30T12:00:00Z"})
+            rows.append(
+                {
+                    "account_id": account_id,
+                    "status": "active" if n % 17 else "suspended",
+                    "email": email,
+                    "phone": phone_style(rng, phone) if phone else "",
+                    "role": role,
+                    "updated_at": "2026-09-30T12:00:00Z",
+                }
+            )
     # Two accounts of one household share a phone number: a call from it cannot be resolved alone.
-    rows.append({"account_id": "AC0121", "status": "active", "email": "pat.household@example.org",
-                 "phone": "(646) 555-0188", "role": "owner", "updated_at": "2026-09-30T12:00:00Z"})
-    rows.append({"account_id": "AC0122", "status": "active", "email": "sam.household@example.org",
-                 "phone": "646-555-0188", "role": "owner", "updated_at": "2026-09-30T12:00:00Z"})
-    rows.append({"account_id": "AC0123", "status": "active", "email": "josé.núñez@correo.example",
-                 "phone": "+34 912 345 678", "role": "owner", "updated_at": "2026-09-30T12:00:00Z"})
+    rows.append(
+        {
+            "account_id": "AC0121",
+            "status": "active",
+            "email": "pat.household@example.org",
+            "phone": "(646) 555-0188",
+            "role": "owner",
+            "updated_at": "2026-09-30T12:00:00Z",
+        }
+    )
+    rows.append(
+        {
+            "account_id": "AC0122",
+            "status": "active",
+            "email": "sam.household@example.org",
+            "phone": "646-555-0188",
+            "role": "owner",
+            "updated_at": "2026-09-30T12:00:00Z",
+        }
+    )
+    rows.append(
+        {
+            "account_id": "AC0123",
+            "status": "active",
+            "email": "josé.núñez@correo.example",
+            "phone": "+34 912 345 678",
+            "role": "owner",
+            "updated_at": "2026-09-30T12:00:00Z",
+        }
+    )
     return rows
 
 
@@ -93,9 +183,16 @@ def calls(rng: random.Random, acc: list[dict[str, str]], day: str, start: int, n
         who = rng.choice(owners)
         disposition = rng.choices(["OPT_OUT", "opt_out", "CANCEL_ACCOUNT", "BILLING", "TECH_SUPPORT"], [5, 2, 1, 3, 3])[0]
         how = rng.randrange(4)
-        row = {"call_id": f"CALL-{day.replace('-', '')}-{start + i:04d}", "started_at": f"{day} {8 + i % 10:02d}:{(7 * i) % 60:02d}",
-               "caller_number": who["phone"], "account_id": "", "email": "", "disposition": disposition,
-               "agent_id": f"agent{1 + i % 6}", "notes": ""}
+        row = {
+            "call_id": f"CALL-{day.replace('-', '')}-{start + i:04d}",
+            "started_at": f"{day} {8 + i % 10:02d}:{(7 * i) % 60:02d}",
+            "caller_number": who["phone"],
+            "account_id": "",
+            "email": "",
+            "disposition": disposition,
+            "agent_id": f"agent{1 + i % 6}",
+            "notes": "",
+        }
         if how == 0:
             row["account_id"] = who["account_id"]
         elif how == 1:
@@ -128,10 +225,30 @@ def main() -> None:
 
     # phone: ~40 calls a night; night 2 resends night 1's last five calls (duplicates); special cases.
     day1 = calls(rng, acc, DAYS[0], 1, 40)
-    day1.append({"call_id": "CALL-20261008-0900", "started_at": "2026-10-08 17:45", "caller_number": "(646) 555-0188",
-                 "account_id": "", "email": "", "disposition": "OPT_OUT", "agent_id": "agent2", "notes": "shared household line"})
-    day1.append({"call_id": "CALL-20261008-0901", "started_at": "not recorded", "caller_number": "+44 20 7946 0958",
-                 "account_id": "", "email": "", "disposition": "OPT_OUT", "agent_id": "agent3", "notes": "caller from abroad, no account"})
+    day1.append(
+        {
+            "call_id": "CALL-20261008-0900",
+            "started_at": "2026-10-08 17:45",
+            "caller_number": "(646) 555-0188",
+            "account_id": "",
+            "email": "",
+            "disposition": "OPT_OUT",
+            "agent_id": "agent2",
+            "notes": "shared household line",
+        }
+    )
+    day1.append(
+        {
+            "call_id": "CALL-20261008-0901",
+            "started_at": "not recorded",
+            "caller_number": "+44 20 7946 0958",
+            "account_id": "",
+            "email": "",
+            "disposition": "OPT_OUT",
+            "agent_id": "agent3",
+            "notes": "caller from abroad, no account",
+        }
+    )
     day2 = calls(rng, acc, DAYS[1], 1, 38) + day1[35:40]
     day3 = calls(rng, acc, DAYS[2], 1, 30)
     for day, rows in zip(DAYS, (day1, day2, day3), strict=True):
@@ -146,9 +263,16 @@ def main() -> None:
             n = 1 + (d * 20 + i * 7) % 120
             category = rng.choices(["cancellation", "billing", "technical", "domain_transfer"], [3, 4, 4, 1])[0]
             status = "open" if category != "cancellation" else rng.choice(["open", "closed", "open"])
-            rows.append({"ticket_id": f"TKT-{d + 1}{i:03d}", "account_id": f"AC{n:04d}", "created_at": f"{day}T{9 + i % 9:02d}:15:00-04:00",
-                         "category": category.upper() if i % 5 == 0 else category, "status": status,
-                         "subject": "Please close my hosting account" if category == "cancellation" else f"{category} question"})
+            rows.append(
+                {
+                    "ticket_id": f"TKT-{d + 1}{i:03d}",
+                    "account_id": f"AC{n:04d}",
+                    "created_at": f"{day}T{9 + i % 9:02d}:15:00-04:00",
+                    "category": category.upper() if i % 5 == 0 else category,
+                    "status": status,
+                    "subject": "Please close my hosting account" if category == "cancellation" else f"{category} question",
+                }
+            )
         rows[0].update(category="cancellation", status="withdrawn", subject="Cancel my account (changed my mind, see follow-up)")
         rows[1].update(category="Cancellation", status="rejected", subject="cancel account (not the account holder)")
         rows[2].update(category="cancellation", status="open", account_id="AC9999", subject="cancel, account not in snapshot")
@@ -162,16 +286,48 @@ def main() -> None:
         for i in range(1, 26):
             email = emails[(d * 31 + i * 11) % len(emails)]
             value = rng.choice(["false", "0", "no", "N", "FALSE", "true", "yes"])
-            rows.append({"change_id": f"PC-{d + 1}-{i:03d}", "user_id": f"U{1000 + i}", "account_id": "", "email": email,
-                         "marketing_opt_in": value, "changed_at": f"{day}T{10 + i % 12:02d}:{i:02d}:00Z"})
+            rows.append(
+                {
+                    "change_id": f"PC-{d + 1}-{i:03d}",
+                    "user_id": f"U{1000 + i}",
+                    "account_id": "",
+                    "email": email,
+                    "marketing_opt_in": value,
+                    "changed_at": f"{day}T{10 + i % 12:02d}:{i:02d}:00Z",
+                }
+            )
         if d == 0:
-            rows.append({"change_id": "PC-1-900", "user_id": "U900", "account_id": "", "email": reconsent,
-                         "marketing_opt_in": "false", "changed_at": f"{day}T07:00:00Z"})
-            rows.append({"change_id": "PC-1-901", "user_id": "U901", "account_id": "", "email": emails[9],
-                         "marketing_opt_in": "maybe", "changed_at": f"{day}T07:30:00Z"})
+            rows.append(
+                {
+                    "change_id": "PC-1-900",
+                    "user_id": "U900",
+                    "account_id": "",
+                    "email": reconsent,
+                    "marketing_opt_in": "false",
+                    "changed_at": f"{day}T07:00:00Z",
+                }
+            )
+            rows.append(
+                {
+                    "change_id": "PC-1-901",
+                    "user_id": "U901",
+                    "account_id": "",
+                    "email": emails[9],
+                    "marketing_opt_in": "maybe",
+                    "changed_at": f"{day}T07:30:00Z",
+                }
+            )
         if d == 2:
-            rows.append({"change_id": "PC-3-900", "user_id": "U900", "account_id": "", "email": reconsent,
-                         "marketing_opt_in": "true", "changed_at": f"{day}T08:00:00Z"})
+            rows.append(
+                {
+                    "change_id": "PC-3-900",
+                    "user_id": "U900",
+                    "account_id": "",
+                    "email": reconsent,
+                    "marketing_opt_in": "true",
+                    "changed_at": f"{day}T08:00:00Z",
+                }
+            )
         write_csv(LANDING / "preference_center" / day / f"changes_{day}.csv", HEADERS["preference_center"], rows)
 
     # postal mail: typed by the privacy team; night 2's file comes from a spreadsheet in Windows-1252.
@@ -181,25 +337,65 @@ def main() -> None:
             n = 1 + (d * 13 + i * 17) % 120
             contact = by_account[f"AC{n:04d}"][0]
             has_email = i % 3 != 0
-            rows.append({"letter_id": f"LTR-{d + 1}{i:02d}", "received_at": f"{day}", "email": contact["email"] if has_email else "",
-                         "account_id": "" if has_email and i % 2 else f"AC{n:04d}", "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-                         "reference": "Customer Privacy Department"})
-        rows.append({"letter_id": f"LTR-{d + 1}99", "received_at": f"{day}", "email": "", "account_id": "",
-                     "name": "Zoë Lefèvre-Muñoz", "reference": "handwritten, no address legible"})
+            rows.append(
+                {
+                    "letter_id": f"LTR-{d + 1}{i:02d}",
+                    "received_at": f"{day}",
+                    "email": contact["email"] if has_email else "",
+                    "account_id": "" if has_email and i % 2 else f"AC{n:04d}",
+                    "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                    "reference": "Customer Privacy Department",
+                }
+            )
+        rows.append(
+            {
+                "letter_id": f"LTR-{d + 1}99",
+                "received_at": f"{day}",
+                "email": "",
+                "account_id": "",
+                "name": "Zoë Lefèvre-Muñoz",
+                "reference": "handwritten, no address legible",
+            }
+        )
         if d == 2:  # a typed address nobody can use, and no account to fall back on
-            rows.append({"letter_id": "LTR-3-077", "received_at": day, "email": "jane.doe@@example", "account_id": "",
-                         "name": "Jane Doe", "reference": "typed from a scanned letter"})
-            rows.append({"letter_id": "LTR-3-078", "received_at": day, "email": "JOSÉ.NÚÑEZ@correo.example", "account_id": "",
-                         "name": "José Núñez", "reference": "Carta en español"})
+            rows.append(
+                {
+                    "letter_id": "LTR-3-077",
+                    "received_at": day,
+                    "email": "jane.doe@@example",
+                    "account_id": "",
+                    "name": "Jane Doe",
+                    "reference": "typed from a scanned letter",
+                }
+            )
+            rows.append(
+                {
+                    "letter_id": "LTR-3-078",
+                    "received_at": day,
+                    "email": "JOSÉ.NÚÑEZ@correo.example",
+                    "account_id": "",
+                    "name": "José Núñez",
+                    "reference": "Carta en español",
+                }
+            )
         # The same person who called on night 1 also writes in (two channels, one suppression).
         if d == 1:
-            rows.append({"letter_id": "LTR-2-050", "received_at": day, "email": day1[3]["email"].strip(" <>").replace("@@", "@") or by_account[day1[3]["account_id"] or "AC0001"][0]["email"],
-                         "account_id": "", "name": "François Dubois", "reference": "also phoned"})
+            rows.append(
+                {
+                    "letter_id": "LTR-2-050",
+                    "received_at": day,
+                    "email": day1[3]["email"].strip(" <>").replace("@@", "@") or by_account[day1[3]["account_id"] or "AC0001"][0]["email"],
+                    "account_id": "",
+                    "name": "François Dubois",
+                    "reference": "also phoned",
+                }
+            )
         encoding = "cp1252" if d == 1 else "utf-8"
         write_csv(LANDING / "postal_mail" / day / f"letters_{day}.csv", HEADERS["postal_mail"], rows, encoding)
 
-    (HERE / "late.json").write_text(json.dumps(
-        {"phone/2026-10-08/calls_evening_shift.csv": "2026-10-09"}, indent=2) + "\n", encoding="utf-8")
+    (HERE / "late.json").write_text(
+        json.dumps({"phone/2026-10-08/calls_evening_shift.csv": "2026-10-09"}, indent=2) + "\n", encoding="utf-8"
+    )
     write_campaign(rng, acc)
 
 
@@ -218,9 +414,16 @@ def write_campaign(rng: random.Random, acc: list[dict[str, str]]) -> None:
             email = f"{local[:2]}.{local[2:]}@googlemail.com"
         rows.append({"customer_id": f"C{i:04d}", "first_name": r["email"].split(".")[0].title(), "email": email, "segment": "customer"})
     for i in range(60):
-        rows.append({"customer_id": f"P{i:04d}", "first_name": rng.choice(FIRST), "email": f"prospect{i}@{rng.choice(DOMAINS)}", "segment": "prospect"})
+        rows.append(
+            {
+                "customer_id": f"P{i:04d}",
+                "first_name": rng.choice(FIRST),
+                "email": f"prospect{i}@{rng.choice(DOMAINS)}",
+                "segment": "prospect",
+            }
+        )
     rows.append({"customer_id": "P9998", "first_name": "Broken", "email": "not an address", "segment": "prospect"})
-    rows.append({"customer_id": "P9999", "first_name": "=HYPERLINK(\"http://x\")", "email": "formula@example.com", "segment": "prospect"})
+    rows.append({"customer_id": "P9999", "first_name": '=HYPERLINK("http://x")', "email": "formula@example.com", "segment": "prospect"})
     write_csv(HERE / "campaign.csv", ["customer_id", "first_name", "email", "segment"], rows)
 
 

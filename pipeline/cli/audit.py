@@ -11,7 +11,9 @@ import typer
 from pipeline.channels import REGISTRY
 from pipeline.cli.app import app, emit_json, env, parse_date, parse_timestamp
 from pipeline.errors import OptoutError
-from pipeline.history import EventView, history as history_query, lookup as lookup_query
+from pipeline.history import EventView
+from pipeline.history import history as history_query
+from pipeline.history import lookup as lookup_query
 from pipeline.store.db import read_tx
 
 

@@ -1,4 +1,5 @@
 """The `optout` command as a user runs it: exit codes (SPEC §7), one-line errors, the demo."""
+
 from __future__ import annotations
 
 import json
@@ -58,7 +59,12 @@ def test_lookup_history_add_lift(seeded: tuple[str, Path]) -> None:
     assert answer["suppressed"] and answer["events"][0]["source_ref"] == "LTR-HAND-1"
     again = optout("add", "letter.writer@example.com", "--channel", "postal_mail", "--ref", "LTR-HAND-1", db=db)
     assert again.returncode == 2 and "already recorded" in again.stderr
-    assert optout("lift", "letter.writer@example.com", "--evidence", "signed consent form #7 dated 2026-10-11", db=db, now="2026-10-11T04:00:00Z").returncode == 0
+    assert (
+        optout(
+            "lift", "letter.writer@example.com", "--evidence", "signed consent form #7 dated 2026-10-11", db=db, now="2026-10-11T04:00:00Z"
+        ).returncode
+        == 0
+    )
     assert optout("lookup", "letter.writer@example.com", db=db, now="2026-10-11T04:00:00Z").returncode == 1
     history = optout("history", "--format", "csv", db=db)
     assert history.returncode == 0
@@ -66,7 +72,10 @@ def test_lookup_history_add_lift(seeded: tuple[str, Path]) -> None:
     assert lines[0].startswith("event_id,channel,source_ref")
     assert len(lines) > 100
     assert any("LTR-HAND-1" in line for line in lines)
-    assert all(",phone," in line or ",cancellation," in line or ",preference_center," in line or ",postal_mail," in line or ",manual," in line for line in lines[1:])
+    assert all(
+        ",phone," in line or ",cancellation," in line or ",preference_center," in line or ",postal_mail," in line or ",manual," in line
+        for line in lines[1:]
+    )
 
 
 def test_verify_detects_an_edit_made_with_sqlite3(seeded: tuple[str, Path], tmp_path: Path) -> None:

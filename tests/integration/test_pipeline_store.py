@@ -1,5 +1,6 @@
 """The nightly pipeline against the real store, on SQLite and a fresh PostgreSQL database:
 idempotent re-runs, late files, reconciliation, quarantine, tamper evidence, publishing."""
+
 from __future__ import annotations
 
 import csv
@@ -33,7 +34,10 @@ def copy_seeds(landing: Path) -> None:
 
 def table_counts(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in (ingested_files, intake_records, optout_events, list_versions, suppressions)}
+        return {
+            t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in (ingested_files, intake_records, optout_events, list_versions, suppressions)
+        }
 
 
 def test_migrations_match_the_schema(engine: sa.Engine) -> None:
@@ -70,10 +74,28 @@ def test_reconciliation_holds_for_every_seed_file(engine: sa.Engine, settings: S
 
 
 def test_a_late_file_is_picked_up_by_the_next_run(engine: sa.Engine, settings: Settings, clock: FixedClock) -> None:
-    land(settings.landing, "postal_mail", "2026-10-08", "letters.csv", "letter_id,received_at,email,account_id\nL1,2026-10-08,a@example.com,\n")
+    land(
+        settings.landing,
+        "postal_mail",
+        "2026-10-08",
+        "letters.csv",
+        "letter_id,received_at,email,account_id\nL1,2026-10-08,a@example.com,\n",
+    )
     run_nightly(engine, settings, NIGHTS[0], clock)
-    land(settings.landing, "postal_mail", "2026-10-08", "letters_late.csv", "letter_id,received_at,email,account_id\nL2,2026-10-08,late@example.com,\n")
-    land(settings.landing, "postal_mail", "2026-10-08", "_still_writing.csv", "letter_id,received_at,email,account_id\nL3,2026-10-08,x@example.com,\n")
+    land(
+        settings.landing,
+        "postal_mail",
+        "2026-10-08",
+        "letters_late.csv",
+        "letter_id,received_at,email,account_id\nL2,2026-10-08,late@example.com,\n",
+    )
+    land(
+        settings.landing,
+        "postal_mail",
+        "2026-10-08",
+        "_still_writing.csv",
+        "letter_id,received_at,email,account_id\nL3,2026-10-08,x@example.com,\n",
+    )
     land(settings.landing, "postal_mail", "2026-10-08", "letters.csv.part", "partial")
     summary = run_nightly(engine, settings, NIGHTS[1], clock)
     assert summary.new_files == 1
@@ -83,7 +105,13 @@ def test_a_late_file_is_picked_up_by_the_next_run(engine: sa.Engine, settings: S
 
 
 def test_future_folders_wait_for_their_night(engine: sa.Engine, settings: Settings, clock: FixedClock) -> None:
-    land(settings.landing, "postal_mail", "2026-10-10", "letters.csv", "letter_id,received_at,email,account_id\nL1,2026-10-10,a@example.com,\n")
+    land(
+        settings.landing,
+        "postal_mail",
+        "2026-10-10",
+        "letters.csv",
+        "letter_id,received_at,email,account_id\nL1,2026-10-10,a@example.com,\n",
+    )
     assert run_nightly(engine, settings, NIGHTS[0], clock).new_files == 0
     assert run_nightly(engine, settings, NIGHTS[2], clock).new_files == 1
 
@@ -96,10 +124,24 @@ def test_future_folders_wait_for_their_night(engine: sa.Engine, settings: Settin
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
     ],
 )
-def test_a_malformed_file_is_quarantined_and_the_rest_goes_on(engine: sa.Engine, settings: Settings, clock: FixedClock, content: bytes, problem: str) -> None:
+def test_a_malformed_file_is_quarantined_and_the_rest_goes_on(
+    engine: sa.Engine, settings: Settings, clock: FixedClock, content: bytes, problem: str
+) -> None:
     bad = land(settings.landing, "phone", "2026-10-08", "calls_bad.csv", content)
-    land(settings.landing, "phone", "2026-10-08", "calls_good.csv", "call_id,started_at,caller_number,account_id,email,disposition\nC9,2026-10-08 10:00,,,good@example.com,OPT_OUT\n")
-    land(settings.landing, "postal_mail", "2026-10-08", "letters.csv", "letter_id,received_at,email,account_id\nL1,2026-10-08,letter@example.com,\n")
+    land(
+        settings.landing,
+        "phone",
+        "2026-10-08",
+        "calls_good.csv",
+        "call_id,started_at,caller_number,account_id,email,disposition\nC9,2026-10-08 10:00,,,good@example.com,OPT_OUT\n",
+    )
+    land(
+        settings.landing,
+        "postal_mail",
+        "2026-10-08",
+        "letters.csv",
+        "letter_id,received_at,email,account_id\nL1,2026-10-08,letter@example.com,\n",
+    )
     summary = run_nightly(engine, settings, NIGHTS[0], clock)
     assert summary.status == "failed"
     assert any(str(bad) in e and problem in e for e in summary.errors), summary.errors
@@ -121,7 +163,8 @@ def test_verify_passes_untouched_and_fails_on_any_edit(engine: sa.Engine, settin
     assert result.events > 100 and result.versions == 3
     edits = [
         "UPDATE optout_events SET scope = 'marketing' WHERE id = (SELECT MIN(id) FROM optout_events WHERE scope = 'all')",
-        "UPDATE optout_events SET requested_at = requested_at + INTERVAL '1 hour' WHERE id = 5" if engine.dialect.name == "postgresql"
+        "UPDATE optout_events SET requested_at = requested_at + INTERVAL '1 hour' WHERE id = 5"
+        if engine.dialect.name == "postgresql"
         else "UPDATE optout_events SET requested_at = datetime(requested_at, '+1 hour') WHERE id = 5",
         "UPDATE optout_events SET address = 'someone.else@example.com' WHERE id = 7",
         "DELETE FROM optout_events WHERE id = 3",
@@ -159,9 +202,27 @@ def test_check_removes_exactly_the_suppressed_keys(engine: sa.Engine, settings: 
 
 
 def test_service_checks_honour_only_cancellations(engine: sa.Engine, settings: Settings, clock: FixedClock, tmp_path: Path) -> None:
-    land(settings.landing, "postal_mail", "2026-10-08", "letters.csv", "letter_id,received_at,email,account_id\nL1,2026-10-08,news@example.com,\n")
-    land(settings.landing, "accounts", "2026-10-08", "accounts.csv", "account_id,status,email,phone,role,updated_at\nA1,active,gone@example.com,,owner,\n")
-    land(settings.landing, "cancellation", "2026-10-08", "t.csv", "ticket_id,account_id,created_at,category,status\nT1,A1,2026-10-08T10:00:00Z,cancellation,open\n")
+    land(
+        settings.landing,
+        "postal_mail",
+        "2026-10-08",
+        "letters.csv",
+        "letter_id,received_at,email,account_id\nL1,2026-10-08,news@example.com,\n",
+    )
+    land(
+        settings.landing,
+        "accounts",
+        "2026-10-08",
+        "accounts.csv",
+        "account_id,status,email,phone,role,updated_at\nA1,active,gone@example.com,,owner,\n",
+    )
+    land(
+        settings.landing,
+        "cancellation",
+        "2026-10-08",
+        "t.csv",
+        "ticket_id,account_id,created_at,category,status\nT1,A1,2026-10-08T10:00:00Z,cancellation,open\n",
+    )
     run_nightly(engine, settings, NIGHTS[0], clock)
     campaign = tmp_path / "c.csv"
     campaign.write_text("email\nnews@example.com\ngone@example.com\nok@example.com\n", encoding="utf-8")

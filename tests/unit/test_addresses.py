@@ -1,4 +1,5 @@
 """SPEC §4.1–4.2: clean-up, validation, normalised form and the reference match key."""
+
 from __future__ import annotations
 
 import json
@@ -98,7 +99,11 @@ def test_match_key_is_idempotent(local: str, domain: str) -> None:
 def test_public_address_suites_never_crash(corpora) -> None:  # type: ignore[no-untyped-def]
     """Every input of the merged suites (SOURCE: ../shared/corpora/addresses/SOURCE.txt, each
     folder's licence) is valid with a key or invalid with a reason; nothing raises anything else."""
-    cases = [json.loads(line) for line in (corpora / "addresses" / "ALL_ADDRESS_CASES.jsonl").read_text(encoding="utf-8").split("\n") if line.strip()]
+    cases = [
+        json.loads(line)
+        for line in (corpora / "addresses" / "ALL_ADDRESS_CASES.jsonl").read_text(encoding="utf-8").split("\n")
+        if line.strip()
+    ]
     assert len(cases) > 1000
     valid = invalid = 0
     accepted_invalid = []

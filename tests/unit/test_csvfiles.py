@@ -1,4 +1,5 @@
 """CSV exports: encodings, column order, extra columns, and whole-file quarantine."""
+
 from __future__ import annotations
 
 from pathlib import Path

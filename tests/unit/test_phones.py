@@ -1,4 +1,5 @@
 """SPEC §2.3: caller numbers to E.164 with the `phonenumbers` package."""
+
 from __future__ import annotations
 
 import csv
@@ -35,9 +36,20 @@ def test_to_e164(text: str, region: str, e164: str | None) -> None:
 # Where libphonenumber's generated formats and the Python package's metadata disagree
 # (Benin's 2024 renumbering; non-geographic "001" numbers have no national form; short
 # numbers written internationally). Each was checked by hand against `phonenumbers`.
-KNOWN_DIFFERENCES = {"+22985751234", "+22981123456", "+870301234567", "+883510012345", "+979123456789",
-                     "+3114020", "+4219090123", "+50480021234567", "+841992000", "+8616812345", "+904441444",
-                     "+97716600101234"}
+KNOWN_DIFFERENCES = {
+    "+22985751234",
+    "+22981123456",
+    "+870301234567",
+    "+883510012345",
+    "+979123456789",
+    "+3114020",
+    "+4219090123",
+    "+50480021234567",
+    "+841992000",
+    "+8616812345",
+    "+904441444",
+    "+97716600101234",
+}
 
 
 @pytest.mark.corpora

@@ -1,4 +1,5 @@
 """SPEC §4.3: suppression is monotonic; only a later re-consent lifts it."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -33,7 +34,9 @@ def test_state(events: list[EventFacts], scope: str | None) -> None:
 
 
 def test_channels_and_times_of_the_live_suppressions() -> None:
-    state = state_of_key([ev("suppress", 1, channel="phone"), ev("lift", 2), ev("suppress", 3, channel="postal_mail"), ev("suppress", 4, channel="phone")])
+    state = state_of_key(
+        [ev("suppress", 1, channel="phone"), ev("lift", 2), ev("suppress", 3, channel="postal_mail"), ev("suppress", 4, channel="phone")]
+    )
     assert state is not None
     assert state.channels == "phone,postal_mail"
     assert state.first_requested_at.day == 3

@@ -1,4 +1,5 @@
 """The CSV channels (SPEC §2.3–2.6): each row's outcome, reason, addresses and scope."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -46,11 +47,20 @@ PHONE = "call_id,started_at,caller_number,account_id,email,disposition,agent_id,
         ("C1,2026-10-09 09:00,,,Alice@Example.com,OPT_OUT,a1,", ("accepted", "optout", ["alice@example.com"], {"marketing"})),
         ("C2,2026-10-09 09:00,,A1,,opt_out,a1,", ("accepted", "optout", ["alice@example.com", "billing@example.com"], {"marketing"})),
         ("C3,2026-10-09 09:00,212.555.0102,,,OPT_OUT,a1,", ("accepted", "optout", ["bobsmith@gmail.com"], {"marketing"})),
-        ("C4,2026-10-09 09:00,,A1,,CANCEL_ACCOUNT,a1,", ("accepted", "cancellation", ["alice@example.com", "billing@example.com"], {"all"})),
-        ("C5,2026-10-09 09:00,,,billing@example.com,cancel_account,a1,", ("accepted", "cancellation", ["alice@example.com", "billing@example.com"], {"all"})),
+        (
+            "C4,2026-10-09 09:00,,A1,,CANCEL_ACCOUNT,a1,",
+            ("accepted", "cancellation", ["alice@example.com", "billing@example.com"], {"all"}),
+        ),
+        (
+            "C5,2026-10-09 09:00,,,billing@example.com,cancel_account,a1,",
+            ("accepted", "cancellation", ["alice@example.com", "billing@example.com"], {"all"}),
+        ),
         ("C6,2026-10-09 09:00,646 555 0188,,,OPT_OUT,a1,", ("needs_review", "shared_phone", [], set())),
         ("C7,2026-10-09 09:00,+44 20 7946 0958,,,OPT_OUT,a1,", ("needs_review", "unresolved", [], set())),
-        ("C8,2026-10-09 09:00,(212) 555-0101,,alice@@example.com,OPT_OUT,a1,", ("accepted", "optout", ["alice@example.com", "billing@example.com"], {"marketing"})),
+        (
+            "C8,2026-10-09 09:00,(212) 555-0101,,alice@@example.com,OPT_OUT,a1,",
+            ("accepted", "optout", ["alice@example.com", "billing@example.com"], {"marketing"}),
+        ),
         ("C9,2026-10-09 09:00,,,nobody@@example,OPT_OUT,a1,", ("needs_review", "unresolved", [], set())),
         ("C10,2026-10-09 09:00,,,alice@example.com,BILLING,a1,", ("ignored", "not_optout", [], set())),
         ("C11,2026-10-09 09:00,,A9,,OPT_OUT,a1,", ("needs_review", "unresolved", [], set())),
@@ -73,7 +83,9 @@ def test_unreadable_time_falls_back_to_arrival_and_says_so(tmp_path: Path) -> No
 
 
 def test_missing_id_gets_a_content_reference(tmp_path: Path) -> None:
-    first, second = read(tmp_path, "phone", PHONE + ",2026-10-09 09:00,,,a@example.com,OPT_OUT,a1,\n,2026-10-09 09:00,,,a@example.com,OPT_OUT,a1,\n")
+    first, second = read(
+        tmp_path, "phone", PHONE + ",2026-10-09 09:00,,,a@example.com,OPT_OUT,a1,\n,2026-10-09 09:00,,,a@example.com,OPT_OUT,a1,\n"
+    )
     assert first.source_ref.startswith("sha256:")
     assert first.source_ref == second.source_ref  # a repeat of the same row is a duplicate
 
@@ -84,8 +96,14 @@ TICKETS = "ticket_id,account_id,created_at,category,status,subject\n"
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        ("T1,A1,2026-10-09T10:00:00Z,cancellation,open,close it", ("accepted", "cancellation", ["alice@example.com", "billing@example.com"], {"all"})),
-        ("T2,A1,2026-10-09T10:00:00Z,Cancellation,closed,", ("accepted", "cancellation", ["alice@example.com", "billing@example.com"], {"all"})),
+        (
+            "T1,A1,2026-10-09T10:00:00Z,cancellation,open,close it",
+            ("accepted", "cancellation", ["alice@example.com", "billing@example.com"], {"all"}),
+        ),
+        (
+            "T2,A1,2026-10-09T10:00:00Z,Cancellation,closed,",
+            ("accepted", "cancellation", ["alice@example.com", "billing@example.com"], {"all"}),
+        ),
         ("T3,A1,2026-10-09T10:00:00Z,cancellation,withdrawn,", ("ignored", "withdrawn", [], set())),
         ("T4,A1,2026-10-09T10:00:00Z,cancellation,REJECTED,", ("ignored", "withdrawn", [], set())),
         ("T5,A1,2026-10-09T10:00:00Z,billing,open,", ("ignored", "not_cancellation", [], set())),
