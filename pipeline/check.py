@@ -166,7 +166,9 @@ def run_check(
         }
         write_receipt(receipt, body, settings.receipt_key)
         conn.execute(send_checks.update().where(send_checks.c.id == check_id).values(receipt_path=str(receipt)))
-    return CheckResult(counts["rows_in"], counts["kept"], counts["suppressed"], counts["invalid"], lst.version.version, check_id, str(receipt))
+    return CheckResult(
+        counts["rows_in"], counts["kept"], counts["suppressed"], counts["invalid"], lst.version.version, check_id, str(receipt)
+    )
 
 
 def _filter(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet) -> dict[str, int]:

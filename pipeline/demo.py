@@ -83,16 +83,8 @@ def run_demo(directory: Path, base: Settings, echo: Echo) -> None:
 
 
 def _print_run(summary: RunSummary, echo: Echo) -> None:
-    d = summary.as_dict()
-    echo(f"  {'channel':<18} {'files':>5} {'read':>5} {'accepted':>8} {'ignored':>7} {'rejected':>8} {'review':>6} {'dup':>4}")
-    for name, c in d["channels"].items():
-        if not name.startswith("_"):
-            echo(
-                f"  {name:<18} {c['files']:>5} {c['read']:>5} {c['accepted']:>8} {c['ignored']:>7} {c['rejected']:>8} {c['needs_review']:>6} {c['duplicate']:>4}"
-            )
-    echo(f"  status {d['status']}; list version {d['list_version']}: {d['entries']} suppressed; digest {str(d['digest'])[:16]}…")
-    for problem in d["errors"]:
-        echo(f"  ! {problem}")
+    for line in summary.report_lines():
+        echo(line)
 
 
 def _demo_check(engine, settings: Settings, clock: FixedClock, campaign: Path, directory: Path, echo: Echo) -> None:  # type: ignore[no-untyped-def]

@@ -36,7 +36,8 @@ def lookup(
         emit_json(answer.as_dict())
     else:
         when = f" in list version {answer.list_version}" if answer.list_version else " (no list published)"
-        status = f"SUPPRESSED (scope {answer.scope}{', since ' + answer.since if answer.since else ''})" if answer.suppressed else "not suppressed"
+        since = f", since {answer.since}" if answer.since else ""
+        status = f"SUPPRESSED (scope {answer.scope}{since})" if answer.suppressed else "not suppressed"
         typer.echo(f"{answer.address} (key {answer.match_key}): {status}{when}")
         for ev in answer.events:
             typer.echo("  " + describe(ev))
