@@ -78,8 +78,9 @@ def run_demo(directory: Path, base: Settings, echo: Echo) -> None:
     check_time = datetime.combine(nights(seeds)[-1] + timedelta(days=1), time(3, 0), tzinfo=UTC)
     check_clock = FixedClock(check_time)
     _demo_check(engine, settings, check_clock, seeds / "campaign.csv", directory, echo)
-    echo(f"\nTry: optout --db {settings.database_url} --now {check_time.isoformat()} lookup <address>")
-    echo(f"     optout --db {settings.database_url} history --format csv | head")
+    cli = ".venv/bin/optout" if Path(".venv/bin/optout").exists() else "optout"
+    echo(f"\nTry: {cli} --db {settings.database_url} --now {check_time.isoformat()} lookup <address>")
+    echo(f"     {cli} --db {settings.database_url} history --format csv | head")
 
 
 def _print_run(summary: RunSummary, echo: Echo) -> None:
