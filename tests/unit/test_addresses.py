@@ -125,3 +125,74 @@ def test_public_address_suites_never_crash(corpora) -> None:  # type: ignore[no-
     print(f"address suites: {valid} valid, {invalid} invalid of {len(cases)}")
     # What isemail itself calls an outright error must not become a suppressible key.
     assert accepted_invalid == []
+
+
+def adversarial_ascii(n: int, seed: int) -> list[str]:
+    """Addresses near the edges of the plain-ASCII shortcut: odd atext, dots, hyphens, digits,
+    special-use and numeric top-level names, case, whitespace, display names, lengths near 64."""
+    import random
+
+    rng = random.Random(seed)
+    atext = "abcXYZ019!#$%&'*+/=?^_`{|}~-"
+    parts = ["a", "Z", "0", "-", ".", "..", "+", "+tag", "_", "xn--", "--", "é", " ", "@", '"', "(", ")", ",", "<", ">"]
+    tlds = ["com", "COM", "test", "local", "arpa", "onion", "invalid", "localhost", "c0m", "co1", "1", "x-", "-x", "a", "museum"]
+    out = []
+    for _ in range(n):
+        local = "".join(rng.choice(atext) for _ in range(rng.randrange(1, 12)))
+        if rng.random() < 0.3:
+            local = rng.choice(parts).join([local, local[: rng.randrange(4)]])
+        labels = ["".join(rng.choice("abcAB09-") for _ in range(rng.randrange(1, 10))) for _ in range(rng.randrange(1, 4))]
+        domain = ".".join([*labels, rng.choice(tlds)])
+        text = f"{local}@{domain}"
+        r = rng.random()
+        if r < 0.1:
+            text = f"  {text}\t"
+        elif r < 0.15:
+            text = f"Name <{text}>"
+        elif r < 0.2:
+            text = text + rng.choice(parts)
+        elif r < 0.25:
+            text = ("x" * rng.randrange(40, 70)) + text
+        out.append(text)
+    return out
+
+
+def same_answer(text: str) -> None:
+    from pipeline.addresses import clean, fast_parse, reference_parse
+
+    s = clean(text)
+    fast = fast_parse(s) if s else None
+    if fast is None:
+        return  # the reference decides
+    try:
+        ref = reference_parse(text, s)
+    except InvalidAddress as exc:
+        raise AssertionError(f"shortcut accepts {text!r}, reference refuses: {exc.reason}") from None
+    assert (fast.normalized, fast.key) == (ref.normalized, ref.key), text
+
+
+def test_shortcut_equals_reference_on_adversarial_addresses() -> None:
+    from pipeline.addresses import clean, fast_parse
+
+    cases = adversarial_ascii(30000, seed=1)
+    taken = sum(1 for c in cases if clean(c) and fast_parse(clean(c)) is not None)
+    assert taken > 3000  # the shortcut is exercised, not bypassed
+    for text in cases:
+        same_answer(text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet="abcAZ09.+-_@ <>!#'~éxn", min_size=1, max_size=70))
+def test_shortcut_equals_reference_on_generated_text(text: str) -> None:
+    same_answer(text)
+
+
+@pytest.mark.corpora
+def test_shortcut_equals_reference_on_the_public_suites(corpora) -> None:  # type: ignore[no-untyped-def]
+    cases = [
+        json.loads(line)
+        for line in (corpora / "addresses" / "ALL_ADDRESS_CASES.jsonl").read_text(encoding="utf-8").split("\n")
+        if line.strip()
+    ]
+    for case in cases:
+        same_answer(case["address"])
