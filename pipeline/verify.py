@@ -47,6 +47,8 @@ def _verify_chain(conn: sa.Connection, hash_key: str, result: Verification) -> l
             result.problems.append(f"{where}: address does not match address_hash (address edited)")
         if m["match_key"] is not None and keyed_hash(hash_key, m["match_key"]) != m["key_hash"]:
             result.problems.append(f"{where}: match_key does not match key_hash (match key edited)")
+        if m["evidence_hash"] is not None and m["evidence"] is not None and keyed_hash(hash_key, m["evidence"]) != m["evidence_hash"]:
+            result.problems.append(f"{where}: evidence does not match evidence_hash (evidence edited)")
         prev, expected_id = m["row_hash"], m["id"] + 1
         fact = EventFacts(m["key_hash"], m["match_key"], m["address"], m["channel"], m["scope"], m["action"], m["requested_at"])
         facts.append((m["id"], fact))
