@@ -3,6 +3,7 @@ used from the events, re-read its input and output files (verified by their SHA-
 who was suppressed at check time (and so must have been removed), who was sent to while
 suppressed (must be zero), who had asked before the check but was not yet in the list used,
 who opted out after it, and whether the list used was the newest at that moment."""
+
 from __future__ import annotations
 
 import csv
@@ -61,7 +62,12 @@ class CampaignAudit:
     @property
     def ok(self) -> bool:
         """Proven clean: both files verified and nobody sent while suppressed."""
-        return self.input_verified and self.output_verified and not self.sent_while_suppressed and self.replay_matches_digest
+        return (
+            self.input_verified
+            and self.output_verified
+            and not self.sent_while_suppressed
+            and self.replay_matches_digest
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"ok": self.ok, "sent_while_suppressed_count": len(self.sent_while_suppressed)}
@@ -79,7 +85,9 @@ def find_check(conn: sa.Connection, ident: str) -> sa.RowMapping:
     if not rows:
         raise NotFoundError(f"no send check has campaign {ident!r} (give a check id or a campaign)")
     if len(rows) > 1:
-        raise OptoutError(f"campaign {ident!r} has checks {', '.join(str(r.id) for r in rows)}: give one check id")
+        raise OptoutError(
+            f"campaign {ident!r} has checks {', '.join(str(r.id) for r in rows)}: give one check id"
+        )
     return rows[0]._mapping
 
 
@@ -92,12 +100,16 @@ class KeyFacts:
     after: dict[str, datetime]  # first opt-out requested after the check
 
 
-def key_facts(conn: sa.Connection, last_event_id: int, checked_at: datetime, kind: str) -> tuple[KeyFacts, str]:
+def key_facts(
+    conn: sa.Connection, last_event_id: int, checked_at: datetime, kind: str
+) -> tuple[KeyFacts, str]:
     """Replay every event once; returns the facts and the digest of the replayed version."""
     e = optout_events.c
     covered: list[EventFacts] = []
     facts = KeyFacts({}, {}, {})
-    query = sa.select(e.id, e.key_hash, e.match_key, e.address, e.channel, e.scope, e.action, e.requested_at).order_by(e.id)
+    query = sa.select(
+        e.id, e.key_hash, e.match_key, e.address, e.channel, e.scope, e.action, e.requested_at
+    ).order_by(e.id)
     for row in conn.execute(query):
         f = EventFacts(row.key_hash, None, None, row.channel, row.scope, row.action, row.requested_at)
         if row.id <= last_event_id:
@@ -118,20 +130,39 @@ def newest_at(conn: sa.Connection, at: datetime) -> int | None:
     return conn.execute(sa.select(sa.func.max(lv.version)).where(lv.published_at <= at)).scalar()
 
 
-def audit_campaign(conn: sa.Connection, hash_key: str, ident: str, column: str | None = None) -> CampaignAudit:
+def audit_campaign(
+    conn: sa.Connection, hash_key: str, ident: str, column: str | None = None
+) -> CampaignAudit:
     check = find_check(conn, ident)
     version = version_by_number(conn, check["list_version"])
     if version is None:
-        raise OptoutError(f"send check {check['id']} names list version {check['list_version']}, which does not exist")
+        raise OptoutError(
+            f"send check {check['id']} names list version {check['list_version']}, which does not exist"
+        )
     facts, digest = key_facts(conn, version.last_event_id, check["checked_at"], check["kind"])
     newest = newest_at(conn, check["checked_at"])
     result = CampaignAudit(
-        check["id"], check["campaign"], check["kind"], check["checked_at"].isoformat(), version.version,
-        version.published_at.isoformat(), newest, newest == version.version, digest == check["list_digest"],
-        check["input_path"], False, None, False, check["rows_in"], check["kept"], check["suppressed"],
+        check["id"],
+        check["campaign"],
+        check["kind"],
+        check["checked_at"].isoformat(),
+        version.version,
+        version.published_at.isoformat(),
+        newest,
+        newest == version.version,
+        digest == check["list_digest"],
+        check["input_path"],
+        False,
+        None,
+        False,
+        check["rows_in"],
+        check["kept"],
+        check["suppressed"],
     )
     if not result.replay_matches_digest:
-        result.problems.append(f"replaying events up to id {version.last_event_id} does not give the digest the check recorded")
+        result.problems.append(
+            f"replaying events up to id {version.last_event_id} does not give the digest the check recorded"
+        )
     input_path = _verified(result, "input", check["input_path"], check["input_sha256"])
     result.output_path = _output_path(check["receipt_path"])
     output_path = _verified(result, "output", result.output_path, check["output_sha256"])
@@ -141,18 +172,26 @@ def audit_campaign(conn: sa.Connection, hash_key: str, ident: str, column: str |
         for row, address, key in _recipients(output_path, column):
             state = facts.at_check.get(keyed_hash(hash_key, key))
             if state is not None:
-                result.sent_while_suppressed.append(Recipient(row, address, state.first_requested_at.isoformat(), state.channels))
+                result.sent_while_suppressed.append(
+                    Recipient(row, address, state.first_requested_at.isoformat(), state.channels)
+                )
     return result
 
 
-def _classify_input(result: CampaignAudit, path: Path, column: str | None, facts: KeyFacts, hash_key: str) -> None:
+def _classify_input(
+    result: CampaignAudit, path: Path, column: str | None, facts: KeyFacts, hash_key: str
+) -> None:
     for row, address, key in _recipients(path, column):
         key_hash = keyed_hash(hash_key, key)
         state = facts.at_check.get(key_hash)
         if state is not None:
-            result.suppressed_at_check.append(Recipient(row, address, state.first_requested_at.isoformat(), state.channels))
+            result.suppressed_at_check.append(
+                Recipient(row, address, state.first_requested_at.isoformat(), state.channels)
+            )
         elif key_hash in facts.before_unlisted:
-            result.missing_from_list.append(Recipient(row, address, facts.before_unlisted[key_hash].isoformat()))
+            result.missing_from_list.append(
+                Recipient(row, address, facts.before_unlisted[key_hash].isoformat())
+            )
         elif key_hash in facts.after:
             result.opted_out_after_check.append(Recipient(row, address, facts.after[key_hash].isoformat()))
 
@@ -170,7 +209,9 @@ def _output_path(receipt_path: str | None) -> str | None:
 def _verified(result: CampaignAudit, what: str, path: str | None, sha256: str) -> Path | None:
     """The file if it is still there with the hash the check recorded; else a problem noted."""
     if not path or not Path(path).is_file():
-        result.problems.append(f"the {what} file {path or '(unknown)'} is gone: its rows cannot be re-checked")
+        result.problems.append(
+            f"the {what} file {path or '(unknown)'} is gone: its rows cannot be re-checked"
+        )
         return None
     if file_sha256(Path(path)) != sha256:
         result.problems.append(f"the {what} file {path} changed since the check (SHA-256 differs)")

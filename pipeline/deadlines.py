@@ -1,6 +1,7 @@
 """The legal clocks an opt-out runs against (SPEC §7 `report`), as pure functions of the
 request time. Day-based deadlines count whole UTC calendar days: the request's own day is day
 0 and the deadline is the end of the last allowed day (docs/audit.md gives worked examples)."""
+
 from __future__ import annotations
 
 import calendar
@@ -24,7 +25,11 @@ class Deadline:
 
 DEADLINES = (
     Deadline(HOURS_48, "48 hours", "Gmail and Yahoo bulk-sender rules: honour unsubscribes within 2 days"),
-    Deadline(BUSINESS_DAYS_10, "10 business days", "CAN-SPAM (16 CFR 316.4), CASL s.11(3): US federal holidays excluded"),
+    Deadline(
+        BUSINESS_DAYS_10,
+        "10 business days",
+        "CAN-SPAM (16 CFR 316.4), CASL s.11(3): US federal holidays excluded",
+    ),
     Deadline(ONE_MONTH, "one month", "GDPR Art. 12(3) and 21(3): same day next month, or its last day"),
 )
 

@@ -5,6 +5,7 @@ never mailed again and `optout verify` still passes (docs/audit.md explains the 
 The event chain hashes only keyed hashes of the address, match key and evidence, so clearing
 their clear text breaks no link. The erasure itself is a suppress event on channel `erasure`
 whose clear fields are cleared with the rest: the suppression holds even after a lift."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -28,8 +29,20 @@ from pipeline.store.schema import ingested_files, intake_records, metadata, opto
 
 ERASURE_CHANNEL = "erasure"
 # Columns that are only hashes, numbers or codes, never free text: not scanned.
-SKIP_COLUMNS = {"key_hash", "address_hash", "evidence_hash", "prev_hash", "row_hash", "digest", "list_digest",
-                "sha256", "input_sha256", "output_sha256", "export_hash", "export_key_id"}
+SKIP_COLUMNS = {
+    "key_hash",
+    "address_hash",
+    "evidence_hash",
+    "prev_hash",
+    "row_hash",
+    "digest",
+    "list_digest",
+    "sha256",
+    "input_sha256",
+    "output_sha256",
+    "export_hash",
+    "export_key_id",
+}
 
 
 @dataclass
@@ -53,21 +66,39 @@ def erase(engine: sa.Engine, settings: Settings, clock: Clock, address: str, ref
         raise OptoutError("--ref must name the erasure request (ticket, letter)")
     with write_tx(engine) as conn:
         key_hash = keyed_hash(settings.hash_key, person.key)
-        redactor = Redactor(person.key, _known_addresses(conn, key_hash) | {address.strip(), person.normalized, person.key})
+        redactor = Redactor(
+            person.key, _known_addresses(conn, key_hash) | {address.strip(), person.normalized, person.key}
+        )
         if redactor.hits(ref):
             raise OptoutError("--ref must not contain the address being erased")
         now = clock.now()
-        draft = EventDraft(None, ERASURE_CHANNEL, person.normalized, person.key, str(Scope.MARKETING),
-                           str(Action.SUPPRESS), now, f"GDPR erasure, request {ref}")
+        draft = EventDraft(
+            None,
+            ERASURE_CHANNEL,
+            person.normalized,
+            person.key,
+            str(Scope.MARKETING),
+            str(Action.SUPPRESS),
+            now,
+            f"GDPR erasure, request {ref}",
+        )
         append_events(conn, [draft], hash_key=settings.hash_key, recorded_at=now, run_id=None)
         result = ErasureResult(key_hash, _clear_events(conn, key_hash, redactor), None)
-        result.redacted["intake_records"], files = _redact_records(conn, redactor, key_hash, ref, now, settings.hash_key)
+        result.redacted["intake_records"], files = _redact_records(
+            conn, redactor, key_hash, ref, now, settings.hash_key
+        )
         version = publish_in(conn, clock)
         result.list_version = version.version if version else None
-        conn.execute(suppressions.update().where(suppressions.c.key_hash == key_hash).values(
-            match_key=None, address=None,
-            export_hash=export_hash(settings.export_key, person.key), export_key_id=export_key_id(settings.export_key),
-        ))
+        conn.execute(
+            suppressions.update()
+            .where(suppressions.c.key_hash == key_hash)
+            .values(
+                match_key=None,
+                address=None,
+                export_hash=export_hash(settings.export_key, person.key),
+                export_key_id=export_key_id(settings.export_key),
+            )
+        )
         for table in metadata.sorted_tables:
             if table.name not in ("optout_events", "intake_records"):
                 result.redacted[table.name] = _redact_table(conn, table, redactor)
@@ -94,9 +125,14 @@ def _clear_events(conn: sa.Connection, key_hash: str, redactor: Redactor) -> int
     """Clear address, match key and evidence of the person's events, and the evidence of any
     other event that names them; the keyed hashes stay, so the chain still verifies."""
     e = optout_events.c
-    result = conn.execute(optout_events.update().where(e.key_hash == key_hash).values(address=None, match_key=None, evidence=None))
+    result = conn.execute(
+        optout_events.update()
+        .where(e.key_hash == key_hash)
+        .values(address=None, match_key=None, evidence=None)
+    )
     naming = [
-        row.id for row in conn.execute(sa.select(e.id, e.evidence).where(e.evidence.is_not(None), e.evidence != ""))
+        row.id
+        for row in conn.execute(sa.select(e.id, e.evidence).where(e.evidence.is_not(None), e.evidence != ""))
         if redactor.hits(row.evidence)
     ]
     if naming:
@@ -130,7 +166,9 @@ def _redact_records(
         changed += 1
         if row.file_id is not None:
             file_ids.add(row.file_id)
-    paths = conn.execute(sa.select(ingested_files.c.path).where(ingested_files.c.id.in_(sorted(file_ids)))).scalars()
+    paths = conn.execute(
+        sa.select(ingested_files.c.path).where(ingested_files.c.id.in_(sorted(file_ids)))
+    ).scalars()
     return changed, sorted(paths)
 
 
@@ -153,7 +191,11 @@ def _redact_table(conn: sa.Connection, table: sa.Table, redactor: Redactor) -> i
     """Redact the address wherever it appears in a table's text and JSON columns; identity
     columns (address, match_key) are set to NULL instead. Returns how many rows changed."""
     (pk,) = table.primary_key.columns
-    columns = [c for c in table.columns if c.name not in SKIP_COLUMNS and isinstance(c.type, (sa.String, sa.Text, sa.JSON))]
+    columns = [
+        c
+        for c in table.columns
+        if c.name not in SKIP_COLUMNS and isinstance(c.type, (sa.String, sa.Text, sa.JSON))
+    ]
     changed = 0
     for row in _rows(conn, table):
         values: dict[str, Any] = {}
@@ -184,7 +226,15 @@ def reclaim_space(engine: sa.Engine) -> str:
             raw.close()
         return "sqlite VACUUM; WAL checkpointed and truncated"
     if engine.dialect.name == "postgresql":
-        tables = ("optout_events", "intake_records", "suppressions", "review_queue", "send_checks", "ingested_files", "pipeline_runs")
+        tables = (
+            "optout_events",
+            "intake_records",
+            "suppressions",
+            "review_queue",
+            "send_checks",
+            "ingested_files",
+            "pipeline_runs",
+        )
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for name in tables:
                 conn.exec_driver_sql(f"VACUUM (FULL, ANALYZE) {name}")

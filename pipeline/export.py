@@ -1,13 +1,13 @@
 """`optout export` (SPEC §7): the current list as CSV that no spreadsheet will evaluate, or
 hashed (HMAC-SHA256 of the match key under OPTOUT_EXPORT_KEY) for third-party senders, each
 with a manifest naming the list version, its digest and the counts (docs/audit.md)."""
+
 from __future__ import annotations
 
 import csv
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,15 @@ from pipeline.store.schema import suppressions
 CLEAR_FILE = "suppression_list.csv"
 HASHED_FILE = "suppression_list.hashed.csv"
 MANIFEST_FILE = "manifest.json"
-CLEAR_COLUMNS = ("address", "match_key", "scope", "channels", "first_requested_at", "effective_at", "list_version")
+CLEAR_COLUMNS = (
+    "address",
+    "match_key",
+    "scope",
+    "channels",
+    "first_requested_at",
+    "effective_at",
+    "list_version",
+)
 HASHED_COLUMNS = ("match_key_hmac_sha256", "scope")
 # A spreadsheet evaluates a cell that starts with one of these (OWASP "CSV injection"); a
 # leading single quote makes it plain text. Tab and CR start formulas in some importers too.
@@ -67,7 +75,9 @@ class ExportManifest:
         return asdict(self)
 
 
-def export_list(engine: sa.Engine, settings: Settings, clock: Clock, out_dir: Path, *, hashed: bool = False) -> ExportManifest:
+def export_list(
+    engine: sa.Engine, settings: Settings, clock: Clock, out_dir: Path, *, hashed: bool = False
+) -> ExportManifest:
     """Write the newest list version to `out_dir` (clear or hashed) and its manifest."""
     with read_tx(engine) as conn:
         version = latest_version(conn)
@@ -80,13 +90,26 @@ def export_list(engine: sa.Engine, settings: Settings, clock: Clock, out_dir: Pa
         raise OptoutError(f"--output {out_dir}: cannot create ({exc.strerror})") from None
     erased = sum(1 for r in rows if r["match_key"] is None)
     if hashed:
-        path, written, omitted, warnings = out_dir / HASHED_FILE, *_write_hashed(out_dir / HASHED_FILE, rows, settings.export_key)
+        path, written, omitted, warnings = (
+            out_dir / HASHED_FILE,
+            *_write_hashed(out_dir / HASHED_FILE, rows, settings.export_key),
+        )
     else:
         path, written, omitted, warnings = out_dir / CLEAR_FILE, *_write_clear(out_dir / CLEAR_FILE, rows)
     manifest = ExportManifest(
-        version.version, version.digest, version.published_at.isoformat(), clock.now().isoformat(), version.entries,
-        "hashed" if hashed else "clear", path.name, file_sha256(path), written, erased, omitted,
-        export_key_id(settings.export_key) if hashed else None, warnings,
+        version.version,
+        version.digest,
+        version.published_at.isoformat(),
+        clock.now().isoformat(),
+        version.entries,
+        "hashed" if hashed else "clear",
+        path.name,
+        file_sha256(path),
+        written,
+        erased,
+        omitted,
+        export_key_id(settings.export_key) if hashed else None,
+        warnings,
     )
     (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest.as_dict(), indent=2) + "\n", encoding="utf-8")
     return manifest
@@ -100,10 +123,21 @@ def _write_clear(path: Path, rows: Iterable[Any]) -> tuple[int, int, list[str]]:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(CLEAR_COLUMNS)
         for r in clear:
-            cells = [r["address"] or "", r["match_key"], r["scope"], r["channels"],
-                     r["first_requested_at"].isoformat(), r["effective_at"].isoformat(), str(r["list_version"])]
+            cells = [
+                r["address"] or "",
+                r["match_key"],
+                r["scope"],
+                r["channels"],
+                r["first_requested_at"].isoformat(),
+                r["effective_at"].isoformat(),
+                str(r["list_version"]),
+            ]
             writer.writerow([neutralise(c) for c in cells])
-    warnings = [f"{omitted} erased entr(y/ies) have no clear address and are not in the clear CSV"] if omitted else []
+    warnings = (
+        [f"{omitted} erased entr(y/ies) have no clear address and are not in the clear CSV"]
+        if omitted
+        else []
+    )
     return len(clear), omitted, warnings
 
 
@@ -123,8 +157,12 @@ def _write_hashed(path: Path, rows: Iterable[Any], export_key: str) -> tuple[int
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(HASHED_COLUMNS)
         writer.writerows(hashes)
-    warnings = [
-        f"{omitted} erased entr(y/ies) were hashed under another export key (or none) and cannot be "
-        "re-hashed: third parties will not suppress them"
-    ] if omitted else []
+    warnings = (
+        [
+            f"{omitted} erased entr(y/ies) were hashed under another export key (or none) and cannot be "
+            "re-hashed: third parties will not suppress them"
+        ]
+        if omitted
+        else []
+    )
     return len(hashes), omitted, warnings

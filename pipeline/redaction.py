@@ -4,6 +4,7 @@ An address hides in many spellings: another case, a `+tag`, gmail dots, percent-
 URL, or base64url inside an unsubscribe token. Any e-mail-like token whose match key equals
 the person's key counts, as do the literal spellings the store knew, and base64url segments
 that decode to text containing either."""
+
 from __future__ import annotations
 
 import base64

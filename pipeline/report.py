@@ -3,6 +3,7 @@ publication of the first list version that covers it) against 48 hours, 10 busin
 one month; per-channel percentiles; breaches; and the open items at risk. The report is a
 statement "as of" one instant, so re-running it for a past date gives the same figures unless
 late files brought older requests (docs/audit.md)."""
+
 from __future__ import annotations
 
 import json
@@ -113,10 +114,18 @@ def request_clock(row: Any, as_of: datetime) -> RequestClock:
     stop = row.effective_at or as_of
     breached = [name for name, at in due.items() if stop > at]
     return RequestClock(
-        row.record_id, row.channel, row.source_ref, row.requested_at.isoformat(),
-        row.effective_at.isoformat() if row.effective_at else None, row.effective_version,
-        _hours(stop - row.requested_at), "effective" if row.effective_at else "open",
-        {k: v.isoformat() for k, v in due.items()}, breached, row.evidence_file, row.evidence_locator,
+        row.record_id,
+        row.channel,
+        row.source_ref,
+        row.requested_at.isoformat(),
+        row.effective_at.isoformat() if row.effective_at else None,
+        row.effective_version,
+        _hours(stop - row.requested_at),
+        "effective" if row.effective_at else "open",
+        {k: v.isoformat() for k, v in due.items()},
+        breached,
+        row.evidence_file,
+        row.evidence_locator,
     )
 
 
@@ -135,7 +144,9 @@ def channel_stats(requests: list[RequestClock]) -> dict[str, ChannelStats]:
             s.breaches[name] += 1
     for name, s in stats.items():
         values = hours.get(name, [])
-        s.hours = {f"p{p}": percentile(values, p) for p in PERCENTILES} | {"max": max(values) if values else None}
+        s.hours = {f"p{p}": percentile(values, p) for p in PERCENTILES} | {
+            "max": max(values) if values else None
+        }
     return dict(sorted(stats.items()))
 
 
@@ -143,22 +154,41 @@ def build_report(conn: sa.Connection, day: date, as_of: datetime) -> ComplianceR
     times = {"requested_at": UTCDateTime, "recorded_at": UTCDateTime, "effective_at": UTCDateTime}
     requests = [request_clock(row, as_of) for row in _query(conn, "report_requests.sql", as_of, **times)]
     reviews = []
-    for row in _query(conn, "report_open_reviews.sql", as_of, requested_at=UTCDateTime, created_at=UTCDateTime):
+    for row in _query(
+        conn, "report_open_reviews.sql", as_of, requested_at=UTCDateTime, created_at=UTCDateTime
+    ):
         if as_of - row.created_at <= REVIEW_AT_RISK_AFTER:
             continue
         due = due_times(row.requested_at)
-        reviews.append(ReviewAtRisk(
-            row.item_id, row.record_id, row.channel, row.source_ref, row.requested_at.isoformat(),
-            row.created_at.isoformat(), row.reason, _hours(as_of - row.created_at),
-            {k: v.isoformat() for k, v in due.items()}, [k for k, v in due.items() if as_of > v],
-        ))
+        reviews.append(
+            ReviewAtRisk(
+                row.item_id,
+                row.record_id,
+                row.channel,
+                row.source_ref,
+                row.requested_at.isoformat(),
+                row.created_at.isoformat(),
+                row.reason,
+                _hours(as_of - row.created_at),
+                {k: v.isoformat() for k, v in due.items()},
+                [k for k, v in due.items() if as_of > v],
+            )
+        )
     return ComplianceReport(
-        day.isoformat(), as_of.isoformat(), [asdict(d) for d in DEADLINES], channel_stats(requests),
-        [r for r in requests if r.breached], [r for r in requests if r.status == "open"], reviews, requests,
+        day.isoformat(),
+        as_of.isoformat(),
+        [asdict(d) for d in DEADLINES],
+        channel_stats(requests),
+        [r for r in requests if r.breached],
+        [r for r in requests if r.status == "open"],
+        reviews,
+        requests,
     )
 
 
-def compliance_report(engine: sa.Engine, day: date | None = None, clock: Clock | None = None) -> ComplianceReport:
+def compliance_report(
+    engine: sa.Engine, day: date | None = None, clock: Clock | None = None
+) -> ComplianceReport:
     """The report for `day` (default: today), read in one snapshot."""
     now = (clock or SystemClock()).now()
     day = day or now.astimezone(UTC).date()
@@ -166,13 +196,20 @@ def compliance_report(engine: sa.Engine, day: date | None = None, clock: Clock |
         return build_report(conn, day, report_as_of(day, now))
 
 
-def write_report(engine: sa.Engine, settings: Settings, day: date, out_dir: Path, clock: Clock | None = None) -> dict[str, Path]:
+def write_report(
+    engine: sa.Engine, settings: Settings, day: date, out_dir: Path, clock: Clock | None = None
+) -> dict[str, Path]:
     """What the nightly run calls: the report for `day` as JSON and HTML in `out_dir`."""
     from pipeline.report_html import render_html
 
     report = compliance_report(engine, day, clock)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out_dir / f"compliance_{day.isoformat()}.json", "html": out_dir / f"compliance_{day.isoformat()}.html"}
-    paths["json"].write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    paths = {
+        "json": out_dir / f"compliance_{day.isoformat()}.json",
+        "html": out_dir / f"compliance_{day.isoformat()}.html",
+    }
+    paths["json"].write_text(
+        json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     paths["html"].write_text(render_html(report), encoding="utf-8")
     return paths

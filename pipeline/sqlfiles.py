@@ -1,5 +1,6 @@
 """The SQL people read (SPEC STYLE: auditor views and report queries live in `sql/`), loaded
 by the migrations and the report so the files are the single source."""
+
 from __future__ import annotations
 
 from pathlib import Path

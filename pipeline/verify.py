@@ -47,7 +47,8 @@ def verify_store(engine: sa.Engine, settings: Settings) -> Verification:
     with read_tx(engine) as conn:
         result = verify(conn, settings.hash_key)
     if not result.ok:
-        raise VerificationError(f"store verification failed: {result.problems[0]} ({len(result.problems)} problem(s))")
+        first, count = result.problems[0], len(result.problems)
+        raise VerificationError(f"store verification failed: {first} ({count} problem(s))")
     return result
 
 
@@ -109,7 +110,8 @@ def _verify_digests(conn: sa.Connection, facts: list[tuple[int, EventFacts]], re
                 entries[key_hash] = state.scope
         if list_digest(list(entries.items())) != v.digest or len(entries) != v.entries:
             result.problems.append(
-                f"list_versions version {v.version}: digest or entry count does not match a replay of events up to id {v.last_event_id}"
+                f"list_versions version {v.version}: digest or entry count does not match "
+                f"a replay of events up to id {v.last_event_id}"
             )
 
 

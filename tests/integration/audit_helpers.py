@@ -1,5 +1,6 @@
 """A small store for the audit tests: letters landed on chosen days, nightly runs at chosen
 times, so every timestamp in the assertions can be computed by hand."""
+
 from __future__ import annotations
 
 import csv
@@ -8,8 +9,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-
 from conftest import land
+
 from pipeline.clock import FixedClock
 from pipeline.config import Settings
 from pipeline.runner import run_nightly
@@ -18,7 +19,9 @@ LETTER_COLUMNS = ("letter_id", "received_at", "email", "account_id", "name", "re
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC) if "+" not in text else datetime.fromisoformat(text)
+    return (
+        datetime.fromisoformat(text).replace(tzinfo=UTC) if "+" not in text else datetime.fromisoformat(text)
+    )
 
 
 def letters_csv(rows: list[tuple[str, str, str, str]]) -> str:

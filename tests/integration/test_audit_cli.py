@@ -1,5 +1,6 @@
 """The auditor's commands as a user runs them: lookup (as-of), history (CSV, JSON), the SQL
 views, audit campaign, report, export, erase then verify; exit codes per SPEC §7."""
+
 from __future__ import annotations
 
 import csv
@@ -10,8 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-
 from audit_helpers import at, land_letters, recipients_csv, run_at
+
 from pipeline.check import run_check
 from pipeline.cli import main
 
@@ -50,23 +51,34 @@ def store(engine, settings, landing, clock, tmp_path):
     run_at(engine, settings, clock, "2026-10-09", "2026-10-10T02:00:00")
     land_letters(landing, "2026-10-10", "b.csv", [("A1", "2026-10-10T10:00:00Z", ALICE, "Alice")])
     clock.at = at("2026-10-10T12:00:00")
-    send = recipients_csv(tmp_path / "send.csv", ["alice.smith@example.com", "bob@example.com", "carol@example.com"])
+    send = recipients_csv(
+        tmp_path / "send.csv", ["alice.smith@example.com", "bob@example.com", "carol@example.com"]
+    )
     run_check(engine, settings, clock, send, tmp_path / "send.out.csv", campaign="oct")
     run_at(engine, settings, clock, "2026-10-10", "2026-10-11T02:00:00")
-    land_letters(landing, "2026-10-12", "c.csv", [("C1", "2026-10-12T08:00:00Z", "carol@example.com", "Carol")])
+    land_letters(
+        landing, "2026-10-12", "c.csv", [("C1", "2026-10-12T08:00:00Z", "carol@example.com", "Carol")]
+    )
     run_at(engine, settings, clock, "2026-10-12", "2026-10-13T02:00:00")
     return tmp_path
 
 
-@pytest.mark.parametrize(("args", "code", "says"), [
-    (["--as-of", "2026-10-10T09:59:00Z"], 1, "not suppressed in list version 1"),  # before her request
-    (["--as-of", "2026-10-10T23:00:00Z"], 1, "not suppressed in list version 1"),  # asked, not yet in effect
-    (["--as-of", "2026-10-11T02:30:00Z"], 0, "SUPPRESSED (scope marketing) in list version 2"),
-    (["--version", "1"], 1, "not suppressed"),
-    (["--version", "2"], 0, "SUPPRESSED"),
-    ([], 0, "SUPPRESSED (scope marketing, since 2026-10-11T02:00"),
-    (["--as-of", "2026-10-01T00:00:00Z"], 1, "(no list published)"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["--as-of", "2026-10-10T09:59:00Z"], 1, "not suppressed in list version 1"),  # before her request
+        (
+            ["--as-of", "2026-10-10T23:00:00Z"],
+            1,
+            "not suppressed in list version 1",
+        ),  # asked, not yet in effect
+        (["--as-of", "2026-10-11T02:30:00Z"], 0, "SUPPRESSED (scope marketing) in list version 2"),
+        (["--version", "1"], 1, "not suppressed"),
+        (["--version", "2"], 0, "SUPPRESSED"),
+        ([], 0, "SUPPRESSED (scope marketing, since 2026-10-11T02:00"),
+        (["--as-of", "2026-10-01T00:00:00Z"], 1, "(no list published)"),
+    ],
+)
 def test_lookup_as_of(optout, store, args, code, says):
     done = optout("lookup", "alice.smith+promo@example.com", *args)
     assert done.returncode == code, done.stderr
@@ -78,16 +90,37 @@ def test_lookup_as_of(optout, store, args, code, says):
 def test_lookup_json_and_usage_errors(optout, store):
     data = json.loads(optout("lookup", ALICE, "--json").stdout)
     (event,) = data["events"]
-    assert event["evidence_file"].endswith("postal_mail/2026-10-10/b.csv") and event["evidence_locator"] == "line 2"
-    assert (event["channel"], event["source_ref"], event["scope"], event["action"]) == ("postal_mail", "A1", "marketing", "suppress")
+    assert (
+        event["evidence_file"].endswith("postal_mail/2026-10-10/b.csv")
+        and event["evidence_locator"] == "line 2"
+    )
+    assert (event["channel"], event["source_ref"], event["scope"], event["action"]) == (
+        "postal_mail",
+        "A1",
+        "marketing",
+        "suppress",
+    )
     assert (event["effective_version"], event["recorded_at"][:16]) == (2, "2026-10-11T02:00")
     for args in (["--as-of", "soon"], ["--version", "9"], ["--as-of", "2026-10-11", "--version", "1"]):
         done = optout("lookup", ALICE, *args)
         assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
 
-HISTORY_FIELDS = ["event_id", "channel", "source_ref", "address", "match_key", "scope", "action", "requested_at",
-                  "recorded_at", "effective_version", "effective_at", "evidence_file", "evidence_locator"]
+HISTORY_FIELDS = [
+    "event_id",
+    "channel",
+    "source_ref",
+    "address",
+    "match_key",
+    "scope",
+    "action",
+    "requested_at",
+    "recorded_at",
+    "effective_version",
+    "effective_at",
+    "evidence_file",
+    "evidence_locator",
+]
 
 
 def test_history_csv_json_and_the_auditor_view_agree(engine, optout, store, tmp_path):
@@ -95,26 +128,48 @@ def test_history_csv_json_and_the_auditor_view_agree(engine, optout, store, tmp_
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert [r["source_ref"] for r in rows] == ["A1", "C1"]
     assert set(HISTORY_FIELDS) <= set(rows[0])
-    assert (rows[0]["address"], rows[0]["effective_version"], rows[0]["evidence_locator"]) == (ALICE, "2", "line 2")
+    assert (rows[0]["address"], rows[0]["effective_version"], rows[0]["evidence_locator"]) == (
+        ALICE,
+        "2",
+        "line 2",
+    )
     out = tmp_path / "h.json"
-    assert optout("history", "--format", "json", "--channel", "postal_mail", "--output", str(out)).returncode == 0
+    assert (
+        optout("history", "--format", "json", "--channel", "postal_mail", "--output", str(out)).returncode
+        == 0
+    )
     events = json.loads(out.read_text())
     assert [e["source_ref"] for e in events] == ["B1", "A1", "C1"]
     with engine.connect() as conn:
-        view = conn.execute(sa.text(
-            "SELECT event_id, channel, source_ref, address, scope, action, effective_version, evidence_file, evidence_locator "
-            "FROM audit_event_history ORDER BY event_id"
-        )).all()
+        view = conn.execute(
+            sa.text(
+                "SELECT event_id, channel, source_ref, address, scope, action, effective_version, "
+                "evidence_file, evidence_locator "
+                "FROM audit_event_history ORDER BY event_id"
+            )
+        ).all()
     assert [tuple(v) for v in view] == [
-        (e["event_id"], e["channel"], e["source_ref"], e["address"], e["scope"], e["action"], e["effective_version"],
-         e["evidence_file"], e["evidence_locator"]) for e in events
+        (
+            e["event_id"],
+            e["channel"],
+            e["source_ref"],
+            e["address"],
+            e["scope"],
+            e["action"],
+            e["effective_version"],
+            e["evidence_file"],
+            e["evidence_locator"],
+        )
+        for e in events
     ]
 
 
 def test_auditor_views_answer_the_campaign_question(engine, store):
     with engine.connect() as conn:
         check = conn.execute(sa.text("SELECT * FROM audit_send_checks")).one()._mapping
-        clocks = conn.execute(sa.text("SELECT source_ref, effective_version FROM audit_request_clock ORDER BY record_id")).all()
+        clocks = conn.execute(
+            sa.text("SELECT source_ref, effective_version FROM audit_request_clock ORDER BY record_id")
+        ).all()
     assert (check["list_version_used"], check["newest_version_at_check"], check["used_newest"]) == (1, 1, 1)
     assert check["optouts_missing_from_list"] == 1  # Alice asked before the check, v1 lacked her
     assert [tuple(c) for c in clocks] == [("B1", 1), ("A1", 2), ("C1", 3)]
@@ -126,7 +181,10 @@ def test_audit_campaign_cli(optout, store):
     assert "list version 1 published 2026-10-10T02:00" in done.stdout and "the newest" in done.stdout
     assert "suppressed at check time (must have been removed): 1\n    row 2: bob@example.com" in done.stdout
     assert "SENT WHILE SUPPRESSED (kept although suppressed): 0" in done.stdout
-    assert "asked before the check but not yet in the list used: 1\n    row 1: alice.smith@example.com" in done.stdout
+    assert (
+        "asked before the check but not yet in the list used: 1\n    row 1: alice.smith@example.com"
+        in done.stdout
+    )
     assert "opted out after the check: 1\n    row 3: carol@example.com" in done.stdout
     data = json.loads(optout("audit", "campaign", "1", "--json").stdout)
     assert data["sent_while_suppressed_count"] == 0 and data["ok"] is True
@@ -134,10 +192,23 @@ def test_audit_campaign_cli(optout, store):
 
 
 def test_report_cli(optout, store, tmp_path):
-    done = optout("--now", "2026-10-20T00:00:00Z", "report", "--date", "2026-10-13", "--json", "--html", str(tmp_path / "r.html"))
+    done = optout(
+        "--now",
+        "2026-10-20T00:00:00Z",
+        "report",
+        "--date",
+        "2026-10-13",
+        "--json",
+        "--html",
+        str(tmp_path / "r.html"),
+    )
     assert done.returncode == 0, done.stderr  # every request took effect within 48 hours
     data = json.loads(done.stdout)
-    assert {r["source_ref"]: r["hours_to_effect"] for r in data["requests"]} == {"B1": 17.0, "A1": 16.0, "C1": 18.0}
+    assert {r["source_ref"]: r["hours_to_effect"] for r in data["requests"]} == {
+        "B1": 17.0,
+        "A1": 16.0,
+        "C1": 18.0,
+    }
     assert "<svg" in (tmp_path / "r.html").read_text()
     assert optout("report", "--date", "13/10/2026").returncode == 2
 

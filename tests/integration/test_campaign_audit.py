@@ -1,10 +1,11 @@
 """`optout audit campaign`: a check replayed against the events and its own files."""
+
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-
 from audit_helpers import at, land_letters, recipients_csv, run_at
+
 from pipeline.campaign_audit import audit_campaign
 from pipeline.check import run_check
 from pipeline.erase import erase
@@ -25,7 +26,14 @@ def checked(engine, settings, landing, clock, tmp_path):
     run_at(engine, settings, clock, "2026-10-09", "2026-10-10T02:00:00")
     land_letters(landing, "2026-10-11", "b.csv", [("B", "2026-10-10T10:00:00Z", "bob@example.com", "")])
     clock.at = at("2026-10-11T12:00:00")
-    result = run_check(engine, settings, clock, recipients_csv(tmp_path / "fall.csv", RECIPIENTS), tmp_path / "fall.out.csv", campaign="fall-promo")
+    result = run_check(
+        engine,
+        settings,
+        clock,
+        recipients_csv(tmp_path / "fall.csv", RECIPIENTS),
+        tmp_path / "fall.out.csv",
+        campaign="fall-promo",
+    )
     run_at(engine, settings, clock, "2026-10-11", "2026-10-12T02:00:00")
     land_letters(landing, "2026-10-12", "c.csv", [("C", "2026-10-12T09:00:00Z", "carol@example.com", "")])
     run_at(engine, settings, clock, "2026-10-12", "2026-10-13T02:00:00")
@@ -73,10 +81,16 @@ def test_a_kept_row_that_was_suppressed_is_reported(engine, settings, checked, t
 
 def test_a_check_against_an_older_version_is_not_newest(engine, settings, clock, checked, tmp_path):
     clock.at = at("2026-10-13T08:00:00")
-    later = run_check(engine, settings, clock, tmp_path / "fall.csv", tmp_path / "later.out.csv", campaign="later")
+    later = run_check(
+        engine, settings, clock, tmp_path / "fall.csv", tmp_path / "later.out.csv", campaign="later"
+    )
     with engine.begin() as conn:
         v1 = conn.execute(sa.text("SELECT digest FROM list_versions WHERE version = 1")).scalar_one()
-        conn.execute(send_checks.update().where(send_checks.c.id == later.check_id).values(list_version=1, list_digest=v1))
+        conn.execute(
+            send_checks.update()
+            .where(send_checks.c.id == later.check_id)
+            .values(list_version=1, list_digest=v1)
+        )
     result = audit(engine, settings, "later")
     assert (result.list_version, result.newest_version_at_check, result.used_newest) == (1, 3, False)
     assert addresses(result.missing_from_list) == ["bob@example.com", "carol@example.com"]
@@ -96,6 +110,8 @@ def test_unknown_checks(engine, settings, checked, ident, error):
 
 def test_a_campaign_with_two_checks_needs_a_check_id(engine, settings, clock, checked, tmp_path):
     clock.at = at("2026-10-13T08:00:00")
-    run_check(engine, settings, clock, tmp_path / "fall.csv", tmp_path / "again.out.csv", campaign="fall-promo")
+    run_check(
+        engine, settings, clock, tmp_path / "fall.csv", tmp_path / "again.out.csv", campaign="fall-promo"
+    )
     with pytest.raises(OptoutError, match="give one check id"):
         audit(engine, settings, "fall-promo")

@@ -1,12 +1,13 @@
 """`optout erase`: the address leaves every table and the file, the suppression stays, verify passes."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from audit_helpers import all_text, land_letters, recipients_csv, run_at
+
 from pipeline import manual
 from pipeline.check import run_check
 from pipeline.erase import erase
@@ -23,14 +24,23 @@ PERSON = "Erin.Target@Example.com"
 @pytest.fixture
 def store(engine, settings, landing, clock, tmp_path):
     """Erin asked by letter (and once more with a +tag); Bob too, later lifted with evidence naming Erin."""
-    land_letters(landing, "2026-10-09", "letters.csv", [
-        ("L1", "2026-10-09T09:00:00Z", PERSON, "Erin Target"),
-        ("L2", "2026-10-09T10:00:00Z", "bob@example.org", "Bob Other"),
-        ("L3", "2026-10-09T11:00:00Z", "erin.target+news@example.com", "E. Target"),
-    ])
+    land_letters(
+        landing,
+        "2026-10-09",
+        "letters.csv",
+        [
+            ("L1", "2026-10-09T09:00:00Z", PERSON, "Erin Target"),
+            ("L2", "2026-10-09T10:00:00Z", "bob@example.org", "Bob Other"),
+            ("L3", "2026-10-09T11:00:00Z", "erin.target+news@example.com", "E. Target"),
+        ],
+    )
     run_at(engine, settings, clock, "2026-10-09", "2026-10-10T02:00:00")
-    manual.lift(engine, settings, clock, "bob@example.org", "re-consent call, confirmed by erin.target@example.com")
-    check_in = recipients_csv(tmp_path / "send.csv", ["erin.target@example.com", "bob@example.org", "zoe@example.net"])
+    manual.lift(
+        engine, settings, clock, "bob@example.org", "re-consent call, confirmed by erin.target@example.com"
+    )
+    check_in = recipients_csv(
+        tmp_path / "send.csv", ["erin.target@example.com", "bob@example.org", "zoe@example.net"]
+    )
     run_check(engine, settings, clock, check_in, tmp_path / "out.csv", campaign="fall")
     return tmp_path
 
@@ -69,7 +79,9 @@ def test_sqlite_file_holds_no_bytes_of_the_address(engine, settings, clock, stor
 def test_later_import_of_the_same_address_is_still_suppressed(engine, settings, landing, clock, store):
     erase(engine, settings, clock, PERSON, "GDPR-77")
     manual.lift(engine, settings, clock, "bob@example.org", "second re-consent, by phone")
-    land_letters(landing, "2026-10-12", "more.csv", [("L9", "2026-10-12T09:00:00Z", "erin.target@example.com", "Erin")])
+    land_letters(
+        landing, "2026-10-12", "more.csv", [("L9", "2026-10-12T09:00:00Z", "erin.target@example.com", "Erin")]
+    )
     run_at(engine, settings, clock, "2026-10-12", "2026-10-13T02:00:00")
     with read_tx(engine) as conn:
         assert lookup(conn, settings.hash_key, PERSON).suppressed
@@ -85,7 +97,10 @@ def test_erasing_an_address_never_suppressed_suppresses_it(engine, settings, clo
 EDITS = [
     ("UPDATE optout_events SET scope = 'all' WHERE id = 1", "row_hash"),
     ("UPDATE optout_events SET requested_at = recorded_at WHERE id = 2", "row_hash"),
-    ("UPDATE optout_events SET channel = 'manual' WHERE id = (SELECT MAX(id) FROM optout_events)", "row_hash"),
+    (
+        "UPDATE optout_events SET channel = 'manual' WHERE id = (SELECT MAX(id) FROM optout_events)",
+        "row_hash",
+    ),
     ("UPDATE optout_events SET evidence_hash = key_hash WHERE id = 1", "row_hash"),
     ("UPDATE optout_events SET evidence = 'forged' WHERE id = 4", "evidence"),
     ("DELETE FROM optout_events WHERE id = 2", "missing"),
@@ -106,11 +121,14 @@ def test_editing_any_row_after_erasure_fails_verification(engine, settings, cloc
     assert any(named in p for p in result.problems), result.problems
 
 
-@pytest.mark.parametrize(("address", "ref", "message"), [
-    ("not an address", "GDPR-1", "not a valid address"),
-    (PERSON, "  ", "--ref"),
-    (PERSON, "ticket for erin.target@example.com", "must not contain"),
-])
+@pytest.mark.parametrize(
+    ("address", "ref", "message"),
+    [
+        ("not an address", "GDPR-1", "not a valid address"),
+        (PERSON, "  ", "--ref"),
+        (PERSON, "ticket for erin.target@example.com", "must not contain"),
+    ],
+)
 def test_bad_erase_requests_are_refused(engine, settings, clock, store, address, ref, message):
     with pytest.raises(OptoutError, match=message):
         erase(engine, settings, clock, address, ref)

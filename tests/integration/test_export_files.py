@@ -1,5 +1,6 @@
 """`optout export`: the clear CSV shows no cell a spreadsheet would evaluate; the hashed one
 carries every entry, erased ones included, under the export key."""
+
 from __future__ import annotations
 
 import csv
@@ -7,8 +8,8 @@ import json
 from dataclasses import replace
 
 import pytest
-
 from audit_helpers import land_letters, run_at
+
 from pipeline.erase import erase
 from pipeline.export import FORMULA_PREFIXES, export_hash, export_key_id, export_list
 
@@ -19,7 +20,12 @@ NASTY = ["=1+2@example.com", "+sum@example.com", "-cmd@example.com", "plain@exam
 
 @pytest.fixture
 def store(engine, settings, landing, clock):
-    land_letters(landing, "2026-10-09", "a.csv", [(f"L{i}", "2026-10-09T09:00:00Z", a, "") for i, a in enumerate(NASTY)])
+    land_letters(
+        landing,
+        "2026-10-09",
+        "a.csv",
+        [(f"L{i}", "2026-10-09T09:00:00Z", a, "") for i, a in enumerate(NASTY)],
+    )
     run_at(engine, settings, clock, "2026-10-09", "2026-10-10T02:00:00")
     erase(engine, settings, clock, "gone@example.com", "GDPR-5")
 
@@ -43,10 +49,16 @@ def test_hashed_export_includes_erased_entries(engine, settings, clock, store, t
     # "=1+2" keys as "=1" (tag dropped); "+sum" keeps its leading "+" (SPEC §4.2)
     keys = ["=1@example.com", "+sum@example.com", "-cmd@example.com", "plain@example.com", "gone@example.com"]
     assert hashes == {export_hash(settings.export_key, k) for k in keys}
-    assert (manifest.rows, manifest.erased_omitted, manifest.key_id) == (5, 0, export_key_id(settings.export_key))
+    assert (manifest.rows, manifest.erased_omitted, manifest.key_id) == (
+        5,
+        0,
+        export_key_id(settings.export_key),
+    )
     assert not (tmp_path / "suppression_list.csv").exists()
 
 
 def test_a_new_export_key_cannot_rehash_erased_entries(engine, settings, clock, store, tmp_path):
     manifest = export_list(engine, replace(settings, export_key="rotated"), clock, tmp_path, hashed=True)
-    assert (manifest.rows, manifest.erased_omitted) == (4, 1) and "cannot be re-hashed" in manifest.warnings[0]
+    assert (manifest.rows, manifest.erased_omitted) == (4, 1) and "cannot be re-hashed" in manifest.warnings[
+        0
+    ]

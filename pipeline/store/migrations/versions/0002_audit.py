@@ -9,6 +9,7 @@ SQLAlchemy metadata, so the migrations-match-metadata check ignores them. On SQL
 rebuild (batch mode) cannot rename a table a view names, so views are created last and any
 later migration that alters a table drops them first and re-runs the file.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
