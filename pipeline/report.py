@@ -187,22 +187,32 @@ def build_report(conn: sa.Connection, day: date, as_of: datetime) -> ComplianceR
 
 
 def compliance_report(
-    engine: sa.Engine, day: date | None = None, clock: Clock | None = None
+    engine: sa.Engine,
+    day: date | None = None,
+    clock: Clock | None = None,
+    as_of: datetime | None = None,
 ) -> ComplianceReport:
     """The report for `day` (default: today), read in one snapshot."""
     now = (clock or SystemClock()).now()
     day = day or now.astimezone(UTC).date()
     with read_tx(engine) as conn:
-        return build_report(conn, day, report_as_of(day, now))
+        return build_report(conn, day, as_of or report_as_of(day, now))
 
 
 def write_report(
-    engine: sa.Engine, settings: Settings, day: date, out_dir: Path, clock: Clock | None = None
+    engine: sa.Engine,
+    settings: Settings,
+    day: date,
+    out_dir: Path,
+    clock: Clock | None = None,
+    as_of: datetime | None = None,
 ) -> dict[str, Path]:
-    """What the nightly run calls: the report for `day` as JSON and HTML in `out_dir`."""
+    """What the nightly run calls: the report for `day` as `compliance_<day>.json` and `.html`
+    in `out_dir`. As of the end of `day` capped at now, unless `as_of` is given (a run that
+    reports right after publishing the night's list may pass `clock.now()`)."""
     from pipeline.report_html import render_html
 
-    report = compliance_report(engine, day, clock)
+    report = compliance_report(engine, day, clock, as_of)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "json": out_dir / f"compliance_{day.isoformat()}.json",

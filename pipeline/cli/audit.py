@@ -65,7 +65,7 @@ def history(
     """Every opt-out event with its channel, source reference, times, effect and evidence."""
     if fmt not in ("csv", "json"):
         raise OptoutError(f"--format must be csv or json, not {fmt!r}")
-    if channel and channel not in REGISTRY and channel != "manual":
+    if channel and channel not in REGISTRY and channel not in ("manual", "erasure"):
         raise OptoutError(f"--channel: unknown channel {channel!r}")
     e = env(ctx)
     with read_tx(e.engine()) as conn:
