@@ -8,6 +8,7 @@ whose clear fields are cleared with the rest: the suppression holds even after a
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -52,6 +53,7 @@ class ErasureResult:
     list_version: int | None
     redacted: dict[str, int] = field(default_factory=dict)
     files_on_disk: list[str] = field(default_factory=list)
+    reclaimed: bool = False
     vacuum: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -103,7 +105,7 @@ def erase(engine: sa.Engine, settings: Settings, clock: Clock, address: str, ref
             if table.name not in ("optout_events", "intake_records"):
                 result.redacted[table.name] = _redact_table(conn, table, redactor)
         result.files_on_disk = files
-    result.vacuum = reclaim_space(engine)
+    result.reclaimed, result.vacuum = reclaim_space(engine)
     return result
 
 
@@ -212,31 +214,44 @@ def _redact_table(conn: sa.Connection, table: sa.Table, redactor: Redactor) -> i
     return changed
 
 
-def reclaim_space(engine: sa.Engine) -> str:
+PG_TABLES = (
+    "optout_events",
+    "intake_records",
+    "suppressions",
+    "review_queue",
+    "send_checks",
+    "ingested_files",
+    "pipeline_runs",
+)
+
+
+def reclaim_space(engine: sa.Engine) -> tuple[bool, str]:
     """Make freed pages leave the files: SQLite VACUUM (and truncate the WAL); PostgreSQL
-    VACUUM FULL of the tables that held the address (WAL and backups age out by retention)."""
-    if engine.dialect.name == "sqlite":
-        raw = engine.raw_connection()
-        try:
-            dbapi = raw.driver_connection
-            assert dbapi is not None
-            dbapi.execute("VACUUM")
-            dbapi.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            raw.close()
-        return "sqlite VACUUM; WAL checkpointed and truncated"
-    if engine.dialect.name == "postgresql":
-        tables = (
-            "optout_events",
-            "intake_records",
-            "suppressions",
-            "review_queue",
-            "send_checks",
-            "ingested_files",
-            "pipeline_runs",
-        )
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for name in tables:
-                conn.exec_driver_sql(f"VACUUM (FULL, ANALYZE) {name}")
-        return "postgresql VACUUM FULL of " + ", ".join(tables)
-    return f"no space reclaim for {engine.dialect.name}: run the database's own compaction"
+    VACUUM FULL of the tables that held the address (WAL and backups age out by retention).
+    A failure (another process holds the store) is reported, not raised: the erasure itself is
+    committed, and running `optout erase` again when the store is idle finishes the job."""
+    try:
+        if engine.dialect.name == "sqlite":
+            return _vacuum_sqlite(engine)
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for name in PG_TABLES:
+                    conn.exec_driver_sql(f"VACUUM (FULL, ANALYZE) {name}")
+            return True, "postgresql VACUUM FULL of " + ", ".join(PG_TABLES)
+    except (sa.exc.DBAPIError, sqlite3.Error) as exc:
+        return False, f"could not reclaim space ({exc}); freed pages may still hold the address"
+    return False, f"no space reclaim for {engine.dialect.name}: run the database's own compaction"
+
+
+def _vacuum_sqlite(engine: sa.Engine) -> tuple[bool, str]:
+    raw = engine.raw_connection()
+    try:
+        dbapi = raw.driver_connection
+        assert dbapi is not None
+        dbapi.execute("VACUUM")
+        busy = dbapi.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        raw.close()
+    if busy:
+        return False, "sqlite VACUUM done, but a reader kept the WAL from being truncated"
+    return True, "sqlite VACUUM; WAL checkpointed and truncated"

@@ -110,7 +110,7 @@ def erase(
     result = erase_address(e.engine(), e.settings, e.clock, address, ref)
     if as_json:
         emit_json(result.as_dict())
-        return
+        raise typer.Exit(0 if result.reclaimed else 1)
     changed = sum(result.redacted.values())
     typer.echo(
         f"erased: {result.events_cleared} event(s) cleared, {changed} other row(s) redacted; "
@@ -119,6 +119,9 @@ def erase(
     typer.echo(f"  space: {result.vacuum}")
     for path in result.files_on_disk:
         typer.echo(f"  landing file still holds it on disk (outside the store): {path}")
+    if not result.reclaimed:
+        typer.echo("warning: run 'optout erase' again when the store is idle to reclaim the space", err=True)
+        raise typer.Exit(1)
 
 
 @audit_app.command("campaign")
