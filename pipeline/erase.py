@@ -124,13 +124,17 @@ def _known_addresses(conn: sa.Connection, key_hash: str) -> set[str]:
 
 
 def _clear_events(conn: sa.Connection, key_hash: str, redactor: Redactor) -> int:
-    """Clear address, match key and evidence of the person's events, and the evidence of any
-    other event that names them; the keyed hashes stay, so the chain still verifies."""
+    """Clear address, match key and evidence of the person's events (erasure events keep their
+    evidence: it names only the request), and the evidence of any other event that names them;
+    the keyed hashes stay, so the chain still verifies."""
     e = optout_events.c
     result = conn.execute(
+        optout_events.update().where(e.key_hash == key_hash).values(address=None, match_key=None)
+    )
+    conn.execute(
         optout_events.update()
-        .where(e.key_hash == key_hash)
-        .values(address=None, match_key=None, evidence=None)
+        .where(e.key_hash == key_hash, e.channel != ERASURE_CHANNEL)
+        .values(evidence=None)
     )
     naming = [
         row.id

@@ -11,6 +11,7 @@ import typer
 from pipeline.channels import REGISTRY
 from pipeline.cli.app import app, emit_json, env, parse_date, parse_timestamp
 from pipeline.errors import OptoutError
+from pipeline.export import neutralise
 from pipeline.history import EventView
 from pipeline.history import history as history_query
 from pipeline.history import lookup as lookup_query
@@ -48,7 +49,7 @@ def describe(ev: EventView) -> str:
     where = f"{ev.evidence_file} {ev.evidence_locator}" if ev.evidence_file else (ev.evidence or ev.evidence_locator or "")
     effect = f"effective v{ev.effective_version} {ev.effective_at}" if ev.effective_version else "not yet published"
     return (
-        f"#{ev.event_id} {ev.action} {ev.scope} via {ev.channel} ref {ev.source_ref}; requested {ev.requested_at}; "
+        f"#{ev.event_id} {ev.action} {ev.scope} via {ev.channel} ref {ev.source_ref or '-'}; requested {ev.requested_at}; "
         f"recorded {ev.recorded_at}; {effect}; evidence: {where}"
     )
 
@@ -83,7 +84,8 @@ def history(
             names = [f.name for f in fields(EventView)]
             writer.writerow(names)
             for ev in events:
-                writer.writerow([getattr(ev, n) if getattr(ev, n) is not None else "" for n in names])
+                # Formula-injection safe, like `optout export` (docs/audit.md): `=x@example.com` is a valid address.
+                writer.writerow([neutralise(str(getattr(ev, n))) if getattr(ev, n) is not None else "" for n in names])
     finally:
         if output:
             out.close()

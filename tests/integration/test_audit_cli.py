@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from audit_helpers import at, land_letters, recipients_csv, run_at
 
+from pipeline import manual
 from pipeline.check import run_check
 from pipeline.cli import main
 
@@ -226,3 +227,10 @@ def test_export_erase_verify_cli(engine, optout, store, tmp_path):
         conn.execute(sa.text("UPDATE optout_events SET requested_at = recorded_at WHERE id = 2"))
     done = optout("verify")
     assert done.returncode == 1 and "optout_events id 2" in done.stdout
+
+
+def test_history_csv_is_safe_to_open_in_a_spreadsheet(engine, optout, settings, clock, store):
+    manual.add(engine, settings, clock, "=cmd@example.com", "manual", "T-1")
+    rows = list(csv.reader(io.StringIO(optout("history", "--channel", "manual").stdout)))
+    cells = [c for row in rows[1:] for c in row]
+    assert "'=cmd@example.com" in cells and not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
