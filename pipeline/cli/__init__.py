@@ -6,8 +6,12 @@ import sys
 
 import typer
 
-from pipeline.cli import audit, pipeline_cmds, send  # noqa: F401  (registration)
-from pipeline.cli import compliance  # noqa: F401  (registration)
+from pipeline.cli import (  # noqa: F401  (registration)
+    audit,
+    compliance,  # noqa: F401  (registration)
+    pipeline_cmds,
+    send,
+)
 from pipeline.cli.app import app
 from pipeline.errors import OptoutError
 

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from conftest import land
 
 from pipeline.clock import FixedClock
 from pipeline.config import Settings
 from pipeline.runner import run_nightly
+from tests.conftest import land
 
 LETTER_COLUMNS = ("letter_id", "received_at", "email", "account_id", "name", "reference")
 

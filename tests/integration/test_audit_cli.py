@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-from audit_helpers import at, land_letters, recipients_csv, run_at
 
 from pipeline import manual
 from pipeline.check import run_check
 from pipeline.cli import main
+from tests.integration.audit_helpers import at, land_letters, recipients_csv, run_at
 
 pytestmark = pytest.mark.integration
 ALICE = "Alice.Smith@example.com"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from audit_helpers import at, land_letters, recipients_csv, run_at
 
 from pipeline.campaign_audit import audit_campaign
 from pipeline.check import run_check
@@ -13,6 +12,7 @@ from pipeline.errors import NotFoundError, OptoutError
 from pipeline.receipts import file_sha256
 from pipeline.store.db import read_tx
 from pipeline.store.schema import send_checks
+from tests.integration.audit_helpers import at, land_letters, recipients_csv, run_at
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from audit_helpers import all_text, land_letters, recipients_csv, run_at
 
 from pipeline import manual
 from pipeline.check import run_check
@@ -15,6 +14,7 @@ from pipeline.errors import OptoutError
 from pipeline.history import lookup
 from pipeline.store.db import read_tx
 from pipeline.verify import verify
+from tests.integration.audit_helpers import all_text, land_letters, recipients_csv, run_at
 
 pytestmark = pytest.mark.integration
 

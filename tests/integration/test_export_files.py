@@ -8,10 +8,10 @@ import json
 from dataclasses import replace
 
 import pytest
-from audit_helpers import land_letters, run_at
 
 from pipeline.erase import erase
 from pipeline.export import FORMULA_PREFIXES, export_hash, export_key_id, export_list
+from tests.integration.audit_helpers import land_letters, run_at
 
 pytestmark = pytest.mark.integration
 
