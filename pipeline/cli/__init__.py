@@ -6,12 +6,7 @@ import sys
 
 import typer
 
-from pipeline.cli import (  # noqa: F401  (registration)
-    audit,
-    compliance,  # noqa: F401  (registration)
-    pipeline_cmds,
-    send,
-)
+from pipeline.cli import audit, compliance, pipeline_cmds, send  # noqa: F401  (registration)
 from pipeline.cli.app import app
 from pipeline.errors import OptoutError
 
