@@ -13,7 +13,7 @@ from pipeline.erase import erase
 from pipeline.errors import OptoutError
 from pipeline.history import lookup
 from pipeline.store.db import read_tx
-from pipeline.verify import verify
+from pipeline.verify import VerificationError, verify, verify_store
 from tests.integration.audit_helpers import all_text, land_letters, recipients_csv, run_at
 
 pytestmark = pytest.mark.integration
@@ -133,3 +133,13 @@ def test_editing_any_row_after_erasure_fails_verification(engine, settings, cloc
 def test_bad_erase_requests_are_refused(engine, settings, clock, store, address, ref, message):
     with pytest.raises(OptoutError, match=message):
         erase(engine, settings, clock, address, ref)
+
+
+def test_verify_store_is_what_the_nightly_run_ends_with(engine, settings, clock, store):
+    erase(engine, settings, clock, PERSON, "GDPR-77")
+    assert verify_store(engine, settings).events == 5
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE optout_events SET action = 'lift' WHERE id = 3"))
+    with pytest.raises(VerificationError, match="optout_events id 3") as failed:
+        verify_store(engine, settings)
+    assert failed.value.exit_code == 1
