@@ -70,10 +70,11 @@ def chart_svg(report: ComplianceReport) -> str:
         y = TOP + ROW_HEIGHT * i + ROW_HEIGHT / 2
         out.append(f"<text x='{LEFT - 8}' y='{y + 4}' font-size='12' text-anchor='end'>{escape(name)}</text>")
         out.append(f"<line x1='{LEFT}' y1='{y}' x2='{WIDTH - 20}' y2='{y}' stroke='#ddd'/>")
-        for h in by_channel.get(name, []):
+        for j, h in enumerate(by_channel.get(name, [])):
             colour = "#b00020" if h > 48 else "#1565c0"
+            jitter = (j % 5 - 2) * 2.5  # fixed spread, so equal times do not hide each other
             out.append(
-                f"<circle cx='{x(h)}' cy='{y}' r='4' fill='{colour}' fill-opacity='0.6'>"
+                f"<circle cx='{x(h)}' cy='{y + jitter}' r='4' fill='{colour}' fill-opacity='0.6'>"
                 f"<title>{h} h</title></circle>"
             )
         for label in ("p50", "p90"):
