@@ -223,8 +223,13 @@ def analyse_text(paragraphs: Iterable[str]) -> TextFindings:
     for paragraph in paragraphs:
         asks = False
         for sentence in SENTENCE.split(paragraph):
-            s = P.fold(sentence).strip(" .!?,;:-*\"'()")
+            folded = P.fold(sentence).strip()
+            s = folded.strip(" .!?,;:-*\"'()¿¡")
             if not s:
+                continue
+            if folded.endswith("?") and P.HEDGE_RE.search(s):
+                if P.MENTION_RE.search(s) or _first(P.OPTOUT_RE, s):
+                    found.mention.append(sentence.strip())
                 continue
             keep = _first(P.KEEP_RE, s)
             if keep:

@@ -48,7 +48,7 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\bdesinscri(vez|s)[- ]moi\b",
         r"\bretirez[- ]moi\b",
         r"\bme (desabonner|desinscrire|retirer de)\b",
-        r"\bdesabonnement\b",
+        r"^(demande de )?(desabonnement|desinscription)$",
         r"\bne (veux|souhaite|desire) plus (rien )?recevoir\b",
         r"\bne plus recevoir\b",
         r"\barretez (de |d')m'?(envoyer|ecrire)\b",
@@ -57,6 +57,7 @@ OPTOUT: dict[str, tuple[str, ...]] = {
     ),
     "es": (
         r"\b(darme|darnos|denme|dame|dar|dan|den) de baja\b",
+        r"^(solicitud de )?baja( del boletin| de la lista)?$",
         r"\b(solicito|quiero|pido|deseo|tramitar|solicitar) (la )?baja\b",
         r"\bdesuscribi(r|rme|rnos)\b",
         r"\bdesuscri(bame|banme|banos)\b",
@@ -69,6 +70,7 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\b(newsletter|verteiler|liste|werbung|e-?mails?|mailings?|werbemails?)\b" + _W + r"\b(abmelden|abbestellen|austragen|abmeldung|abbestellung|kundigen)\b",
         r"\b(abmelden|abbestellen|austragen|abmeldung|abbestellung)\b" + _W + r"\b(newsletter|verteiler|liste|werbung|e-?mails?|mailings?|werbemails?)\b",
         r"\babbestellen\b",
+        r"^(newsletter[- ])?(abmeldung|abbestellung)$",
         r"^(bitte )?(abmelden|austragen|abbestellen)( bitte)?$",
         r"\bmelden sie mich\b" + _W + r"\bab\b",
         r"\btragen sie mich\b" + _W + r"\baus\b",
@@ -78,7 +80,10 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\bwiderspr\w*\b[^.!?\n]{0,60}\bwerb",
     ),
     "pt": (
-        r"\bdescadastr\w*\b",
+        r"\bdescadastre-?me\b|\bdescadastrem-?me\b",
+        r"\b(quero|gostaria de|desejo|preciso|favor|por favor,?)( me)? descadastr",
+        r"^(por favor,? )?descadastr\w*( por favor)?$",
+        r"\bdescadastr\w* (da|de|do) (sua |vossa |vosso )?(lista|newsletter|boletim|mailing)",
         r"\b(cancelar|cancele)\b[^.!?\n]{0,20}\b(inscricao|assinatura|subscricao)\b[^.!?\n]{0,30}\b(newsletter|boletim|lista|e-?mails?)",
         r"\b(remover|remova|removam|retirar|retire|excluir|exclua|tirar|tire|apagar|apague)(-me)?\b" + _W + r"\b(lista|listas|newsletter|boletim|mailing|base de dados)\b",
         r"\bnao (quero|desejo) (mais )?receber\b" + r"[^.!?\n]{0,30}\b" + _MAIL_PT + r"\b",
@@ -128,6 +133,10 @@ KEEP: dict[str, tuple[str, ...]] = {
         r"\bpor engano\b[^.!?\n]{0,40}\bdescadastr",
     ),
 }
+
+# A question about what an opt-out would do ("will unsubscribing also stop my invoices?") is
+# not a request: a sentence ending in "?" with one of these words only counts as a mention.
+HEDGE = r"\b(also|still|too|affect|aussi|encore|toujours|tambien|todavia|aun|auch|noch|weiterhin|ainda|tambem)\b"
 
 # Words that show the topic came up without a clear request: the message goes to review.
 MENTION = (
@@ -221,4 +230,5 @@ def _compile(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[re.Pattern[st
 OPTOUT_RE = _compile(OPTOUT)
 KEEP_RE = _compile(KEEP)
 MENTION_RE = re.compile(MENTION)
+HEDGE_RE = re.compile(HEDGE)
 CANCEL_ACCOUNT_RE = re.compile(CANCEL_ACCOUNT)
