@@ -124,3 +124,25 @@ def test_resolving_review_items(engine: sa.Engine, mail_settings: Settings, cloc
         records = conn.execute(sa.select(sa.func.count()).select_from(intake_records)).scalar_one()
         open_items = conn.execute(sa.select(sa.func.count()).select_from(review_queue).where(review_queue.c.status == "open")).scalar_one()
     assert open_items == 0 and records == 10  # 11 read, one duplicate and events >= 7
+
+
+def test_the_demo_seeds_mail_and_clicks(engine: sa.Engine, settings: Settings, clock: FixedClock) -> None:
+    """Every message and click in seeds/ ends as seeds/mail_expected.json says; files reconcile."""
+    import shutil
+
+    from tests.conftest import ROOT
+
+    shutil.copytree(ROOT / "seeds" / "landing", settings.landing, dirs_exist_ok=True)
+    expected = json.loads((ROOT / "seeds" / "mail_expected.json").read_text(encoding="utf-8"))
+    for night in ("2026-10-08", "2026-10-09", "2026-10-10"):
+        assert run_nightly(engine, settings, date.fromisoformat(night), clock).status == "success"
+    r = intake_records.c
+    with engine.connect() as conn:
+        got = {row.source_ref: [row.outcome, row.reason] for row in conn.execute(
+            sa.select(r.source_ref, r.outcome, r.reason).where(r.channel.in_(["support_inbox", "unsubscribe_link", "cancellation"]))
+        )}
+    assert {k: got.get(k) for k in expected} == expected
+    counts = file_counts(engine)
+    for name, c in counts.items():
+        assert c["records"] == c["accepted"] + c["ignored"] + c["rejected"] + c["needs_review"] + c["duplicate"], name
+    assert counts["support_2026-10-09.mbox"]["duplicate"] == 1
