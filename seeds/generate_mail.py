@@ -95,7 +95,7 @@ def arf(day: str, n: int, complainer: str) -> bytes:
         f"Original-Mail-From: <news@progiga.example>\nOriginal-Rcpt-To: <{complainer}>\n\n"
         f"--{boundary}\nContent-Type: message/rfc822\n\nFrom: ProGiga News <news@progiga.example>\nTo: {complainer}\n"
         f"Subject: October deals\n\nOur biggest sale.\n{NEWSLETTER_FOOTER}\n\n--{boundary}--\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def mbox(items: list[EmailMessage | bytes]) -> bytes:

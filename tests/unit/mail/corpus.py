@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.charset import BASE64, QP, Charset
 from email.header import Header
+from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.message import Message
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime, timedelta
 from html import escape
 
 SUPPORT = "support@progiga.example"
