@@ -4,6 +4,7 @@ Accepting an item appends opt-out events to the chain for the addresses the oper
 tied to the record under review (so history shows the original message or row as the
 source) with the operator's note as evidence, then publishes. Dismissing records why. Either
 way the item keeps who resolved it, when and how; nothing is deleted."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,15 +50,42 @@ class ReviewItem:
 def _query() -> sa.Select[Any]:
     q, r, f = review_queue.c, intake_records.c, ingested_files.c
     return sa.select(
-        q.id, q.status, q.reason, q.details, q.created_at, r.channel, r.source_ref, r.requested_at, r.id.label("record_id"),
-        r.outcome, f.path, r.locator, q.resolution, q.resolved_by, q.resolved_at, r.raw,
+        q.id,
+        q.status,
+        q.reason,
+        q.details,
+        q.created_at,
+        r.channel,
+        r.source_ref,
+        r.requested_at,
+        r.id.label("record_id"),
+        r.outcome,
+        f.path,
+        r.locator,
+        q.resolution,
+        q.resolved_by,
+        q.resolved_at,
+        r.raw,
     ).select_from(review_queue.join(intake_records, q.record_id == r.id).outerjoin(ingested_files, r.file_id == f.id))
 
 
 def _item(row: sa.Row[Any], with_raw: bool) -> ReviewItem:
     return ReviewItem(
-        row.id, row.status, row.reason, row.details, row.created_at, row.channel, row.source_ref, row.requested_at,
-        row.record_id, row.outcome, row.path, row.locator, row.resolution, row.resolved_by, row.resolved_at,
+        row.id,
+        row.status,
+        row.reason,
+        row.details,
+        row.created_at,
+        row.channel,
+        row.source_ref,
+        row.requested_at,
+        row.record_id,
+        row.outcome,
+        row.path,
+        row.locator,
+        row.resolution,
+        row.resolved_by,
+        row.resolved_at,
         row.raw if with_raw else None,
     )
 
@@ -91,7 +119,9 @@ def _note(note: str) -> str:
     return note.strip()
 
 
-def accept(engine: sa.Engine, settings: Settings, clock: Clock, item_id: int, addresses: list[str], note: str, who: str, scope: str | None = None) -> ListVersion | None:
+def accept(
+    engine: sa.Engine, settings: Settings, clock: Clock, item_id: int, addresses: list[str], note: str, who: str, scope: str | None = None
+) -> ListVersion | None:
     """Opt the named addresses out for the record under review, with the note as evidence."""
     note = _note(note)
     if not addresses:

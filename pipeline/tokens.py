@@ -5,6 +5,7 @@ The first key of `OPTOUT_TOKEN_KEYS` signs and every listed key verifies, so a k
 rotated without invalidating the links in mail already sent. Tokens never expire: an
 opt-out is honoured whenever it comes.
 """
+
 from __future__ import annotations
 
 import base64

@@ -34,8 +34,7 @@ KEYS = parse_token_keys(DEV_TOKEN_KEYS)
 SUPPORT = "ProGiga Support <support@progiga.example>"
 CANCEL = "ProGiga Cancellations <cancel@progiga.example>"
 NEWSLETTER_FOOTER = (
-    "You receive ProGiga News because you are a customer.\n"
-    "Unsubscribe: https://progiga.example/u/<token> | Manage preferences"
+    "You receive ProGiga News because you are a customer.\nUnsubscribe: https://progiga.example/u/<token> | Manage preferences"
 )
 EXPECTED: dict[str, list[str]] = {}
 JUNK = b"\x00\x01garbage that a broken export left behind\xff\xfe"
@@ -49,8 +48,19 @@ def contacts() -> dict[str, list[str]]:
     return by_account
 
 
-def message(day: str, n: int, sender: str, subject: str, body: str, *, to: str = SUPPORT, html: bool = False,
-            charset: str = "utf-8", extra: dict[str, str] | None = None, msg_id: str | None = None) -> EmailMessage:
+def message(
+    day: str,
+    n: int,
+    sender: str,
+    subject: str,
+    body: str,
+    *,
+    to: str = SUPPORT,
+    html: bool = False,
+    charset: str = "utf-8",
+    extra: dict[str, str] | None = None,
+    msg_id: str | None = None,
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
@@ -77,9 +87,14 @@ def quoted(text: str) -> str:
 
 
 def dsn(day: str, n: int, bad: str) -> EmailMessage:
-    msg = message(day, n, "Mail Delivery System <MAILER-DAEMON@mx.mail.example.net>", "Undelivered Mail Returned to Sender",
-                  f"This is the mail system at host mx.mail.example.net.\n\n<{bad}>: host said: 550 5.1.1 User unknown",
-                  extra={"Auto-Submitted": "auto-replied"})
+    msg = message(
+        day,
+        n,
+        "Mail Delivery System <MAILER-DAEMON@mx.mail.example.net>",
+        "Undelivered Mail Returned to Sender",
+        f"This is the mail system at host mx.mail.example.net.\n\n<{bad}>: host said: 550 5.1.1 User unknown",
+        extra={"Auto-Submitted": "auto-replied"},
+    )
     return msg
 
 
@@ -113,13 +128,35 @@ def support(acc: dict[str, list[str]]) -> None:
     m = message(d1, 1, acc["AC0012"][0], "Unsubscribe", "Please unsubscribe me from your newsletter.\n\nThanks,\nBruno")
     expect(m, "accepted", "optout")
     night1.append(m)
-    m = message(d1, 2, acc["AC0020"][0], "Re: October deals: 50% off", f"Hi, my invoice INV-2291 was charged twice. Can you check?\n\nOn Tue, 6 Oct 2026, ProGiga News <news@progiga.example> wrote:\n{quoted('Our biggest sale of the year.' + chr(10) + NEWSLETTER_FOOTER)}\n")
+    m = message(
+        d1,
+        2,
+        acc["AC0020"][0],
+        "Re: October deals: 50% off",
+        f"Hi, my invoice INV-2291 was charged twice. Can you check?\n\n"
+        f"On Tue, 6 Oct 2026, ProGiga News <news@progiga.example> wrote:\n"
+        f"{quoted('Our biggest sale of the year.' + chr(10) + NEWSLETTER_FOOTER)}\n",
+    )
     expect(m, "ignored", "not_optout")
     night1.append(m)
-    m = message(d1, 3, acc["AC0030"][2], "Automatic reply: October deals", "I am out of the office until 12 October.", extra={"Auto-Submitted": "auto-replied"})
+    m = message(
+        d1,
+        3,
+        acc["AC0030"][2],
+        "Automatic reply: October deals",
+        "I am out of the office until 12 October.",
+        extra={"Auto-Submitted": "auto-replied"},
+    )
     expect(m, "ignored", "auto_reply")
     night1.append(m)
-    m = message(d1, 4, "Hélène Martin <helene.martin@exemple.fr>", "Désabonnement", "Bonjour,\n\nMerci de me désabonner de votre lettre d'information.\n\nCordialement,\nHélène", charset="iso-8859-1")
+    m = message(
+        d1,
+        4,
+        "Hélène Martin <helene.martin@exemple.fr>",
+        "Désabonnement",
+        "Bonjour,\n\nMerci de me désabonner de votre lettre d'information.\n\nCordialement,\nHélène",
+        charset="iso-8859-1",
+    )
     expect(m, "accepted", "optout")
     night1.append(m)
     m = dsn(d1, 5, "old.customer@gone.example")
@@ -135,17 +172,42 @@ def support(acc: dict[str, list[str]]) -> None:
     (LANDING / "support_inbox" / d1 / "fbl_yahoo_0001.eml").write_bytes(complaint)
 
     night2: list[EmailMessage | bytes] = []
-    m = message(d2, 1, acc["AC0036"][1], "AW: Oktober-Angebote", "Guten Tag,\n\nbitte tragen Sie mich aus Ihrem Verteiler aus. Ich möchte keine Werbung mehr erhalten.\n\nMit freundlichen Grüßen\nBruno Silva\n\n-----Ursprüngliche Nachricht-----\nVon: ProGiga News\n" + NEWSLETTER_FOOTER, html=True)
+    m = message(
+        d2,
+        1,
+        acc["AC0036"][1],
+        "AW: Oktober-Angebote",
+        "Guten Tag,\n\nbitte tragen Sie mich aus Ihrem Verteiler aus. Ich möchte keine Werbung mehr erhalten.\n\n"
+        "Mit freundlichen Grüßen\nBruno Silva\n\n-----Ursprüngliche Nachricht-----\nVon: ProGiga News\n"
+        + NEWSLETTER_FOOTER,
+        html=True,
+    )
     expect(m, "accepted", "optout")
     night2.append(m)
-    m = message(d2, 2, acc["AC0040"][0], "Re: your ticket", "Please do NOT unsubscribe me, I only wanted to update my billing address.\n\nOlga")
+    m = message(
+        d2, 2, acc["AC0040"][0], "Re: your ticket", "Please do NOT unsubscribe me, I only wanted to update my billing address.\n\nOlga"
+    )
     expect(m, "ignored", "not_optout")
     night2.append(m)
-    m = message(d2, 3, "José Pérez via Hosting Users <users@lists.example.org>", "Darme de baja", "Hola:\n\nPor favor, denme de baja de su lista de correo.\n\nSaludos,\nJosé",
-                extra={"Reply-To": "José Pérez <jose.perez@ejemplo.es>"})
+    m = message(
+        d2,
+        3,
+        "José Pérez via Hosting Users <users@lists.example.org>",
+        "Darme de baja",
+        "Hola:\n\nPor favor, denme de baja de su lista de correo.\n\nSaludos,\nJosé",
+        extra={"Reply-To": "José Pérez <jose.perez@ejemplo.es>"},
+    )
     expect(m, "accepted", "optout")
     night2.append(m)
-    m = message(d2, 4, acc["AC0042"][0], "Fwd: Ofertas de outubro", "Não quero mais receber e-mails promocionais, e removam também yusuf.silva@outlook.example da lista.\n\nAtenciosamente,\nTariq\n\n---------- Forwarded message ---------\nFrom: ProGiga News <news@progiga.example>\n\n" + NEWSLETTER_FOOTER)
+    m = message(
+        d2,
+        4,
+        acc["AC0042"][0],
+        "Fwd: Ofertas de outubro",
+        "Não quero mais receber e-mails promocionais, e removam também yusuf.silva@outlook.example da lista.\n\nAtenciosamente,\n"
+        "Tariq\n\n---------- Forwarded message ---------\nFrom: ProGiga News <news@progiga.example>\n\n"
+        + NEWSLETTER_FOOTER,
+    )
     expect(m, "accepted", "optout")
     night2.append(m)
     m = message(d2, 5, acc["AC0018"][0], "unsubscribe", "", to="unsubscribe@progiga.example")
@@ -159,11 +221,24 @@ def support(acc: dict[str, list[str]]) -> None:
     m = message(d3, 1, acc["AC0021"][1], "Stop", "Stop sending me promotional emails!", html=True)
     expect(m, "accepted", "optout")
     night3.append(m)
-    m = message(d3, 2, acc["AC0039"][0], "Site down", "My site has shown error 502 since this morning.\n\n-- \nAlice Rossi | Rossi Design\nThis e-mail is confidential. To unsubscribe from Rossi Design news, reply STOP.")
+    m = message(
+        d3,
+        2,
+        acc["AC0039"][0],
+        "Site down",
+        "My site has shown error 502 since this morning.\n\n-- \nAlice Rossi | Rossi Design\n"
+        "This e-mail is confidential. To unsubscribe from Rossi Design news, reply STOP.",
+    )
     expect(m, "ignored", "not_optout")
     night3.append(m)
     night3.append(JUNK)
-    m = message(d3, 4, acc["AC0045"][0] if "AC0045" in acc else acc["AC0044"][0], "Cancel my hosting", "Please cancel my hosting plan at the end of the month.")
+    m = message(
+        d3,
+        4,
+        acc["AC0045"][0] if "AC0045" in acc else acc["AC0044"][0],
+        "Cancel my hosting",
+        "Please cancel my hosting plan at the end of the month.",
+    )
     expect(m, "needs_review", "unclear")
     night3.append(m)
     (LANDING / "support_inbox" / d3).mkdir(parents=True, exist_ok=True)
@@ -178,7 +253,14 @@ def cancel_mail(acc: dict[str, list[str]]) -> None:
         (DAYS[0], 1, acc["AC0050"][0], "Cancel my account", "Please close my account AC0050 at the end of the billing period.", "accepted"),
         (DAYS[1], 1, "former.customer@example.net", "Cancel", "Cancel everything, I moved to another host.", "accepted"),
         (DAYS[2], 1, acc["AC0060"][0], "Kündigung", "Hiermit kündige ich meinen Vertrag zum nächstmöglichen Termin.", "accepted"),
-        (DAYS[2], 2, acc["AC0061"][0] if "AC0061" in acc else acc["AC0062"][0], "Automatische Antwort: Ihre Kündigung", "Ich bin nicht im Büro.", "ignored"),
+        (
+            DAYS[2],
+            2,
+            acc["AC0061"][0] if "AC0061" in acc else acc["AC0062"][0],
+            "Automatische Antwort: Ihre Kündigung",
+            "Ich bin nicht im Büro.",
+            "ignored",
+        ),
     ]
     for day, n, sender, subject, body, outcome in items:
         extra = {"Auto-Submitted": "auto-replied"} if outcome == "ignored" else None
@@ -197,12 +279,27 @@ BROWSER_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Safari/604.
 def clicks(acc: dict[str, list[str]]) -> None:
     issued = datetime(2026, 10, 6, 9, 0, tzinfo=UTC)
     plan = {
-        DAYS[0]: [("AC0070", "POST", True, GMAIL_UA), ("AC0071", "GET", False, SCANNER_UA), ("AC0071", "POST", False, BROWSER_UA),
-                  ("AC0072", "GET", False, SCANNER_UA), ("AC0012", "POST", True, GMAIL_UA)],
-        DAYS[1]: [("AC0080", "POST", True, GMAIL_UA), ("AC0081", "POST", True, GMAIL_UA), ("AC0082", "GET", False, BROWSER_UA),
-                  ("TAMPERED", "POST", True, "curl/8.5.0"), ("AC0083", "POST", False, BROWSER_UA)],
-        DAYS[2]: [("AC0090", "POST", True, GMAIL_UA), ("AC0091", "GET", False, SCANNER_UA), ("AC0092", "POST", True, GMAIL_UA),
-                  ("TRUNCATED", "POST", True, "Mozilla/5.0"), ("AC0093", "POST", True, GMAIL_UA)],
+        DAYS[0]: [
+            ("AC0070", "POST", True, GMAIL_UA),
+            ("AC0071", "GET", False, SCANNER_UA),
+            ("AC0071", "POST", False, BROWSER_UA),
+            ("AC0072", "GET", False, SCANNER_UA),
+            ("AC0012", "POST", True, GMAIL_UA),
+        ],
+        DAYS[1]: [
+            ("AC0080", "POST", True, GMAIL_UA),
+            ("AC0081", "POST", True, GMAIL_UA),
+            ("AC0082", "GET", False, BROWSER_UA),
+            ("TAMPERED", "POST", True, "curl/8.5.0"),
+            ("AC0083", "POST", False, BROWSER_UA),
+        ],
+        DAYS[2]: [
+            ("AC0090", "POST", True, GMAIL_UA),
+            ("AC0091", "GET", False, SCANNER_UA),
+            ("AC0092", "POST", True, GMAIL_UA),
+            ("TRUNCATED", "POST", True, "Mozilla/5.0"),
+            ("AC0093", "POST", True, GMAIL_UA),
+        ],
     }
     for d, (day, rows) in enumerate(plan.items()):
         lines = []
@@ -216,8 +313,19 @@ def clicks(acc: dict[str, list[str]]) -> None:
                 token = token[:-6]
             event_id = f"clk-{day.replace('-', '')}-{n:04d}"
             occurred = datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(hours=9, minutes=17 * n)
-            lines.append(json.dumps({"event_id": event_id, "occurred_at": occurred.isoformat().replace("+00:00", "Z"), "token": token,
-                                     "method": method, "one_click": one_click, "ip": f"198.51.100.{10 + n}", "user_agent": agent}))
+            lines.append(
+                json.dumps(
+                    {
+                        "event_id": event_id,
+                        "occurred_at": occurred.isoformat().replace("+00:00", "Z"),
+                        "token": token,
+                        "method": method,
+                        "one_click": one_click,
+                        "ip": f"198.51.100.{10 + n}",
+                        "user_agent": agent,
+                    }
+                )
+            )
             if method == "GET":
                 expect(event_id, "ignored", "page_view")
             elif who in ("TAMPERED", "TRUNCATED"):

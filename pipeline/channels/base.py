@@ -100,7 +100,9 @@ class Draft:
     raw: dict[str, Any]
     locator: str
 
-    def _make(self, outcome: Outcome, reason: str, details: str, requests: tuple[OptoutRequest, ...] = (), review: str = "") -> IntakeRecord:
+    def _make(
+        self, outcome: Outcome, reason: str, details: str, requests: tuple[OptoutRequest, ...] = (), review: str = ""
+    ) -> IntakeRecord:
         return IntakeRecord(
             channel=self.channel,
             source_ref=self.source_ref,

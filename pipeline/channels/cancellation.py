@@ -1,5 +1,6 @@
 """cancellation: control-panel cancellation tickets (CSV) and messages to cancel@ (.eml,
 .mbox), SPEC §2.4."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -40,9 +41,14 @@ def read_tickets(path: Path, ctx: ChannelContext) -> Iterator[IntakeRecord]:
         account_id = row.values["account_id"]
         contacts = ctx.accounts.contacts_of(account_id) if account_id else []
         if not contacts:
-            why = "no account id" if not account_id else (
-                f"account {account_id} has no valid contact address" if ctx.accounts.known(account_id)
-                else f"account {account_id} is not in the accounts snapshot"
+            why = (
+                "no account id"
+                if not account_id
+                else (
+                    f"account {account_id} has no valid contact address"
+                    if ctx.accounts.known(account_id)
+                    else f"account {account_id} is not in the accounts snapshot"
+                )
             )
             yield draft.review("unknown_account", why)
             continue
@@ -69,13 +75,15 @@ def cancel_for_senders(draft: Draft, ctx: ChannelContext, verdict: Verdict) -> I
     if not accounts:
         who = ", ".join(a.normalized for a in good)
         return draft.accept(
-            requests_for(good, Scope.ALL), "cancellation",
+            requests_for(good, Scope.ALL),
+            "cancellation",
             f"message to cancel@ from {who}, a sender on no account: the sender alone is suppressed",
             review="sender_not_on_account",
         )
     contacts: list[Address] = [c for account_id in accounts for c in ctx.accounts.contacts_of(account_id)]
     return draft.accept(
-        requests_for([*good, *contacts], Scope.ALL), "cancellation",
+        requests_for([*good, *contacts], Scope.ALL),
+        "cancellation",
         f"message to cancel@: every contact of account(s) {', '.join(accounts)}",
     )
 

@@ -1,4 +1,5 @@
 """support_inbox: messages to support@ or a dedicated unsubscribe mailbox (SPEC §2.2)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -2,6 +2,7 @@
 
 Only a POST is an opt-out: RFC 8058 one-click or the confirmation page's button. A GET is a
 page view, because mail scanners and link previews fetch every link in a message."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The operator's review queue: list, show, resolve (SPEC §7)."""
+
 from __future__ import annotations
 
 import getpass
@@ -80,4 +81,7 @@ def resolve_cmd(
         typer.echo(f"review item {item_id} dismissed")
         return
     version = queue.accept(e.engine(), e.settings, e.clock, item_id, list(accept or []), note, who, scope)
-    typer.echo(f"review item {item_id} accepted: {len(set(accept or []))} address(es) opted out; list version {version.version if version else '-'}")
+    typer.echo(
+        f"review item {item_id} accepted: {len(set(accept or []))} address(es) opted out; "
+        f"list version {version.version if version else '-'}"
+    )

@@ -1,4 +1,5 @@
 """`optout serve`: the HTTP service (SPEC §8)."""
+
 from __future__ import annotations
 
 import typer

@@ -1,4 +1,5 @@
 """Unsubscribe tokens (SPEC §2.7): mint one for a link, verify one by hand."""
+
 from __future__ import annotations
 
 import typer

@@ -1,5 +1,6 @@
 """The HTTP application factory. Features are routers added here; the authenticated JSON
 API (`/api/v1/...`) and the marketer and auditor pages join the same app."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI

@@ -2,6 +2,7 @@
 `<landing>/unsubscribe_link/<YYYY-MM-DD>/` file (SPEC §2.1 format), flushed and fsynced
 before the answer goes out, so an acknowledged click survives a crash and the nightly run
 ingests it."""
+
 from __future__ import annotations
 
 import json

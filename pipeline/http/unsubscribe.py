@@ -2,6 +2,7 @@
 `GET /u/{token}` shows a page whose button POSTs. Both only append to the landing log: the
 token is verified by the nightly run, and every token gets the same 200 answer, so nobody
 can probe which addresses or tokens are real. No cookies, no redirects."""
+
 from __future__ import annotations
 
 import html

@@ -1,6 +1,7 @@
 """Classifying one message under SPEC §2.2, rules in SPEC's order: ARF complaint, delivery
 status notification, auto-reply, dedicated unsubscribe mailbox, then the sender's own text.
 Pure: a parsed message (and the mailbox keys) in, a `Verdict` with its reason in words out."""
+
 from __future__ import annotations
 
 import json
@@ -269,15 +270,21 @@ def classify_text(msg: EmailMessage, own: OwnText, mailbox_addresses: Iterable[s
         named = [a for a in dict.fromkeys(found.named) if a.lower() not in mailbox]
         extra = f"; also names {', '.join(named)}" if named else ""
         return Verdict(
-            "optout", f"asks to opt out: {_quote(found.optout)}{extra}", tuple(senders(msg)) + tuple(named),
-            found.optout[0][0], tuple(m for _, m, _ in found.optout),
+            "optout",
+            f"asks to opt out: {_quote(found.optout)}{extra}",
+            tuple(senders(msg)) + tuple(named),
+            found.optout[0][0],
+            tuple(m for _, m, _ in found.optout),
         )
     if found.keep:
         return Verdict("keep", f"asks NOT to be unsubscribed: {_quote(found.keep)}", language=found.keep[0][0])
     if found.mention:
         return Verdict("unclear", "mentions unsubscribing without a clear request: " + "; ".join(f"«{s[:120]}»" for s in found.mention[:3]))
     if found.cancel_account:
-        return Verdict("cancel_account", f"asks to cancel the account («{found.cancel_account[0][:120]}»): support@ does not take cancellations, cancel@ does")
+        return Verdict(
+            "cancel_account",
+            f"asks to cancel the account («{found.cancel_account[0][:120]}»): support@ does not take cancellations, cancel@ does",
+        )
     if not own.text.strip():
         quoted = " (its quoted or forwarded text mentions unsubscribing)" if P.MENTION_RE.search(P.fold(own.removed)) else ""
         return Verdict("not_optout", f"no text of its own{quoted}")

@@ -1,6 +1,7 @@
 """From a message in a mail file to a channel `Draft`: its source_ref (Message-ID, or a hash
 of the raw message), its requested_at (Date, or the file's arrival when missing or absurd),
 and the evidence kept with the record (SPEC §2.2, §3)."""
+
 from __future__ import annotations
 
 import base64

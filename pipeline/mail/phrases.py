@@ -6,6 +6,7 @@ sentence that matches a KEEP phrase ("please do NOT unsubscribe me") never count
 opt-out, whatever else it says. A MENTION without a clear request sends the message to
 review rather than guessing. docs/email-classification.md explains the choices.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,10 @@ import unicodedata
 LANGUAGES = ("en", "fr", "es", "de", "pt")
 
 # Nouns of marketing mail, per language, used inside the phrases below.
-_MAIL_EN = r"(marketing|promotional|promotions?|newsletters?|offers?|ads|adverts?|advertis\w*|spam|e-?mails?|emails|mails?|mailings?|messages|junk|communications?)"
+_MAIL_EN = (
+    r"(marketing|promotional|promotions?|newsletters?|offers?|ads|adverts?|advertis\w*|spam"
+    r"|e-?mails?|emails|mails?|mailings?|messages|junk|communications?)"
+)
 _MAIL_ES = r"(correos?|e-?mails?|mensajes|boletin(es)?|newsletters?|publicidad|promociones|ofertas|informacion comercial|comunicaciones)"
 _MAIL_PT = r"(e-?mails?|mensagens|newsletters?|boletins?|boletim|promocoes|ofertas|publicidade|comunicacoes|informativos?)"
 _LIST_EN = r"(list|lists|mailing|mailings|newsletters?|database|marketing|promotions?|e-?mails?|emails|subscribers?)"
@@ -31,7 +35,10 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\bi (can ?not|can't|cant|couldn't|am unable to) unsubscribe\b",
         r"^(please )?(unsubscribe|unsub|remove|stop)( me)?( please)?$",
         r"\b(remove|delete|take|drop|erase)\b" + _W + r"\b(from|off)\b" + r"[^.!?\n]{0,30}\b" + _LIST_EN + r"\b",
-        r"\b(stop|quit|cease) (sending|emailing|e-mailing|mailing|spamming|contacting)( me| us)?\b" + r"[^.!?\n]{0,20}\b" + _MAIL_EN + r"\b",
+        r"\b(stop|quit|cease) (sending|emailing|e-mailing|mailing|spamming|contacting)( me| us)?\b"
+        + r"[^.!?\n]{0,20}\b"
+        + _MAIL_EN
+        + r"\b",
         r"\b(stop|quit) (emailing|e-mailing|spamming|contacting|mailing) (me|us)\b",
         r"\b(no longer|not|don't|do not|dont) (want|wish) to (receive|get)\b" + r"[^.!?\n]{0,30}\b" + _MAIL_EN + r"\b",
         r"\bno (more|further) " + _MAIL_EN + r"\b",
@@ -52,7 +59,9 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\bne (veux|souhaite|desire) plus (rien )?recevoir\b",
         r"\bne plus recevoir\b",
         r"\barretez (de |d')m'?(envoyer|ecrire)\b",
-        r"\b(supprimer|retirer|supprimez|retirez|effacez|effacer)\b" + _W + r"\b(liste|listes|fichier|newsletter|lettre d'information|mailing)\b",
+        r"\b(supprimer|retirer|supprimez|retirez|effacez|effacer)\b"
+        + _W
+        + r"\b(liste|listes|fichier|newsletter|lettre d'information|mailing)\b",
         r"\bstop (aux|a la|a vos|les|vos) (newsletters?|e-?mails?|mails|publicites?|promotions?)\b",
     ),
     "es": (
@@ -64,11 +73,17 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\bcancelar (mi |la )?suscripcion (al|a la|del|de la) (boletin|newsletter|lista)",
         r"\bno (quiero|deseo) (recibir|seguir recibiendo)\b" + r"[^.!?\n]{0,30}\b" + _MAIL_ES + r"\b",
         r"\bdejen de (enviar|mandar)(me|nos)?\b",
-        r"\b(eliminar|eliminen|elimineme|borrar|borren|borrenme|quitar|quiten|quitenme|saquen|saquenme|sacar)(me)?\b" + _W + r"\b(lista|listas|boletin|newsletter|base de datos)\b",
+        r"\b(eliminar|eliminen|elimineme|borrar|borren|borrenme|quitar|quiten|quitenme|saquen|saquenme|sacar)(me)?\b"
+        + _W
+        + r"\b(lista|listas|boletin|newsletter|base de datos)\b",
     ),
     "de": (
-        r"\b(newsletter|verteiler|liste|werbung|e-?mails?|mailings?|werbemails?)\b" + _W + r"\b(abmelden|abbestellen|austragen|abmeldung|abbestellung|kundigen)\b",
-        r"\b(abmelden|abbestellen|austragen|abmeldung|abbestellung)\b" + _W + r"\b(newsletter|verteiler|liste|werbung|e-?mails?|mailings?|werbemails?)\b",
+        r"\b(newsletter|verteiler|liste|werbung|e-?mails?|mailings?|werbemails?)\b"
+        + _W
+        + r"\b(abmelden|abbestellen|austragen|abmeldung|abbestellung|kundigen)\b",
+        r"\b(abmelden|abbestellen|austragen|abmeldung|abbestellung)\b"
+        + _W
+        + r"\b(newsletter|verteiler|liste|werbung|e-?mails?|mailings?|werbemails?)\b",
         r"\babbestellen\b",
         r"^(newsletter[- ])?(abmeldung|abbestellung)$",
         r"^(bitte )?(abmelden|austragen|abbestellen)( bitte)?$",
@@ -85,7 +100,9 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"^(por favor,? )?descadastr\w*( por favor)?$",
         r"\bdescadastr\w* (da|de|do) (sua |vossa |vosso )?(lista|newsletter|boletim|mailing)",
         r"\b(cancelar|cancele)\b[^.!?\n]{0,20}\b(inscricao|assinatura|subscricao)\b[^.!?\n]{0,30}\b(newsletter|boletim|lista|e-?mails?)",
-        r"\b(remover|remova|removam|retirar|retire|excluir|exclua|tirar|tire|apagar|apague)(-me)?\b" + _W + r"\b(lista|listas|newsletter|boletim|mailing|base de dados)\b",
+        r"\b(remover|remova|removam|retirar|retire|excluir|exclua|tirar|tire|apagar|apague)(-me)?\b"
+        + _W
+        + r"\b(lista|listas|newsletter|boletim|mailing|base de dados)\b",
         r"\bnao (quero|desejo) (mais )?receber\b" + r"[^.!?\n]{0,30}\b" + _MAIL_PT + r"\b",
         r"\bparem de (me )?(enviar|mandar)\b",
         r"\b(sair|me tirar|tirem-me) da (sua |vossa )?lista\b",
@@ -96,7 +113,8 @@ OPTOUT: dict[str, tuple[str, ...]] = {
 KEEP: dict[str, tuple[str, ...]] = {
     "en": (
         r"\b(do not|don't|dont|please don't|never|not) (unsubscribe|remove|delete|take off|opt out) (me|my|us|our)\b",
-        r"\b(do not|don't|dont|not) (want|wish|trying|mean|meant|intend|asking|ask) (you )?to (unsubscribe|opt[- ]?out|be removed|be unsubscribed|remove me)",
+        r"\b(do not|don't|dont|not) (want|wish|trying|mean|meant|intend|asking|ask) (you )?to (unsubscribe|opt[- ]?out|be removed|"
+        r"be unsubscribed|remove me)",
         r"\bkeep (me|us) (subscribed|on (the|your) (mailing )?list)",
         r"(?<!n't )(?<!not )\b(still|continue to) (want|wish|like) to (receive|get)\b",
         r"\b(re-?subscribe|subscribe me again|add me back|sign me (back )?up|put me back)\b",
@@ -155,9 +173,7 @@ CANCEL_ACCOUNT = (
 
 # ---------------------------------------------------------------- structure of replies
 # Matched against the raw line (case-insensitive), not the folded text.
-ATTRIBUTION = re.compile(
-    r"(?i)\b(wrote|a [ée]crit|escribi[óo]|schrieb|escreveu|geschreven)\s*:\s*$"
-)
+ATTRIBUTION = re.compile(r"(?i)\b(wrote|a [ée]crit|escribi[óo]|schrieb|escreveu|geschreven)\s*:\s*$")
 ORIGINAL_MESSAGE = re.compile(
     r"(?i)^-{2,}\s*(original message|ursprüngliche nachricht|urspr.ngliche nachricht|message d'origine"
     r"|mensaje original|mensagem original|original-nachricht)\s*-{2,}"

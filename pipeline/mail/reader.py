@@ -4,6 +4,7 @@ Splitting is done on bytes, before any parsing, so one broken message never cost
 others: each message is parsed on its own, and a failure becomes one `RawMessage` with an
 error (the channel makes it a `rejected`/`unparseable` record).
 """
+
 from __future__ import annotations
 
 import re

@@ -1,6 +1,7 @@
 """A message's own new text (SPEC §2.2): the body decoded from any charset and transfer
 encoding, HTML converted to text, then quoted replies, forwarded earlier messages,
 signatures and disclaimers removed. Pure functions over `EmailMessage` and `str`."""
+
 from __future__ import annotations
 
 import codecs
@@ -188,8 +189,11 @@ def strip_quotes(text: str) -> tuple[str, str]:
                 continue
             removed.extend(lines[i + taken :])
             break
-        if FORWARD_MARKER.match(stripped) or ORIGINAL_MESSAGE.match(stripped) or _header_block(lines, i) or (
-            re.fullmatch(r"_{10,}", stripped) and i + 1 < len(lines) and _header_block(lines, i + 1)
+        if (
+            FORWARD_MARKER.match(stripped)
+            or ORIGINAL_MESSAGE.match(stripped)
+            or _header_block(lines, i)
+            or (re.fullmatch(r"_{10,}", stripped) and i + 1 < len(lines) and _header_block(lines, i + 1))
         ):
             removed.extend(lines[i:])
             break

@@ -73,7 +73,10 @@ def test_lookup_history_add_lift(seeded: tuple[str, Path]) -> None:
     assert len(lines) > 100
     assert any("LTR-HAND-1" in line for line in lines)
     assert all(
-        any(f",{channel}," in line for channel in ("phone", "cancellation", "preference_center", "postal_mail", "manual", "support_inbox", "unsubscribe_link"))
+        any(
+            f",{channel}," in line
+            for channel in ("phone", "cancellation", "preference_center", "postal_mail", "manual", "support_inbox", "unsubscribe_link")
+        )
         for line in lines[1:]
     )
 

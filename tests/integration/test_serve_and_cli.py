@@ -1,6 +1,7 @@
 """As a new user would: `optout token mint`, a one-click POST to a running `optout serve`
 (real HTTP, as a mail client sends it), then `optout run` accepts it; bad tokens are rejected;
 `optout review` lists, shows and resolves from the command line."""
+
 from __future__ import annotations
 
 import json
@@ -84,9 +85,15 @@ def test_one_click_to_the_next_run(server, tmp_path: Path) -> None:  # type: ign
 
 def test_review_from_the_command_line(tmp_path: Path) -> None:
     landing, db = tmp_path / "landing", f"sqlite:///{tmp_path / 'optout.db'}"
-    land(landing, "support_inbox", "2026-10-10", "q.eml",
-         b"From: ann@example.com\nTo: support@progiga.example\nSubject: Question\nMessage-ID: <q1@x>\nDate: Sat, 10 Oct 2026 08:00:00 +0000\n\n"
-         b"Will unsubscribing also stop my invoices?\n")
+    land(
+        landing,
+        "support_inbox",
+        "2026-10-10",
+        "q.eml",
+        b"From: ann@example.com\nTo: support@progiga.example\nSubject: Question\nMessage-ID: <q1@x>\n"
+        b"Date: Sat, 10 Oct 2026 08:00:00 +0000\n\n"
+        b"Will unsubscribing also stop my invoices?\n",
+    )
     assert optout("init", db=db, landing=landing).returncode == 0
     assert optout("run", "--date", "2026-10-10", db=db, landing=landing).returncode == 0
     listed = optout("review", "list", db=db, landing=landing)
@@ -95,7 +102,12 @@ def test_review_from_the_command_line(tmp_path: Path) -> None:
     assert "Will unsubscribing also stop my invoices?" in shown.stdout and "<q1@x>" in shown.stdout
     both = optout("review", "resolve", "1", "--accept", "ann@example.com", "--dismiss", "--note", "confused", db=db, landing=landing)
     assert both.returncode == 2 and both.stderr.count("\n") == 1
-    assert optout("review", "resolve", "1", "--accept", "ann@example.com", "--note", "she confirmed by phone", db=db, landing=landing).returncode == 0
+    assert (
+        optout(
+            "review", "resolve", "1", "--accept", "ann@example.com", "--note", "she confirmed by phone", db=db, landing=landing
+        ).returncode
+        == 0
+    )
     assert optout("lookup", "ann@example.com", db=db, landing=landing).returncode == 0
     again = optout("review", "resolve", "1", "--dismiss", "--note", "too late now", db=db, landing=landing)
     assert again.returncode == 2 and "already accepted" in again.stderr

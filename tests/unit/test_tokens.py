@@ -1,4 +1,5 @@
 """Unsubscribe tokens (SPEC §2.7): format, verification, rotation, tampering."""
+
 from __future__ import annotations
 
 import base64
@@ -28,7 +29,14 @@ def test_format_is_exactly_spec() -> None:
     token = mint(NEW, "Alice@Example.COM", "oct-news", AT)
     payload_b64, sig_b64 = token.split(".")
     assert "=" not in token and "+" not in token and "/" not in token
-    assert json.loads(_pad(payload_b64)) == {"v": 1, "kid": "k2", "e": "Alice@example.com", "c": "oct-news", "s": "marketing", "iat": int(AT.timestamp())}
+    assert json.loads(_pad(payload_b64)) == {
+        "v": 1,
+        "kid": "k2",
+        "e": "Alice@example.com",
+        "c": "oct-news",
+        "s": "marketing",
+        "iat": int(AT.timestamp()),
+    }
     expected = hmac.new(b"new-secret", payload_b64.encode(), hashlib.sha256).digest()
     assert _pad(sig_b64) == expected
 

@@ -1,5 +1,6 @@
 """support_inbox and cancel@ files: one record per message, whatever the file holds
 (SPEC §2.2, §2.4, §3): truncated mboxes, huge messages, no headers, bad charsets, junk."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -17,8 +18,14 @@ from pipeline.landing import LandedFile
 pytestmark = pytest.mark.unit
 
 
-def message(sender: str = "Mary <mary@example.com>", subject: str = "Unsubscribe", body: str = "Please unsubscribe me.",
-            msg_id: str | None = "<m1@example.com>", date_header: str = "Fri, 09 Oct 2026 10:00:00 +0000", extra: str = "") -> bytes:
+def message(
+    sender: str = "Mary <mary@example.com>",
+    subject: str = "Unsubscribe",
+    body: str = "Please unsubscribe me.",
+    msg_id: str | None = "<m1@example.com>",
+    date_header: str = "Fri, 09 Oct 2026 10:00:00 +0000",
+    extra: str = "",
+) -> bytes:
     head = f"From: {sender}\nTo: support@progiga.example\nSubject: {subject}\nDate: {date_header}\n"
     if msg_id:
         head += f"Message-ID: {msg_id}\n"
@@ -67,25 +74,52 @@ def test_mbox_messages_each_become_a_record(tmp_path: Path) -> None:
     ("name", "data", "expected"),
     [
         # Truncated mid-headers: the last message is cut, the earlier ones survive.
-        ("truncated.mbox", mbox(message(msg_id="<a@x>")) + b"From x Fri Oct  9 10:00:00 2026\nFrom: bob@exa", [("accepted", "optout"), ("ignored", "not_optout")]),
+        (
+            "truncated.mbox",
+            mbox(message(msg_id="<a@x>")) + b"From x Fri Oct  9 10:00:00 2026\nFrom: bob@exa",
+            [("accepted", "optout"), ("ignored", "not_optout")],
+        ),
         # Cut inside the body: still that message's own text.
         ("cut-body.mbox", mbox(message(msg_id="<a@x>"), message(msg_id="<b@x>"))[:-20], [("accepted", "optout"), ("accepted", "optout")]),
         ("no-headers.eml", b"\n\njust a body, no header at all\n", [("rejected", "unparseable")]),
         ("empty.eml", b"", [("rejected", "unparseable")]),
         ("junk.eml", bytes(range(256)) * 40, [("rejected", "unparseable")]),
-        ("junk-in-mbox.mbox", mbox(message(msg_id="<a@x>"), bytes(range(1, 256)) * 10, message(msg_id="<c@x>")),
-         [("accepted", "optout"), ("rejected", "unparseable"), ("accepted", "optout")]),
-        ("bad-charset.eml", message(extra="Content-Type: text/plain; charset=x-no-such-charset\nContent-Transfer-Encoding: 8bit\n",
-                                    body="Bitte melden Sie mich vom Newsletter ab. Gr\xfc\xdfe".encode("latin-1").decode("latin-1"), subject="Hallo"),
-         [("accepted", "optout")]),
-        ("wrong-charset.eml", message(extra="Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n", subject="x").replace(
-            b"Please unsubscribe me.", "Désabonnez-moi".encode("latin-1")), [("accepted", "optout")]),
-        ("broken-b64.eml", message(extra="Content-Type: text/plain\nContent-Transfer-Encoding: base64\n", body="!!!not base64", subject="Unsubscribe"),
-         [("accepted", "optout")]),
+        (
+            "junk-in-mbox.mbox",
+            mbox(message(msg_id="<a@x>"), bytes(range(1, 256)) * 10, message(msg_id="<c@x>")),
+            [("accepted", "optout"), ("rejected", "unparseable"), ("accepted", "optout")],
+        ),
+        (
+            "bad-charset.eml",
+            message(
+                extra="Content-Type: text/plain; charset=x-no-such-charset\nContent-Transfer-Encoding: 8bit\n",
+                body="Bitte melden Sie mich vom Newsletter ab. Gr\xfc\xdfe".encode("latin-1").decode("latin-1"),
+                subject="Hallo",
+            ),
+            [("accepted", "optout")],
+        ),
+        (
+            "wrong-charset.eml",
+            message(extra="Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n", subject="x").replace(
+                b"Please unsubscribe me.", "Désabonnez-moi".encode("latin-1")
+            ),
+            [("accepted", "optout")],
+        ),
+        (
+            "broken-b64.eml",
+            message(extra="Content-Type: text/plain\nContent-Transfer-Encoding: base64\n", body="!!!not base64", subject="Unsubscribe"),
+            [("accepted", "optout")],
+        ),
         ("bad-date.eml", message(date_header="31 Foo 1850 99:99"), [("accepted", "optout")]),
         ("bad-from.eml", message(sender="not an address"), [("rejected", "invalid_address")]),
-        ("bad-boundary.eml", message(extra='MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary="nope"\n',
-                                     body="--other\nContent-Type: text/plain\n\nUnsubscribe me\n"), [("accepted", "optout")]),
+        (
+            "bad-boundary.eml",
+            message(
+                extra='MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary="nope"\n',
+                body="--other\nContent-Type: text/plain\n\nUnsubscribe me\n",
+            ),
+            [("accepted", "optout")],
+        ),
     ],
 )
 def test_broken_input_never_loses_the_rest(tmp_path: Path, name: str, data: bytes, expected: list[tuple[str, str]]) -> None:
@@ -115,11 +149,19 @@ def test_requested_at_falls_back_to_arrival(tmp_path: Path) -> None:
     ("data", "expected", "keys", "review"),
     [
         # The sender is a contact of two accounts: every contact of both, scope all.
-        (message(subject="Cancel", body="Please close my account."), ("accepted", "cancellation"),
-         ["billing@example.com", "mary@example.com", "ops@example.org"], ""),
+        (
+            message(subject="Cancel", body="Please close my account."),
+            ("accepted", "cancellation"),
+            ["billing@example.com", "mary@example.com", "ops@example.org"],
+            "",
+        ),
         # Whatever the words, a person's message to cancel@ is a cancellation (SPEC §2.4).
-        (message(subject="Hi", body="Thanks for the service."), ("accepted", "cancellation"),
-         ["billing@example.com", "mary@example.com", "ops@example.org"], ""),
+        (
+            message(subject="Hi", body="Thanks for the service."),
+            ("accepted", "cancellation"),
+            ["billing@example.com", "mary@example.com", "ops@example.org"],
+            "",
+        ),
         # A sender on no account: the sender alone, and a review item.
         (message(sender="stranger@example.net"), ("accepted", "cancellation"), ["stranger@example.net"], "sender_not_on_account"),
         (message(subject="Automatic reply: cancel", body="I am away"), ("ignored", "auto_reply"), [], ""),

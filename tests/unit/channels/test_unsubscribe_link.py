@@ -1,4 +1,5 @@
 """unsubscribe_link (SPEC §2.1): POST opts out, GET is a page view, bad tokens are rejected."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,15 @@ UNKNOWN_KID = mint(parse_token_keys("k9:gone"), "carol@example.com", "aug", AT)
 
 
 def line(event_id: str, token: str, method: str = "POST", **extra: object) -> str:
-    row = {"event_id": event_id, "occurred_at": "2026-10-09T09:30:00Z", "token": token, "method": method,
-           "one_click": method == "POST", "ip": "192.0.2.1", "user_agent": "Mail/1.0"} | extra
+    row = {
+        "event_id": event_id,
+        "occurred_at": "2026-10-09T09:30:00Z",
+        "token": token,
+        "method": method,
+        "one_click": method == "POST",
+        "ip": "192.0.2.1",
+        "user_agent": "Mail/1.0",
+    } | extra
     return json.dumps(row)
 
 

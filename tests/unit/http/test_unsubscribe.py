@@ -1,5 +1,6 @@
 """The one-click endpoint (SPEC §8, RFC 8058) through the ASGI app: same answer for every
 token, no cookies or redirects, and every request appended as one JSON line to the landing."""
+
 from __future__ import annotations
 
 import json

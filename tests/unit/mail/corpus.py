@@ -7,6 +7,7 @@ with encoded-word headers, top- and bottom-posting over a quoted newsletter (who
 says "unsubscribe"), Outlook header blocks, nested forwards, long signatures with
 disclaimers, auto-replies in five languages, RFC 3464 DSNs and RFC 5965 ARF reports.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -48,11 +49,32 @@ PEOPLE = {
 GREETING = {"en": "Hello,", "fr": "Bonjour,", "es": "Hola:", "de": "Guten Tag,", "pt": "Olá,"}
 SIGN_OFF = {"en": "Thanks,", "fr": "Cordialement,", "es": "Saludos,", "de": "Mit freundlichen Grüßen", "pt": "Atenciosamente,"}
 NEWSLETTER = {
-    "en": ("October deals: 50% off managed WordPress", "Our biggest sale of the year starts today.\nManaged WordPress from $2.99/month.\n\nYou receive this newsletter because you are a ProGiga customer.\nUnsubscribe: https://progiga.example/u/abc123 | Manage your preferences"),
-    "fr": ("Offres d'octobre : -50 % sur WordPress", "Notre plus grande promotion de l'année commence aujourd'hui.\n\nVous recevez cette lettre car vous êtes client ProGiga.\nPour vous désabonner, cliquez ici : https://progiga.example/u/abc123"),
-    "es": ("Ofertas de octubre: 50 % en WordPress", "Nuestra mayor oferta del año empieza hoy.\n\nRecibes este boletín porque eres cliente de ProGiga.\nPara darte de baja, haz clic aquí: https://progiga.example/u/abc123"),
-    "de": ("Oktober-Angebote: 50 % auf WordPress", "Unser größter Sale des Jahres beginnt heute.\n\nSie erhalten diesen Newsletter als ProGiga-Kunde.\nNewsletter abbestellen: https://progiga.example/u/abc123"),
-    "pt": ("Ofertas de outubro: 50% no WordPress", "A nossa maior promoção do ano começa hoje.\n\nVocê recebe esta newsletter porque é cliente ProGiga.\nPara se descadastrar, clique aqui: https://progiga.example/u/abc123"),
+    "en": (
+        "October deals: 50% off managed WordPress",
+        "Our biggest sale of the year starts today.\nManaged WordPress from $2.99/month.\n\n"
+        "You receive this newsletter because you are a ProGiga customer.\n"
+        "Unsubscribe: https://progiga.example/u/abc123 | Manage your preferences",
+    ),
+    "fr": (
+        "Offres d'octobre : -50 % sur WordPress",
+        "Notre plus grande promotion de l'année commence aujourd'hui.\n\n"
+        "Vous recevez cette lettre car vous êtes client ProGiga.\n"
+        "Pour vous désabonner, cliquez ici : https://progiga.example/u/abc123",
+    ),
+    "es": (
+        "Ofertas de octubre: 50 % en WordPress",
+        "Nuestra mayor oferta del año empieza hoy.\n\nRecibes este boletín porque eres cliente de ProGiga.\n"
+        "Para darte de baja, haz clic aquí: https://progiga.example/u/abc123",
+    ),
+    "de": (
+        "Oktober-Angebote: 50 % auf WordPress",
+        "Unser größter Sale des Jahres beginnt heute.\n\nSie erhalten diesen Newsletter als ProGiga-Kunde.\nNewsletter abbestellen: https://progiga.example/u/abc123",
+    ),
+    "pt": (
+        "Ofertas de outubro: 50% no WordPress",
+        "A nossa maior promoção do ano começa hoje.\n\nVocê recebe esta newsletter porque é cliente ProGiga.\n"
+        "Para se descadastrar, clique aqui: https://progiga.example/u/abc123",
+    ),
 }
 ATTRIBUTION = {
     "en": "On Tue, 6 Oct 2026 at 09:12, ProGiga News <news@progiga.example> wrote:",
@@ -128,29 +150,40 @@ OPTOUT_PHRASES = {
     ],
 }
 KEEP_PHRASES = {
-    "en": ["Please do NOT unsubscribe me, I love the newsletter. I only changed my billing address.",
-           "I accidentally unsubscribed last week, please add me back to the list."],
-    "fr": ["Ne me désabonnez pas, j'aime bien vos offres. Je voulais juste changer mon adresse de facturation.",
-           "Je ne veux pas me désabonner, merci de corriger mon nom."],
-    "es": ["No me den de baja, por favor; solo quiero actualizar mi dirección de facturación.",
-           "Quiero seguir recibiendo el boletín en mi nueva dirección."],
-    "de": ["Bitte melden Sie mich nicht ab, ich möchte den Newsletter weiterhin erhalten.",
-           "Ich möchte nicht abgemeldet werden, bitte nur meine Rechnungsadresse ändern."],
-    "pt": ["Não me descadastrem, quero continuar recebendo as ofertas.",
-           "Não quero me descadastrar, só atualizar o meu endereço."],
+    "en": [
+        "Please do NOT unsubscribe me, I love the newsletter. I only changed my billing address.",
+        "I accidentally unsubscribed last week, please add me back to the list.",
+    ],
+    "fr": [
+        "Ne me désabonnez pas, j'aime bien vos offres. Je voulais juste changer mon adresse de facturation.",
+        "Je ne veux pas me désabonner, merci de corriger mon nom.",
+    ],
+    "es": [
+        "No me den de baja, por favor; solo quiero actualizar mi dirección de facturación.",
+        "Quiero seguir recibiendo el boletín en mi nueva dirección.",
+    ],
+    "de": [
+        "Bitte melden Sie mich nicht ab, ich möchte den Newsletter weiterhin erhalten.",
+        "Ich möchte nicht abgemeldet werden, bitte nur meine Rechnungsadresse ändern.",
+    ],
+    "pt": ["Não me descadastrem, quero continuar recebendo as ofertas.", "Não quero me descadastrar, só atualizar o meu endereço."],
 }
 QUESTIONS = {
-    "en": ["My invoice INV-2291 shows two charges for October. Can you check?",
-           "My WordPress site has shown error 502 since this morning.",
-           "How do I point my domain to your nameservers?"],
-    "fr": ["Ma facture FAC-2291 comporte deux prélèvements pour octobre. Pouvez-vous vérifier ?",
-           "Mon site affiche une erreur 502 depuis ce matin."],
-    "es": ["Mi factura FAC-2291 tiene dos cargos de octubre. ¿Pueden revisarlo?",
-           "Mi sitio muestra un error 502 desde esta mañana."],
-    "de": ["Meine Rechnung RE-2291 enthält zwei Abbuchungen für Oktober. Können Sie das prüfen?",
-           "Meine Website zeigt seit heute Morgen den Fehler 502."],
-    "pt": ["A minha fatura FAT-2291 tem duas cobranças de outubro. Podem verificar?",
-           "O meu site mostra o erro 502 desde esta manhã."],
+    "en": [
+        "My invoice INV-2291 shows two charges for October. Can you check?",
+        "My WordPress site has shown error 502 since this morning.",
+        "How do I point my domain to your nameservers?",
+    ],
+    "fr": [
+        "Ma facture FAC-2291 comporte deux prélèvements pour octobre. Pouvez-vous vérifier ?",
+        "Mon site affiche une erreur 502 depuis ce matin.",
+    ],
+    "es": ["Mi factura FAC-2291 tiene dos cargos de octubre. ¿Pueden revisarlo?", "Mi sitio muestra un error 502 desde esta mañana."],
+    "de": [
+        "Meine Rechnung RE-2291 enthält zwei Abbuchungen für Oktober. Können Sie das prüfen?",
+        "Meine Website zeigt seit heute Morgen den Fehler 502.",
+    ],
+    "pt": ["A minha fatura FAT-2291 tem duas cobranças de outubro. Podem verificar?", "O meu site mostra o erro 502 desde esta manhã."],
 }
 UNCLEAR_PHRASES = [
     ("en", "Will unsubscribing from the newsletter also stop my invoices and renewal reminders?"),
@@ -163,7 +196,11 @@ UNCLEAR_PHRASES = [
     ("pt", "Se eu me descadastrar, ainda recebo os avisos de manutenção?"),
 ]
 AUTO_REPLIES = [
-    ({"Auto-Submitted": "auto-replied"}, "Automatic reply: October deals", "I am out of the office until 12 October with limited access to e-mail."),
+    (
+        {"Auto-Submitted": "auto-replied"},
+        "Automatic reply: October deals",
+        "I am out of the office until 12 October with limited access to e-mail.",
+    ),
     ({"X-Autoreply": "yes"}, "Re: October deals", "Thank you for your message. I will reply when I am back."),
     ({"Precedence": "auto_reply"}, "Away", "I am travelling this week."),
     ({"X-Autorespond": "on"}, "Re: Your ticket", "This mailbox is not monitored."),
@@ -173,7 +210,11 @@ AUTO_REPLIES = [
     ({}, "Automatische Antwort: Oktober-Angebote", "Ich bin bis zum 12. Oktober nicht im Büro. Bitte melden Sie mich nicht ab."),
     ({}, "Abwesenheitsnotiz: Oktober-Angebote", "Vielen Dank für Ihre Nachricht. Ich bin ab dem 14.10. wieder erreichbar."),
     ({}, "Resposta automática: Ofertas de outubro", "Estou de férias até 12 de outubro."),
-    ({"Auto-Submitted": "auto-generated", "Precedence": "bulk"}, "Ticket received", "We received your request. Please unsubscribe me is not a valid command."),
+    (
+        {"Auto-Submitted": "auto-generated", "Precedence": "bulk"},
+        "Ticket received",
+        "We received your request. Please unsubscribe me is not a valid command.",
+    ),
     ({}, "Fuera de la oficina", "Estaré fuera de la oficina. Para darme de baja de esta respuesta automática no haga nada."),
 ]
 
@@ -199,7 +240,9 @@ def _html(text: str, quoted_html: str = "") -> str:
     return f"<html><head><style>p {{margin:0}}</style></head><body>{paras}{quoted_html}</body></html>"
 
 
-def _headers(msg: Message, sender: tuple[str, str], subject: str, charset: str, to: str = SUPPORT, extra: dict[str, str] | None = None) -> None:
+def _headers(
+    msg: Message, sender: tuple[str, str], subject: str, charset: str, to: str = SUPPORT, extra: dict[str, str] | None = None
+) -> None:
     name, address = sender
     n = next(_counter)
     msg["From"] = Header(name, charset).encode() + f" <{address}>" if not name.isascii() else f"{name} <{address}>"
@@ -212,8 +255,17 @@ def _headers(msg: Message, sender: tuple[str, str], subject: str, charset: str, 
         msg[k] = v
 
 
-def build(lang: str, body_text: str, *, form: str, subject: str | None = None, sender: tuple[str, str] | None = None,
-          to: str = SUPPORT, extra: dict[str, str] | None = None, signature: str = "") -> bytes:
+def build(
+    lang: str,
+    body_text: str,
+    *,
+    form: str,
+    subject: str | None = None,
+    sender: tuple[str, str] | None = None,
+    to: str = SUPPORT,
+    extra: dict[str, str] | None = None,
+    signature: str = "",
+) -> bytes:
     """A message whose own text is `body_text`, wrapped in the given client `form`."""
     sender = sender or PEOPLE[lang]
     news_subject, news_body = NEWSLETTER[lang]
@@ -235,7 +287,9 @@ def build(lang: str, body_text: str, *, form: str, subject: str | None = None, s
     elif form == "alternative_top":  # Gmail: reply above, quote below, both parts
         subject = subject or f"Re: {news_subject}"
         text = f"{own}\n\n{ATTRIBUTION[lang]}\n{quoted}\n"
-        html = _html(own, f'<div class="gmail_quote"><div>{escape(ATTRIBUTION[lang])}</div><blockquote>{_html(news_body)}</blockquote></div>')
+        html = _html(
+            own, f'<div class="gmail_quote"><div>{escape(ATTRIBUTION[lang])}</div><blockquote>{_html(news_body)}</blockquote></div>'
+        )
         msg = MIMEMultipart("alternative")
         msg.attach(_text(text, "plain", "utf-8", "qp"))
         msg.attach(_text(html, "html", "utf-8", "qp"))
@@ -252,7 +306,10 @@ def build(lang: str, body_text: str, *, form: str, subject: str | None = None, s
     elif form == "forward":  # own text above a forwarded newsletter, itself forwarding another
         subject = subject or f"Fwd: {news_subject}"
         inner = f"{FORWARD['en']}\nFrom: {NEWS}\nDate: Mon, 5 Oct 2026\nSubject: Welcome\n\nWelcome! Unsubscribe anytime: https://progiga.example/u/x"
-        text = f"{own}\n\n{FORWARD[lang]}\nFrom: {NEWS}\nDate: Tue, 6 Oct 2026 at 09:12\nSubject: {news_subject}\nTo: {sender[1]}\n\n{news_body}\n\n{inner}\n"
+        text = (
+            f"{own}\n\n{FORWARD[lang]}\nFrom: {NEWS}\nDate: Tue, 6 Oct 2026 at 09:12\n"
+            f"Subject: {news_subject}\nTo: {sender[1]}\n\n{news_body}\n\n{inner}\n"
+        )
         msg = _text(text, "plain", "utf-8", "qp")
     elif form == "attached_forward":  # the newsletter attached as message/rfc822
         subject = subject or f"Fwd: {news_subject}"
@@ -300,26 +357,60 @@ def dsn(form: str) -> bytes:
         per_recipient["Status"] = "5.1.1"
         status.set_payload([per_message, per_recipient])
         msg.attach(status)
-        _headers(msg, ("Mail Delivery System", "MAILER-DAEMON@mx.isp.example"), "Undelivered Mail Returned to Sender", "utf-8",
-                 extra={"Auto-Submitted": "auto-replied"})
+        _headers(
+            msg,
+            ("Mail Delivery System", "MAILER-DAEMON@mx.isp.example"),
+            "Undelivered Mail Returned to Sender",
+            "utf-8",
+            extra={"Auto-Submitted": "auto-replied"},
+        )
     elif form == "qmail":
-        msg = _text("Hi. This is the qmail-send program at mx.isp.example.\nI'm afraid I wasn't able to deliver your message.\n\n<gone@isp.example>:\nSorry, no mailbox here by that name.\n\n--- Below this line is a copy of the message.\n\nPlease unsubscribe me from your newsletter.",
-                    "plain", "us-ascii", "7bit")
+        msg = _text(
+            "Hi. This is the qmail-send program at mx.isp.example.\nI'm afraid I wasn't able to deliver your message.\n\n"
+            "<gone@isp.example>:\nSorry, no mailbox here by that name.\n\n--- Below this line is a copy of the message.\n\n"
+            "Please unsubscribe me from your newsletter.",
+            "plain",
+            "us-ascii",
+            "7bit",
+        )
         _headers(msg, ("", "MAILER-DAEMON@mx.isp.example"), "failure notice", "utf-8")
     else:  # a Postfix bounce with the original attached, plus an Auto-Submitted header: still a bounce
         msg = MIMEMultipart("mixed")
-        msg.attach(_text("This is the mail system at host mx.isp.example. I'm sorry to have to inform you that your message could not be delivered.", "plain", "us-ascii", "7bit"))
+        msg.attach(
+            _text(
+                "This is the mail system at host mx.isp.example. I'm sorry to have to inform you that your message could not be delivered.",
+                "plain",
+                "us-ascii",
+                "7bit",
+            )
+        )
         original = _text("Please unsubscribe me.", "plain", "us-ascii", "7bit")
         original["From"] = "someone@example.com"
         msg.attach(MIMEMessage(original))
-        _headers(msg, ("Mail Delivery Subsystem", "postmaster@mx.isp.example"), "Returned mail: see transcript for details", "utf-8",
-                 extra={"Auto-Submitted": "auto-generated"})
+        _headers(
+            msg,
+            ("Mail Delivery Subsystem", "postmaster@mx.isp.example"),
+            "Returned mail: see transcript for details",
+            "utf-8",
+            extra={"Auto-Submitted": "auto-generated"},
+        )
     return msg.as_bytes()
 
 
 # ---------------------------------------------------------------------- the corpus
-OPTOUT_FORMS = ("plain_qp", "plain_b64", "plain_latin1", "plain_8bit", "html_only", "html_latin1",
-                "alternative_top", "bottom_post", "outlook_top", "forward", "attached_forward")
+OPTOUT_FORMS = (
+    "plain_qp",
+    "plain_b64",
+    "plain_latin1",
+    "plain_8bit",
+    "html_only",
+    "html_latin1",
+    "alternative_top",
+    "bottom_post",
+    "outlook_top",
+    "forward",
+    "attached_forward",
+)
 
 
 def cases() -> list[Case]:
@@ -331,27 +422,91 @@ def cases() -> list[Case]:
             for _ in range(3):
                 form = next(forms)
                 who = PEOPLE[lang][1]
-                out.append(Case(f"optout-{lang}-{i}-{form}", build(lang, phrase, form=form, subject="Hello"), "accepted", "optout", frozenset({who})))
+                out.append(
+                    Case(
+                        f"optout-{lang}-{i}-{form}", build(lang, phrase, form=form, subject="Hello"), "accepted", "optout", frozenset({who})
+                    )
+                )
     # The request in the subject only, body empty or about something else.
-    for lang, subject in (("en", "Unsubscribe"), ("fr", "Désabonnement"), ("es", "Darme de baja"), ("de", "Newsletter abbestellen"), ("pt", "Descadastrar")):
-        out.append(Case(f"subject-{lang}", build(lang, "", form="plain_latin1", subject=subject), "accepted", "optout", frozenset({PEOPLE[lang][1]})))
+    for lang, subject in (
+        ("en", "Unsubscribe"),
+        ("fr", "Désabonnement"),
+        ("es", "Darme de baja"),
+        ("de", "Newsletter abbestellen"),
+        ("pt", "Descadastrar"),
+    ):
+        out.append(
+            Case(
+                f"subject-{lang}", build(lang, "", form="plain_latin1", subject=subject), "accepted", "optout", frozenset({PEOPLE[lang][1]})
+            )
+        )
     # Addresses named in the text, and Reply-To that differs from From (a list rewrote From).
-    out.append(Case("named-one", build("en", "Please unsubscribe me and my wife's address maria.silva@example.net from your newsletter.", form="plain_qp"),
-                    "accepted", "optout", frozenset({PEOPLE["en"][1], "maria.silva@example.net"})))
-    out.append(Case("named-list", build("en", "Please remove these addresses from your mailing list:\nold.address@example.org\nbob@example.org", form="alternative_top"),
-                    "accepted", "optout", frozenset({PEOPLE["en"][1], "old.address@example.org", "bob@example.org"})))
-    out.append(Case("named-fr", build("fr", "Merci de désabonner aussi l'adresse de mon fils : paul.lefevre@exemple.fr. Désabonnez-moi aussi.", form="html_latin1"),
-                    "accepted", "optout", frozenset({PEOPLE["fr"][1], "paul.lefevre@exemple.fr"})))
-    out.append(Case("reply-to", build("en", "Please unsubscribe me.", form="plain_qp", sender=("Jane via Users", "users@lists.example.org"),
-                                      extra={"Reply-To": "Jane Roe <jane.roe@example.com>"}),
-                    "accepted", "optout", frozenset({"users@lists.example.org", "jane.roe@example.com"})))
+    out.append(
+        Case(
+            "named-one",
+            build("en", "Please unsubscribe me and my wife's address maria.silva@example.net from your newsletter.", form="plain_qp"),
+            "accepted",
+            "optout",
+            frozenset({PEOPLE["en"][1], "maria.silva@example.net"}),
+        )
+    )
+    out.append(
+        Case(
+            "named-list",
+            build(
+                "en",
+                "Please remove these addresses from your mailing list:\nold.address@example.org\nbob@example.org",
+                form="alternative_top",
+            ),
+            "accepted",
+            "optout",
+            frozenset({PEOPLE["en"][1], "old.address@example.org", "bob@example.org"}),
+        )
+    )
+    out.append(
+        Case(
+            "named-fr",
+            build(
+                "fr", "Merci de désabonner aussi l'adresse de mon fils : paul.lefevre@exemple.fr. Désabonnez-moi aussi.", form="html_latin1"
+            ),
+            "accepted",
+            "optout",
+            frozenset({PEOPLE["fr"][1], "paul.lefevre@exemple.fr"}),
+        )
+    )
+    out.append(
+        Case(
+            "reply-to",
+            build(
+                "en",
+                "Please unsubscribe me.",
+                form="plain_qp",
+                sender=("Jane via Users", "users@lists.example.org"),
+                extra={"Reply-To": "Jane Roe <jane.roe@example.com>"},
+            ),
+            "accepted",
+            "optout",
+            frozenset({"users@lists.example.org", "jane.roe@example.com"}),
+        )
+    )
     # A dedicated unsubscribe mailbox accepts whatever the text says.
     for i, text in enumerate(("", "hello", "Please do not unsubscribe me")):
-        out.append(Case(f"mailbox-{i}", build("en", text, form="plain_qp", subject="unsubscribe", to=UNSUBSCRIBE_MAILBOX),
-                        "accepted", "unsubscribe_mailbox", frozenset({PEOPLE["en"][1]})))
+        out.append(
+            Case(
+                f"mailbox-{i}",
+                build("en", text, form="plain_qp", subject="unsubscribe", to=UNSUBSCRIBE_MAILBOX),
+                "accepted",
+                "unsubscribe_mailbox",
+                frozenset({PEOPLE["en"][1]}),
+            )
+        )
     # ARF complaints: the complaining recipient, never the reporter.
     out.append(Case("arf-rcpt", arf("angry.customer@example.com"), "accepted", "complaint", frozenset({"angry.customer@example.com"})))
-    out.append(Case("arf-optout", arf("leave.me@example.com", "opt-out", removal=True), "accepted", "complaint", frozenset({"leave.me@example.com"})))
+    out.append(
+        Case(
+            "arf-optout", arf("leave.me@example.com", "opt-out", removal=True), "accepted", "complaint", frozenset({"leave.me@example.com"})
+        )
+    )
     out.append(Case("arf-no-rcpt", arf(None), "needs_review", "unclear"))
     # Negations: asks NOT to be unsubscribed.
     for lang, phrases in KEEP_PHRASES.items():
@@ -363,8 +518,17 @@ def cases() -> list[Case]:
         for i, q in enumerate(questions):
             for form in ("alternative_top", "bottom_post", "outlook_top", "forward", "html_only"):
                 out.append(Case(f"question-{lang}-{i}-{form}", build(lang, q, form=form), "ignored", "not_optout"))
-            out.append(Case(f"disclaimer-{lang}-{i}", build(lang, q, form="plain_qp", signature=f"--\n{PEOPLE[lang][0]}\nAcme Corp\n\n{DISCLAIMER}"), "ignored", "not_optout"))
-            out.append(Case(f"disclaimer-nodash-{lang}-{i}", build(lang, q, form="html_only", signature=DISCLAIMER), "ignored", "not_optout"))
+            out.append(
+                Case(
+                    f"disclaimer-{lang}-{i}",
+                    build(lang, q, form="plain_qp", signature=f"--\n{PEOPLE[lang][0]}\nAcme Corp\n\n{DISCLAIMER}"),
+                    "ignored",
+                    "not_optout",
+                )
+            )
+            out.append(
+                Case(f"disclaimer-nodash-{lang}-{i}", build(lang, q, form="html_only", signature=DISCLAIMER), "ignored", "not_optout")
+            )
     out.append(Case("empty-reply", build("en", "", form="alternative_top"), "ignored", "not_optout"))
     out.append(Case("empty-forward", build("de", "", form="forward"), "ignored", "not_optout"))
     # Unclear: the topic without a request, a cancellation sent to support@, contradictions.

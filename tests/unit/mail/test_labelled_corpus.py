@@ -1,6 +1,7 @@
 """The labelled support@ corpus (tests/unit/mail/corpus.py) through the support_inbox channel:
 every message's outcome, reason and opt-out addresses; precision and recall for `accepted`.
 Fails below 100% recall on opt-outs or on any false accept."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -64,5 +65,7 @@ def test_precision_and_recall_of_accepted(tmp_path: Path, capsys: pytest.Capture
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     with capsys.disabled():
-        print(f"\nlabelled corpus: {len(CASES)} messages, accepted precision {precision:.1%}, recall {recall:.1%} (tp {tp}, fp {fp}, fn {fn})")
+        print(
+            f"\nlabelled corpus: {len(CASES)} messages, accepted precision {precision:.1%}, recall {recall:.1%} (tp {tp}, fp {fp}, fn {fn})"
+        )
     assert fp == 0 and recall == 1.0, "\n".join(wrong)

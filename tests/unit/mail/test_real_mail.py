@@ -2,6 +2,7 @@
 Sisimai's set-of-emails (BSD-2-Clause), flanker's fixtures (Apache-2.0), the Ruby mail gem's
 multipart reports (MIT). Every message goes through the support_inbox reader and classifier
 and must end in SPEC §2.2's outcome and reason; none may crash or be lost."""
+
 from __future__ import annotations
 
 import json
@@ -112,7 +113,8 @@ def test_flanker(corpora: Path, name: str, expected: tuple[str, str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["multi_address_bounce1.eml", "multi_address_bounce2.eml", "multipart_report_multiple_status.eml", "report_422.eml", "report_530.eml"]
+    "name",
+    ["multi_address_bounce1.eml", "multi_address_bounce2.eml", "multipart_report_multiple_status.eml", "report_422.eml", "report_530.eml"],
 )
 def test_ruby_mail_reports(corpora: Path, name: str) -> None:
     failures: list[str] = []

@@ -1,4 +1,5 @@
 """A message's own text: quotes, forwards, signatures and disclaimers removed; HTML to text."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,5 +43,8 @@ def test_strip_signature(text: str, own: str) -> None:
 
 
 def test_html_blockquotes_become_quotes_and_scripts_vanish() -> None:
-    html = "<html><style>p{}</style><body><p>Stop&nbsp;it</p><div>please</div><blockquote><p>Unsubscribe</p></blockquote><script>x()</script></body></html>"
+    html = (
+        "<html><style>p{}</style><body><p>Stop&nbsp;it</p><div>please</div>"
+        "<blockquote><p>Unsubscribe</p></blockquote><script>x()</script></body></html>"
+    )
     assert html_to_text(html).strip() == "Stop it\n\nplease\n\n> Unsubscribe"
