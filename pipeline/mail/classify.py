@@ -8,7 +8,8 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from email.message import EmailMessage, Message
+from email.header import decode_header, make_header
+from email.message import Message
 from email.parser import Parser
 from email.utils import getaddresses
 
@@ -35,18 +36,30 @@ class Verdict:
 
 # ---------------------------------------------------------------- headers and parts
 def header(msg: Message, name: str) -> str:
-    """A header's text, or "" when missing or too broken to read."""
+    """A header's text, unfolded, encoded-words decoded, raw 8-bit read as UTF-8; "" when missing."""
+    wanted = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == wanted:
+            return decode_header_text(str(value))
+    return ""
+
+
+def decode_header_text(raw: str) -> str:
+    text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    text = re.sub(r"\r?\n[ \t]+", " ", text).strip()
+    if "=?" not in text:
+        return text
     try:
-        value = msg.get(name)
-        return "" if value is None else str(value)
-    except Exception:  # a malformed header must not lose the message
-        raw = msg.get_all(name, failobj=[]) if hasattr(msg, "get_all") else []
-        return str(raw[0]) if raw else ""
+        return str(make_header(decode_header(text)))
+    except (ValueError, LookupError, UnicodeError):  # a broken encoded-word: keep it as written
+        return text
 
 
 def addresses_in(msg: Message, *names: str) -> list[str]:
-    values = [header(msg, n) for n in names]
-    return [addr for _, addr in getaddresses([v for v in values if v]) if "@" in addr]
+    """Addresses in the named headers (display names are not decoded: only addresses matter)."""
+    wanted = {n.lower() for n in names}
+    values = [str(v).encode("utf-8", "surrogateescape").decode("utf-8", "replace") for k, v in msg.raw_items() if k.lower() in wanted]
+    return [addr for _, addr in getaddresses(values) if "@" in addr]
 
 
 def senders(msg: Message) -> list[str]:
@@ -210,6 +223,9 @@ class TextFindings:
 
 
 def _first(table: dict[str, tuple[re.Pattern[str], ...]], sentence: str) -> tuple[str, str] | None:
+    prefilter = P.KEEP_ANY if table is P.KEEP_RE else P.OPTOUT_ANY
+    if not prefilter.search(sentence):
+        return None
     for lang in P.LANGUAGES:
         for pattern in table[lang]:
             m = pattern.search(sentence)
@@ -261,7 +277,7 @@ def _quote(items: list[tuple[str, str, str]]) -> str:
     return "; ".join(f"({lang}) «{sentence[:120]}»" for lang, _, sentence in items[:3])
 
 
-def classify_text(msg: EmailMessage, own: OwnText, mailbox_addresses: Iterable[str] = ()) -> Verdict:
+def classify_text(msg: Message, own: OwnText, mailbox_addresses: Iterable[str] = ()) -> Verdict:
     found = analyse_text(text_paragraphs(msg, own))
     if found.optout and found.keep:
         return Verdict("unclear", f"asks to opt out {_quote(found.optout)} and not to {_quote(found.keep)}")
@@ -292,7 +308,7 @@ def classify_text(msg: EmailMessage, own: OwnText, mailbox_addresses: Iterable[s
     return Verdict("not_optout", f"does not ask to opt out{quoted}")
 
 
-def classify(msg: EmailMessage, unsubscribe_mailboxes: Iterable[str] = ()) -> Verdict:
+def classify(msg: Message, unsubscribe_mailboxes: Iterable[str] = ()) -> Verdict:
     """SPEC §2.2 in its order: ARF, delivery status, auto-reply, unsubscribe mailbox, text."""
     if is_arf(msg):
         recipients, where = complaint_recipients(msg)

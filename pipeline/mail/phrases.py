@@ -243,8 +243,15 @@ def _compile(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[re.Pattern[st
     return {lang: tuple(re.compile(p) for p in patterns) for lang, patterns in table.items()}
 
 
+def _any(table: dict[str, tuple[str, ...]]) -> re.Pattern[str]:
+    """One pattern for a whole table: most sentences match nothing, and one search is cheap."""
+    return re.compile("|".join(f"(?:{p})" for patterns in table.values() for p in patterns))
+
+
 OPTOUT_RE = _compile(OPTOUT)
 KEEP_RE = _compile(KEEP)
+OPTOUT_ANY = _any(OPTOUT)
+KEEP_ANY = _any(KEEP)
 MENTION_RE = re.compile(MENTION)
 HEDGE_RE = re.compile(HEDGE)
 CANCEL_ACCOUNT_RE = re.compile(CANCEL_ACCOUNT)

@@ -1,13 +1,13 @@
 """A message's own new text (SPEC §2.2): the body decoded from any charset and transfer
 encoding, HTML converted to text, then quoted replies, forwarded earlier messages,
-signatures and disclaimers removed. Pure functions over `EmailMessage` and `str`."""
+signatures and disclaimers removed. Pure functions over `Message` and `str`."""
 
 from __future__ import annotations
 
 import codecs
 import re
 from dataclasses import dataclass
-from email.message import EmailMessage, Message
+from email.message import Message
 from html.parser import HTMLParser
 
 from pipeline.mail.phrases import (
@@ -49,7 +49,7 @@ def decode_part(part: Message) -> str:
     return payload.decode("latin-1")
 
 
-def body_text(msg: EmailMessage) -> tuple[str, str]:
+def body_text(msg: Message) -> tuple[str, str]:
     """The message's best text part: text/plain before text/html; attachments and attached
     messages (forwarded as attachments) are not the sender's own text."""
     plain: Message | None = None
@@ -215,7 +215,7 @@ def strip_signature(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def own_text(msg: EmailMessage) -> OwnText:
+def own_text(msg: Message) -> OwnText:
     body, source = body_text(msg)
     text, quoted = strip_quotes(body)
     text, signature = strip_signature(text)
