@@ -19,6 +19,10 @@ from pipeline.mail.text import OwnText, decode_part, own_text
 
 ADDRESS_IN_TEXT = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 REPLY_PREFIX = re.compile(r"(?i)^\s*((re|fwd?|aw|wg|tr|rv|res|enc|antw|sv|vs)\s*(\[\d+\])?\s*:\s*)+")
+# `Name <a@b>` or `a@b` with no quotes, commas, comments or groups; anything else gets getaddresses.
+SIMPLE_ADDRESS = re.compile(
+    r"^\s*(?:[^\"<>,;:()@\\]*<([^<>\s,;:()\"\\@]+@[^<>\s,;:()\"\\@]+)>|([^<>\s,;:()\"\\@]+@[^<>\s,;:()\"\\@]+))\s*$"
+)
 SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n")
 
 
@@ -58,8 +62,16 @@ def decode_header_text(raw: str) -> str:
 def addresses_in(msg: Message, *names: str) -> list[str]:
     """Addresses in the named headers (display names are not decoded: only addresses matter)."""
     wanted = {n.lower() for n in names}
-    values = [str(v).encode("utf-8", "surrogateescape").decode("utf-8", "replace") for k, v in msg.raw_items() if k.lower() in wanted]
-    return [addr for _, addr in getaddresses(values) if "@" in addr]
+    found: list[str] = []
+    for key, value in msg.raw_items():
+        if key.lower() in wanted:
+            text = str(value).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            simple = SIMPLE_ADDRESS.match(text)
+            if simple:  # most headers hold one plain address: skip the full RFC 5322 parser
+                found.append(simple.group(1) or simple.group(2))
+            else:
+                found.extend(addr for _, addr in getaddresses([text]) if "@" in addr)
+    return found
 
 
 def senders(msg: Message) -> list[str]:

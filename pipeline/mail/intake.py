@@ -44,7 +44,8 @@ def evidence(raw: RawMessage, path: Path) -> dict[str, Any]:
     kept: dict[str, Any] = {"file": path.name, "locator": raw.locator, "sha256": digest, "size": len(raw.data)}
     if raw.message is not None:
         try:
-            kept["headers"] = {h: header(raw.message, h)[:2000] for h in EVIDENCE_HEADERS if header(raw.message, h)}
+            values = {h: header(raw.message, h)[:2000] for h in EVIDENCE_HEADERS}
+            kept["headers"] = {h: v for h, v in values.items() if v}
             kept["senders"] = senders(raw.message)
         except Exception as exc:  # headers too broken to list: the classifier will say so
             kept["header_error"] = f"{type(exc).__name__}: {exc}"
