@@ -14,6 +14,7 @@ from pipeline.http.clicklog import ClickLog
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 DONE = "You are unsubscribed. You will receive no more newsletters or promotions from us.\n"
+MAX_BODY = 64 * 1024
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 PAGE = """<!doctype html>
@@ -51,6 +52,8 @@ def router(log: ClickLog) -> APIRouter:
 async def _form_text(request: Request) -> str:
     """The body as `name=value` pairs, whether form-urlencoded or multipart (RFC 8058 allows both)."""
     ctype = request.headers.get("content-type", "")
+    if not request.headers.get("content-length", "0").isdigit() or int(request.headers.get("content-length", "0")) > MAX_BODY:
+        return ""  # an oversized or chunked body is not read: the POST still counts as the click
     if ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         try:
             form = await request.form()

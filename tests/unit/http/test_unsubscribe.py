@@ -35,6 +35,7 @@ def logged(tmp_path: Path) -> list[dict[str, object]]:
         ({"files": {"List-Unsubscribe": (None, "One-Click")}}, True),  # multipart/form-data
         ({"data": {"confirm": "1"}}, False),  # the confirmation page's button
         ({"content": b"\x00garbage", "headers": {"content-type": "application/octet-stream"}}, False),
+        ({"data": {"List-Unsubscribe": "One-Click", "pad": "x" * 70_000}}, False),  # oversized: not read, still a POST
     ],
 )
 def test_post_is_recorded_with_the_same_answer(client: TestClient, tmp_path: Path, kwargs: dict[str, object], one_click: bool) -> None:
