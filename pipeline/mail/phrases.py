@@ -21,7 +21,8 @@ _MAIL_EN = (
 )
 _MAIL_ES = r"(correos?|e-?mails?|mensajes|boletin(es)?|newsletters?|publicidad|promociones|ofertas|informacion comercial|comunicaciones)"
 _MAIL_PT = r"(e-?mails?|mensagens|newsletters?|boletins?|boletim|promocoes|ofertas|publicidade|comunicacoes|informativos?)"
-_LIST_EN = r"(list|lists|mailing|mailings|newsletters?|database|marketing|promotions?|e-?mails?|emails|subscribers?)"
+# What one is removed *from* in an opt-out; not "e-mail" ("remove the old record from my e-mail setup").
+_LIST_EN = r"(list|lists|mailing|mailings|newsletters?|database|marketing|promotions?|subscribers?|distribution)"
 _W = r"[^.!?\n]{0,40}"  # a few words within the same sentence
 
 OPTOUT: dict[str, tuple[str, ...]] = {
@@ -35,6 +36,7 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\bi (can ?not|can't|cant|couldn't|am unable to) unsubscribe\b",
         r"^(please )?(unsubscribe|unsub|remove|stop)( me)?( please)?$",
         r"\b(remove|delete|take|drop|erase)\b" + _W + r"\b(from|off)\b" + r"[^.!?\n]{0,30}\b" + _LIST_EN + r"\b",
+        r"\b(remove|delete|take|drop|erase) (me|us)\b[^.!?\n]{0,10}\b(from|off)\b",
         r"\b(stop|quit|cease) (sending|emailing|e-mailing|mailing|spamming|contacting)( me| us)?\b"
         + r"[^.!?\n]{0,20}\b"
         + _MAIL_EN

@@ -173,6 +173,9 @@ QUESTIONS = {
         "My invoice INV-2291 shows two charges for October. Can you check?",
         "My WordPress site has shown error 502 since this morning.",
         "How do I point my domain to your nameservers?",
+        "Please remove the old DNS record from my domain and email settings.",
+        "Please remove my old e-mail address from my account and use jane.new@example.com instead.",
+        "Please stop sending me paper invoices.",
     ],
     "fr": [
         "Ma facture FAC-2291 comporte deux prélèvements pour octobre. Pouvez-vous vérifier ?",
