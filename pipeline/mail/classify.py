@@ -41,11 +41,20 @@ class Verdict:
 # ---------------------------------------------------------------- headers and parts
 def header(msg: Message, name: str) -> str:
     """A header's text, unfolded, encoded-words decoded, raw 8-bit read as UTF-8; "" when missing."""
-    wanted = name.lower()
-    for key, value in msg.raw_items():
-        if key.lower() == wanted:
-            return decode_header_text(str(value))
-    return ""
+    value = _header_index(msg).get(name.lower())
+    return "" if value is None else decode_header_text(value)
+
+
+def _header_index(msg: Message) -> dict[str, str]:
+    """The first raw value of each header, by lower-case name, built once per message (the
+    rules ask for the same few headers many times)."""
+    index: dict[str, str] | None = getattr(msg, "_optout_header_index", None)
+    if index is None:
+        index = {}
+        for key, value in msg.raw_items():
+            index.setdefault(key.lower(), str(value))
+        msg._optout_header_index = index  # type: ignore[attr-defined]
+    return index
 
 
 def decode_header_text(raw: str) -> str:
@@ -83,11 +92,16 @@ def senders(msg: Message) -> list[str]:
     return found
 
 
-def _walk(msg: Message) -> Iterable[Message]:
-    try:
-        yield from msg.walk()
-    except Exception:
-        yield msg
+def _parts(msg: Message) -> list[tuple[Message, str]]:
+    """Every part with its content type, computed once per message (several rules look)."""
+    parts: list[tuple[Message, str]] | None = getattr(msg, "_optout_parts", None)
+    if parts is None:
+        try:
+            parts = [(part, part.get_content_type()) for part in msg.walk()]
+        except Exception:  # a structure too broken to walk: the top level is all there is
+            parts = [(msg, msg.get_content_type())]
+        msg._optout_parts = parts  # type: ignore[attr-defined]
+    return parts
 
 
 def _report_type(msg: Message) -> str:
@@ -95,7 +109,7 @@ def _report_type(msg: Message) -> str:
 
 
 def _has_part(msg: Message, *types: str) -> bool:
-    return any(part.get_content_type() in types for part in _walk(msg))
+    return any(ctype in types for _, ctype in _parts(msg))
 
 
 # -------------------------------------------------------------------------- ARF
@@ -108,8 +122,8 @@ def is_arf(msg: Message) -> bool:
 def _jmrp_recipients(msg: Message) -> list[str]:
     """Microsoft's feedback loop (JMRP) is not ARF: it attaches the reported message with the
     complaining recipient in X-HmXmrOriginalRecipient."""
-    for part in _walk(msg):
-        if part.get_content_type() == "message/rfc822":
+    for part, ctype in _parts(msg):
+        if ctype == "message/rfc822":
             inner = part.get_payload()
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 found = addresses_in(inner[0], "X-HmXmrOriginalRecipient")
@@ -134,8 +148,8 @@ def _report_fields(part: Message) -> Message:
 def complaint_recipients(msg: Message) -> tuple[list[str], str]:
     """The complaining recipient(s) of an ARF report (RFC 5965): Removal-Recipient or
     Original-Rcpt-To of the report, else the To of the reported message; and where found."""
-    for part in _walk(msg):
-        if part.get_content_type() == "message/feedback-report":
+    for part, ctype in _parts(msg):
+        if ctype == "message/feedback-report":
             fields = _report_fields(part)
             for name in ("Removal-Recipient", "Original-Rcpt-To"):
                 found = [a for v in fields.get_all(name, []) for _, a in getaddresses([str(v)]) if "@" in a]
@@ -144,8 +158,7 @@ def complaint_recipients(msg: Message) -> tuple[list[str], str]:
     jmrp = _jmrp_recipients(msg)
     if jmrp:
         return jmrp, "X-HmXmrOriginalRecipient (Microsoft JMRP)"
-    for part in _walk(msg):
-        ctype = part.get_content_type()
+    for part, ctype in _parts(msg):
         if ctype == "message/rfc822":
             inner = part.get_payload()
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
@@ -189,7 +202,7 @@ def esp_notification(msg: Message) -> tuple[str, list[str]]:
     if not P.ESP_NOTIFIER.search((addresses_in(msg, "From") or [""])[0]):
         return "", []
     try:
-        body = decode_part(next(p for p in _walk(msg) if p.get_content_type() == "text/plain"))
+        body = decode_part(next(p for p, ctype in _parts(msg) if ctype == "text/plain"))
         start = body.index("{")
         data, _ = json.JSONDecoder(strict=False).raw_decode(body[start:])  # SNS mail wraps long lines
         if isinstance(data.get("Message"), str):
@@ -235,9 +248,6 @@ class TextFindings:
 
 
 def _first(table: dict[str, tuple[re.Pattern[str], ...]], sentence: str) -> tuple[str, str] | None:
-    prefilter = P.KEEP_ANY if table is P.KEEP_RE else P.OPTOUT_ANY
-    if not prefilter.search(sentence):
-        return None
     for lang in P.LANGUAGES:
         for pattern in table[lang]:
             m = pattern.search(sentence)
@@ -347,8 +357,8 @@ def classify(msg: Message, unsubscribe_mailboxes: Iterable[str] = ()) -> Verdict
 
 
 def _feedback_type(msg: Message) -> str:
-    for part in _walk(msg):
-        if part.get_content_type() == "message/feedback-report":
+    for part, ctype in _parts(msg):
+        if ctype == "message/feedback-report":
             value = _report_fields(part).get("Feedback-Type")
             if value:
                 return str(value).strip().lower()

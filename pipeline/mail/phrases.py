@@ -237,7 +237,8 @@ DSN_DISPLAY_NAMES = re.compile(r"(?i)mail delivery (subsystem|system|service)|ma
 def fold(text: str) -> str:
     """Lower case, accents and ß folded, curly quotes straightened, whitespace collapsed."""
     text = text.replace("’", "'").replace("‘", "'").replace("ß", "ss").lower()
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return re.sub(r"[ \t\u00a0]+", " ", text)
 
 
@@ -245,15 +246,8 @@ def _compile(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[re.Pattern[st
     return {lang: tuple(re.compile(p) for p in patterns) for lang, patterns in table.items()}
 
 
-def _any(table: dict[str, tuple[str, ...]]) -> re.Pattern[str]:
-    """One pattern for a whole table: most sentences match nothing, and one search is cheap."""
-    return re.compile("|".join(f"(?:{p})" for patterns in table.values() for p in patterns))
-
-
 OPTOUT_RE = _compile(OPTOUT)
 KEEP_RE = _compile(KEEP)
-OPTOUT_ANY = _any(OPTOUT)
-KEEP_ANY = _any(KEEP)
 MENTION_RE = re.compile(MENTION)
 HEDGE_RE = re.compile(HEDGE)
 CANCEL_ACCOUNT_RE = re.compile(CANCEL_ACCOUNT)
