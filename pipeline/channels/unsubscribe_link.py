@@ -28,9 +28,12 @@ def read(path: Path, ctx: ChannelContext) -> Iterator[IntakeRecord]:
         raise QuarantineError(f"{path}: cannot read: {exc.strerror}") from None
     if b"\x00" in data:
         raise QuarantineError(f"{path}: binary data (NUL bytes), not a JSON Lines file")
-    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
-        if line.strip():
-            yield request_record(line, f"line {number}", ctx)
+    lines = [(n, line) for n, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1) if line.strip()]
+    records = [request_record(line, f"line {n}", ctx) for n, line in lines]
+    if records and all(r.reason == "unparseable" for r in records):
+        # Not one JSON object: the wrong file in the wrong folder, not a few torn lines.
+        raise QuarantineError(f"{path}: not JSON Lines (no line is a JSON object)")
+    yield from records
 
 
 def request_record(line: str, locator: str, ctx: ChannelContext) -> IntakeRecord:

@@ -12,6 +12,7 @@ from pipeline.accounts import AccountIndex
 from pipeline.channels import REGISTRY
 from pipeline.channels.base import ChannelContext
 from pipeline.config import Settings, parse_token_keys
+from pipeline.errors import QuarantineError
 from pipeline.landing import LandedFile
 from pipeline.tokens import mint
 
@@ -55,12 +56,12 @@ def read(tmp_path: Path, text: str | bytes) -> list:  # type: ignore[type-arg]
         (line("e6", "x" + GOOD[1:]), ("rejected", "bad_token", [])),  # tampered payload
         (line("e7", UNKNOWN_KID), ("rejected", "bad_token", [])),
         (line("e8", ""), ("rejected", "missing_field", [])),
-        ('{"event_id": "e9", "occurred_at": "2026-10-09T09:30:00Z"', ("rejected", "unparseable", [])),
-        ("[1, 2, 3]", ("rejected", "unparseable", [])),
+        (line("e8b", GOOD, "GET") + '\n{"event_id": "e9", "occurred_at": "2026-10-09T09:30:00Z"', ("rejected", "unparseable", [])),
+        (line("e8c", GOOD, "GET") + "\n[1, 2, 3]", ("rejected", "unparseable", [])),
     ],
 )
 def test_each_request(tmp_path: Path, text: str, expected: tuple[str, str, list[str]]) -> None:
-    [record] = read(tmp_path, text)
+    record = read(tmp_path, text)[-1]
     assert (str(record.outcome), record.reason, [r.address for r in record.requests]) == expected
     assert all(str(r.scope) == "marketing" for r in record.requests)
 
@@ -72,3 +73,9 @@ def test_file_keeps_order_ids_and_times(tmp_path: Path) -> None:
     assert records[0].requested_at == datetime(2026, 10, 9, 9, 30, tzinfo=UTC)
     assert records[2].requested_at == datetime(2026, 10, 9, tzinfo=UTC)  # arrival stands in
     assert records[1].source_ref.startswith("sha256:")
+
+
+@pytest.mark.parametrize("text", [b"event_id,token\ne1,abc\n", b"\x00\x01binary", b"not json at all\n"])
+def test_a_file_that_is_not_json_lines_is_quarantined(tmp_path: Path, text: bytes) -> None:
+    with pytest.raises(QuarantineError):
+        read(tmp_path, text)
