@@ -43,8 +43,9 @@ def show_cmd(ctx: typer.Context, item_id: int = typer.Argument(..., metavar="ID"
     with read_tx(env(ctx).engine()) as conn:
         item = queue.get_item(conn, item_id)
     raw = dict(item.raw or {})
-    if isinstance(raw.get("message"), str) and len(raw["message"]) > SHOWN_MESSAGE_CHARS:
-        raw["message"] = raw["message"][:SHOWN_MESSAGE_CHARS] + f"… ({len(raw['message'])} characters)"
+    for key in ("message", "message_latin1"):
+        if isinstance(raw.get(key), str) and len(raw[key]) > SHOWN_MESSAGE_CHARS:
+            raw[key] = raw[key][:SHOWN_MESSAGE_CHARS] + f"… ({len(raw[key])} characters)"
     if as_json:
         emit_json(item.__dict__ | {"raw": raw})
         return

@@ -4,7 +4,6 @@ and the evidence kept with the record (SPEC §2.2, §3)."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -55,7 +54,9 @@ def evidence(raw: RawMessage, path: Path) -> dict[str, Any]:
         try:
             kept["message"] = raw.data.decode("utf-8")
         except UnicodeDecodeError:
-            kept["message_base64"] = base64.b64encode(raw.data).decode("ascii")
+            # Latin-1 maps every byte to one character: lossless (encode("latin-1") gives the
+            # bytes back) and, unlike base64, leaves addresses visible to erasure's redactor.
+            kept["message_latin1"] = raw.data.decode("latin-1")
     else:
         kept["message_omitted"] = "larger than 1 MiB: re-read it from the landing file at the locator"
     return kept
