@@ -28,8 +28,8 @@ SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n")
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a message is. `kind` is one of: complaint, bounce, auto_reply, unsubscribe_mailbox,
-    optout, keep, unclear, cancel_account, not_optout, unparseable."""
+    """What a message is. `kind` is one of: complaint, complaint_unclear, bounce, auto_reply,
+    unsubscribe_mailbox, optout, keep, unclear, cancel_account, not_optout, unparseable."""
 
     kind: str
     details: str
@@ -337,7 +337,7 @@ def classify(msg: Message, unsubscribe_mailboxes: Iterable[str] = ()) -> Verdict
         feedback = _feedback_type(msg)
         if recipients:
             return Verdict("complaint", f"ARF {feedback} report; complaining recipient from {where}", tuple(recipients))
-        return Verdict("unclear", f"ARF {feedback} report that names no complaining recipient")
+        return Verdict("complaint_unclear", f"ARF {feedback} report that names no complaining recipient")
     esp_kind, esp_people = esp_notification(msg)
     if esp_kind == "Complaint" and esp_people:
         return Verdict("complaint", "Amazon SES complaint notification", tuple(esp_people))

@@ -107,4 +107,6 @@ def common_outcome(draft: Draft, verdict: Verdict) -> IntakeRecord | None:
         return draft.ignore("bounce", verdict.details)
     if verdict.kind == "auto_reply":
         return draft.ignore("auto_reply", verdict.details)
+    if verdict.kind == "complaint_unclear":
+        return draft.review("unclear", verdict.details)
     return None

@@ -181,3 +181,13 @@ def test_cancellation_still_reads_tickets(tmp_path: Path) -> None:
     csv = b"ticket_id,account_id,created_at,category,status,subject\nT1,A1,2026-10-09 10:00,cancellation,open,bye\n"
     [record] = read(tmp_path, "cancellation", "tickets.csv", csv)
     assert (str(record.outcome), record.reason) == ("accepted", "cancellation")
+
+
+def test_an_arf_report_to_cancel_at_never_cancels_the_reporter(tmp_path: Path) -> None:
+    from tests.unit.mail.corpus import arf
+
+    [named] = read(tmp_path, "cancellation", "a.eml", arf("mary@example.com"))
+    assert (str(named.outcome), named.reason, [r.key for r in named.requests]) == ("accepted", "complaint", ["mary@example.com"])
+    assert {str(r.scope) for r in named.requests} == {"marketing"}
+    [anonymous] = read(tmp_path, "cancellation", "b.eml", arf(None))
+    assert (str(anonymous.outcome), anonymous.reason, anonymous.requests) == ("needs_review", "unclear", ())
