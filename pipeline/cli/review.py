@@ -56,9 +56,14 @@ def show_cmd(ctx: typer.Context, item_id: int = typer.Argument(..., metavar="ID"
     typer.echo(f"  requested: {item.requested_at.isoformat()}   queued: {item.created_at.isoformat()}")
     if item.resolved_at:
         typer.echo(f"  resolved:  {item.resolved_at.isoformat()} by {item.resolved_by}: {item.resolution}")
+    message = raw.pop("message", None) or raw.pop("message_latin1", None)
     typer.echo("  evidence:")
     for line in json.dumps(raw, indent=2, ensure_ascii=False, default=str).splitlines():
         typer.echo("    " + line)
+    if isinstance(message, str):
+        typer.echo("  message:")
+        for line in message.splitlines():
+            typer.echo("    | " + line)
 
 
 @review_app.command("resolve")
