@@ -56,6 +56,11 @@ def show_cmd(ctx: typer.Context, item_id: int = typer.Argument(..., metavar="ID"
     typer.echo(f"  requested: {item.requested_at.isoformat()}   queued: {item.created_at.isoformat()}")
     if item.resolved_at:
         typer.echo(f"  resolved:  {item.resolved_at.isoformat()} by {item.resolved_by}: {item.resolution}")
+    own_text = raw.pop("own_text", None)
+    if isinstance(own_text, str):
+        typer.echo("  own text (quotes and signature removed):")
+        for line in own_text.splitlines():
+            typer.echo("    | " + line)
     message = raw.pop("message", None) or raw.pop("message_latin1", None)
     typer.echo("  evidence:")
     for line in json.dumps(raw, indent=2, ensure_ascii=False, default=str).splitlines():

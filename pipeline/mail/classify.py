@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import Parser
@@ -19,6 +19,8 @@ from pipeline.mail.text import OwnText, decode_part, own_text
 
 ADDRESS_IN_TEXT = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 REPLY_PREFIX = re.compile(r"(?i)^\s*((re|fwd?|aw|wg|tr|rv|res|enc|antw|sv|vs)\s*(\[\d+\])?\s*:\s*)+")
+OWN_TEXT_KEPT = 4000  # characters of the decoded own text kept with the record, for operators
+
 # `Name <a@b>` or `a@b` with no quotes, commas, comments or groups; anything else gets getaddresses.
 SIMPLE_ADDRESS = re.compile(
     r"^\s*(?:[^\"<>,;:()@\\]*<([^<>\s,;:()\"\\@]+@[^<>\s,;:()\"\\@]+)>|([^<>\s,;:()\"\\@]+@[^<>\s,;:()\"\\@]+))\s*$"
@@ -36,6 +38,7 @@ class Verdict:
     addresses: tuple[str, ...] = ()  # who the opt-out is for (senders, then named in the text)
     language: str = ""
     matched: tuple[str, ...] = field(default_factory=tuple)
+    text: str = ""  # the own text the decision read (decoded, quotes and signature removed)
 
 
 # ---------------------------------------------------------------- headers and parts
@@ -300,6 +303,11 @@ def _quote(items: list[tuple[str, str, str]]) -> str:
 
 
 def classify_text(msg: Message, own: OwnText, mailbox_addresses: Iterable[str] = ()) -> Verdict:
+    verdict = _text_verdict(msg, own, mailbox_addresses)
+    return replace(verdict, text=own.text[:OWN_TEXT_KEPT])
+
+
+def _text_verdict(msg: Message, own: OwnText, mailbox_addresses: Iterable[str]) -> Verdict:
     found = analyse_text(text_paragraphs(msg, own))
     if found.optout and found.keep:
         return Verdict("unclear", f"asks to opt out {_quote(found.optout)} and not to {_quote(found.keep)}")

@@ -96,6 +96,8 @@ def classified_messages(path: Path, ctx: ChannelContext, channel: str) -> Iterat
             verdict = classify(raw.message, ctx.settings.unsubscribe_mailboxes)
         except Exception as exc:  # one broken message is one rejected record (SPEC §3)
             verdict = Verdict("unparseable", f"cannot classify: {type(exc).__name__}: {exc}")
+        if verdict.text:
+            draft.raw["own_text"] = verdict.text
         yield draft, verdict
 
 
