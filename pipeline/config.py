@@ -26,6 +26,8 @@ class Settings:
     receipt_key: str = DEV_HASH_KEY
     max_list_age_hours: float = 36.0
     api_keys: tuple[str, ...] = ()
+    # Processes that read a night's files in `optout run` (0: one per core).
+    workers: int = 0
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given fields replaced (CLI options win over the environment)."""
@@ -70,4 +72,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         receipt_key=env.get("OPTOUT_RECEIPT_KEY", hash_key),
         max_list_age_hours=float(env.get("OPTOUT_MAX_LIST_AGE_HOURS", default.max_list_age_hours)),
         api_keys=_split(env.get("OPTOUT_API_KEYS", "")),
+        workers=int(env.get("OPTOUT_WORKERS", "0") or 0),
     )

@@ -3,6 +3,7 @@ outcomes, events and review items. One file is one transaction, so a run killed 
 leaves nothing half-loaded and the re-run picks the file up again."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,6 +21,10 @@ from pipeline.landing import LandedFile, discover
 from pipeline.records import IntakeRecord, Outcome, Reconciliation
 from pipeline.store.db import write_tx
 from pipeline.store.schema import ingested_files, intake_records, review_queue
+
+# Reads one landed file of a channel: its records, or the reason to quarantine it. The default
+# reads in this process; `pipeline.parallel.FileReaders` reads in worker processes.
+FileReader = Callable[[Channel, LandedFile], "tuple[list[IntakeRecord], str | None]"]
 
 
 @dataclass
@@ -60,20 +65,29 @@ def ingest_channel(
     run_id: int | None,
     clock: Clock,
     accounts: AccountIndex,
+    read: FileReader | None = None,
 ) -> ChannelResult:
     """Ingest every file of the channel dated on or before the day that is not yet known."""
     ch = get_channel(name)
     result = ChannelResult(name)
-    with engine.connect() as conn:
-        known = known_hashes(conn, name)
-    for landed in discover(settings.landing, name, ch.patterns, logical_date):
-        if landed.sha256 in known:
-            continue
-        known.add(landed.sha256)
-        file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock)
+    for landed in pending_files(engine, settings, name, logical_date):
+        file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock, read)
         if file_result is not None:
             result.files.append(file_result)
     return result
+
+
+def pending_files(engine: sa.Engine, settings: Settings, name: str, logical_date: date) -> list[LandedFile]:
+    """The channel's finished files dated on or before the day that no run has ingested."""
+    ch = get_channel(name)
+    with engine.connect() as conn:
+        known = known_hashes(conn, name)
+    pending = []
+    for landed in discover(settings.landing, name, ch.patterns, logical_date):
+        if landed.sha256 not in known:
+            known.add(landed.sha256)
+            pending.append(landed)
+    return pending
 
 
 def read_file(ch: Channel, landed: LandedFile, ctx: ChannelContext) -> tuple[list[IntakeRecord], str | None]:
@@ -92,9 +106,13 @@ def ingest_file(
     accounts: AccountIndex,
     run_id: int | None,
     clock: Clock,
+    read: FileReader | None = None,
 ) -> FileResult | None:
     """Record one file and everything in it; None when another writer got to it first."""
-    records, error = read_file(ch, landed, ChannelContext(settings, accounts, landed))
+    if read is None:
+        records, error = read_file(ch, landed, ChannelContext(settings, accounts, landed))
+    else:
+        records, error = read(ch, landed)
     counts = Reconciliation()
     with write_tx(engine) as conn:
         if landed.sha256 in known_hashes(conn, ch.name):
