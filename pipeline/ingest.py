@@ -3,6 +3,7 @@ outcomes, events and review items. One file is one transaction, so a run killed 
 leaves nothing half-loaded and the re-run picks the file up again."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,6 +21,10 @@ from pipeline.landing import LandedFile, discover
 from pipeline.records import IntakeRecord, Outcome, Reconciliation
 from pipeline.store.db import write_tx
 from pipeline.store.schema import ingested_files, intake_records, review_queue
+
+# A data-quality gate: given a file and the records read from it, the reason to quarantine
+# the file (nothing of it is loaded), or None to load it.
+Gate = Callable[[LandedFile, list[IntakeRecord]], "str | None"]
 
 
 @dataclass
@@ -60,6 +65,7 @@ def ingest_channel(
     run_id: int | None,
     clock: Clock,
     accounts: AccountIndex,
+    gate: Gate | None = None,
 ) -> ChannelResult:
     """Ingest every file of the channel dated on or before the day that is not yet known."""
     ch = get_channel(name)
@@ -70,7 +76,7 @@ def ingest_channel(
         if landed.sha256 in known:
             continue
         known.add(landed.sha256)
-        file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock)
+        file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock, gate)
         if file_result is not None:
             result.files.append(file_result)
     return result
@@ -92,9 +98,15 @@ def ingest_file(
     accounts: AccountIndex,
     run_id: int | None,
     clock: Clock,
+    gate: Gate | None = None,
 ) -> FileResult | None:
-    """Record one file and everything in it; None when another writer got to it first."""
+    """Record one file and everything in it; None when another writer got to it first.
+    A gate that objects quarantines the whole file before anything of it is written."""
     records, error = read_file(ch, landed, ChannelContext(settings, accounts, landed))
+    if error is None and gate is not None:
+        error = gate(landed, records)
+        if error is not None:
+            records = []
     counts = Reconciliation()
     with write_tx(engine) as conn:
         if landed.sha256 in known_hashes(conn, ch.name):
