@@ -77,26 +77,35 @@ def channel_names() -> list[str]:
 
 def ingest(run_id: int, channel: str) -> dict[str, Any]:
     """Ingest one channel with its suite as the gate before anything is written, then check
-    the reconciliation of what was loaded. Quarantined files are reported, not raised: the
-    final task fails the run."""
+    the reconciliation of what was loaded. Quarantined files are reported, not raised (the
+    final task fails the run); any failure is recorded on the run before it is raised."""
+    from pipeline.runner import record_channel_error, record_data_quality
+
+    engine = store(load())
+    try:
+        return _ingest(engine, run_id, channel)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        record_channel_error(engine, run_id, channel, error)
+        record_data_quality(engine, run_id, channel, {"error": error})
+        if isinstance(exc, OptoutError):  # bad input or configuration: a retry cannot help
+            raise fail_fast(f"channel {channel}: {exc}") from exc
+        raise
+
+
+def _ingest(engine: sa.Engine, run_id: int, channel: str) -> dict[str, Any]:
     from pipeline import quality
     from pipeline.runner import record_channel_error, record_data_quality, run_channel, run_logical_date
 
-    settings = load()
-    engine = store(settings)
     findings: list[quality.QualityResult] = []
     try:
         gate = quality.records_gate(channel, run_logical_date(engine, run_id), findings.append)
     except quality.SuiteError as exc:
-        record_channel_error(engine, run_id, channel, str(exc))
-        raise fail_fast(str(exc)) from exc
-    try:
-        result = run_channel(engine, settings, run_id, channel, SystemClock(), gate=gate)
-    except OptoutError as exc:  # bad input (accounts snapshot, configuration): a retry cannot help
-        raise fail_fast(f"channel {channel}: {exc}") from exc
+        raise OptoutError(str(exc)) from exc
+    result = run_channel(engine, load(), run_id, channel, SystemClock(), gate=gate)
     recon = quality.validate_reconciliation(engine, run_id, channel)
-    quality_report = {"files": [f.as_dict() for f in findings], "reconciliation": recon.as_dict() if recon else None}
-    record_data_quality(engine, run_id, channel, quality_report)
+    report = {"files": [f.as_dict() for f in findings], "reconciliation": recon.as_dict() if recon else None}
+    record_data_quality(engine, run_id, channel, report)
     if recon is not None and not recon.success:
         record_channel_error(engine, run_id, channel, recon.summary())
     return {
@@ -222,12 +231,16 @@ def _jsonable(value: Any) -> Any:
 
 
 def finish(run_id: int) -> dict[str, Any]:
-    """Close the run; fail (without retry) when any channel failed or was quarantined, or a
-    hard data-quality expectation failed."""
-    from pipeline.runner import finish_run, recorded_data_quality
+    """Close the run; fail (without retry) when any channel failed, did not complete or was
+    quarantined, or a hard data-quality expectation failed."""
+    from pipeline.runner import finish_run, record_channel_error, recorded_data_quality
 
     engine = store(load())
-    summary = finish_run(engine, run_id, SystemClock(), data_quality=recorded_data_quality(engine, run_id))
+    quality_results = recorded_data_quality(engine, run_id) or {}
+    for channel in channel_names():
+        if channel not in quality_results:  # its ingest task never reached the end
+            record_channel_error(engine, run_id, channel, "ingest did not complete (see its task log)")
+    summary = finish_run(engine, run_id, SystemClock(), data_quality=quality_results)
     if summary.status != "success":
         raise fail_fast(f"run {summary.logical_date} failed: " + "; ".join(summary.errors))
     return {"status": summary.status, "list_version": summary.list_version, "entries": summary.entries}

@@ -98,8 +98,9 @@ def _context() -> Any:
 
 @cache
 def _batch_definition(asset: str) -> Any:
-    context = _context()
-    source = context.data_sources.add_or_update_pandas("optout")
+    """One pandas data source per suite, made once per process (re-adding one would replace
+    the others' assets)."""
+    source = _context().data_sources.add_pandas(f"optout_{asset}")
     return source.add_dataframe_asset(asset).add_batch_definition_whole_dataframe(asset)
 
 
