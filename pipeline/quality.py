@@ -21,11 +21,11 @@ from great_expectations.core import ExpectationSuite
 from pipeline.landing import LandedFile
 from pipeline.records import IntakeRecord
 from pipeline.store.schema import ingested_files, intake_records, list_versions, suppressions
+from pipeline.timestamps import EARLIEST
 
 SUITES = Path(__file__).resolve().parents[1] / "expectations"
 LIST_SUITE = "suppression_list"
 RECONCILIATION_SUITE = "reconciliation"
-EARLIEST_REQUEST = "2000-01-01T00:00:00+00:00"
 log = logging.getLogger(__name__)
 
 
@@ -148,10 +148,10 @@ def records_frame(records: list[IntakeRecord]) -> pd.DataFrame:
 
 
 def request_bounds(logical_date: date) -> dict[str, str]:
-    """A request cannot postdate the night after its logical date (exports are dated by the
-    day they were written; two days allow for time zones)."""
+    """Sane request times: not before the earliest the channels accept (pipeline.timestamps),
+    not after the night after the logical date (two days allow for time zones)."""
     latest = f"{(logical_date + timedelta(days=2)).isoformat()}T00:00:00+00:00"
-    return {"earliest_requested_at": EARLIEST_REQUEST, "latest_requested_at": latest}
+    return {"earliest_requested_at": EARLIEST.isoformat(), "latest_requested_at": latest}
 
 
 def records_gate(channel: str, logical_date: date, collect: Callable[[QualityResult], None]) -> Callable[[LandedFile, list[IntakeRecord]], str | None]:
