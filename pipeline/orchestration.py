@@ -7,6 +7,7 @@ import csv
 import json
 import logging
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,18 @@ class RunFailedError(OptoutError):
     data-quality expectation failed."""
 
 
-def fail_fast(message: str) -> Exception:
-    """Airflow's no-retry failure when running under Airflow, else a RunFailedError."""
+@cache
+def _fail_class() -> type[Exception]:
     try:
         from airflow.sdk.exceptions import AirflowFailException
-    except ImportError:  # called outside Airflow (tests, scripts)
-        return RunFailedError(message)
-    return AirflowFailException(message)
+    except ImportError:  # called outside Airflow (scripts)
+        return RunFailedError
+    return type("RunFailed", (AirflowFailException, RunFailedError), {})
+
+
+def fail_fast(message: str) -> Exception:
+    """A RunFailedError that Airflow, when present, fails without retrying."""
+    return _fail_class()(message)
 
 
 def skip(message: str) -> Exception:
