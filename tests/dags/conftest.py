@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-DAGS = ROOT / "dags"
 # Airflow reads its configuration when first imported: point it at a private home first.
 _HOME = Path(tempfile.mkdtemp(prefix="optout-airflow-"))
 os.environ.update(
@@ -24,7 +22,7 @@ os.environ.update(
 )
 sys.path.insert(0, str(Path(__file__).parent))
 
-from night import land_night  # noqa: E402
+from night import DAGS, land_night  # noqa: E402
 
 from pipeline.store.db import make_engine, migrate  # noqa: E402
 

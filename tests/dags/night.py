@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]
+DAGS = ROOT / "dags"
+
 ACCOUNTS = """account_id,status,email,phone,role,updated_at
 A100,active,ann@example.com,+1 212 555 0100,owner,2026-09-01T00:00:00Z
 A200,active,bob@example.org,+1 212 555 0200,owner,2026-09-01T00:00:00Z

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from night import CORRUPT_PHONE, SUPPRESSED, write
+from night import CORRUPT_PHONE, DAGS, SUPPRESSED, write
 
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
@@ -24,8 +24,6 @@ NIGHT = datetime(2026, 10, 9, 2, 0, tzinfo=UTC)
 
 def load_dag(dag_id: str):  # type: ignore[no-untyped-def]
     from airflow.dag_processing.dagbag import DagBag
-
-    from conftest import DAGS
 
     bag = DagBag(dag_folder=str(DAGS))
     assert bag.import_errors == {}
