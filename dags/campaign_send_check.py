@@ -24,7 +24,7 @@ SUPPRESSION_LIST = Asset("optout://suppression_list")
         "output": Param("", type="string", description="Where the cleaned CSV goes; its receipt goes beside it (.receipt.json)."),
         "removed": Param("", type="string", description="Optional: where the removed rows go, with reason, channel and since."),
         "campaign": Param("", type="string", description="Campaign id recorded with the check."),
-        "kind": Param("marketing", enum=["marketing", "service"], description="marketing honours every opt-out; service only cancellations."),
+        "kind": Param("marketing", enum=["marketing", "service"], description="marketing: every opt-out; service: cancellations only."),
         "max_age_hours": Param(36, type="number", description="Refuse a list published longer ago than this."),
     },
     doc_md=__doc__,

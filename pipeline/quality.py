@@ -17,7 +17,9 @@ import great_expectations as gx
 import pandas as pd
 import sqlalchemy as sa
 from great_expectations.core import ExpectationSuite
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
+from pipeline.ingest import Gate
 from pipeline.landing import LandedFile
 from pipeline.records import IntakeRecord
 from pipeline.store.schema import ingested_files, intake_records, list_versions, suppressions
@@ -92,7 +94,7 @@ def read_suite(name: str) -> ExpectationSuite:
 @lru_cache(maxsize=1)
 def _context() -> Any:
     context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
 
 
@@ -154,7 +156,7 @@ def request_bounds(logical_date: date) -> dict[str, str]:
     return {"earliest_requested_at": EARLIEST.isoformat(), "latest_requested_at": latest}
 
 
-def records_gate(channel: str, logical_date: date, collect: Callable[[QualityResult], None]) -> Callable[[LandedFile, list[IntakeRecord]], str | None]:
+def records_gate(channel: str, logical_date: date, collect: Callable[[QualityResult], None]) -> Gate:
     """The ingest gate for one channel: validate a file's records before they are written."""
     read_suite(channel)  # fail early, before any file, when the channel's suite is missing or malformed
     parameters = request_bounds(logical_date)

@@ -4,12 +4,15 @@ OPTOUT_* environment, exactly as in a deployment."""
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from pipeline.store.db import make_engine, migrate
+from tests.dags.night import DAGS, land_night
 
 # Airflow reads its configuration when first imported: point it at a private home first.
 _HOME = Path(tempfile.mkdtemp(prefix="optout-airflow-"))
@@ -18,13 +21,7 @@ os.environ.update(
     AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{_HOME / 'airflow.db'}",
     AIRFLOW__CORE__LOAD_EXAMPLES="False",
     AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
-    AIRFLOW__CORE__UNIT_TEST_MODE="False",
 )
-sys.path.insert(0, str(Path(__file__).parent))
-
-from night import DAGS, land_night  # noqa: E402
-
-from pipeline.store.db import make_engine, migrate  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -52,9 +49,15 @@ def night_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path
     return {"store": store, "landing": landing, "output": tmp_path / "out"}
 
 
-@pytest.fixture
-def dagbag(airflow_db: Path) -> Iterator[object]:
+def load_dags() -> Any:
     """The project's DAGs, parsed now (after the test set its environment)."""
     from airflow.dag_processing.dagbag import DagBag
 
-    yield DagBag(dag_folder=str(DAGS))
+    bag = DagBag(dag_folder=str(DAGS))
+    assert bag.import_errors == {}
+    return bag
+
+
+@pytest.fixture
+def dagbag(airflow_db: Path) -> Iterator[Any]:
+    yield load_dags()

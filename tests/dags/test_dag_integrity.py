@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from night import DAGS, ROOT
+from tests.dags.night import DAGS, ROOT
 
 pytestmark = pytest.mark.dags
 DAG_IDS = {"optout_nightly", "campaign_send_check"}

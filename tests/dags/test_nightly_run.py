@@ -3,71 +3,86 @@ list as `optout run`; a corrupt channel file is quarantined while the other chan
 the run ends failed and the alert reaches a local SMTP server."""
 from __future__ import annotations
 
-import shutil
-from datetime import UTC, date, datetime
+import json
+import os
+from datetime import UTC, datetime, time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from night import CORRUPT_PHONE, DAGS, SUPPRESSED, write
 
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
+from pipeline.demo import deliver, nights
 from pipeline.runner import run_nightly
 from pipeline.store.db import make_engine, migrate
 from pipeline.store.schema import ingested_files, list_versions, pipeline_runs, suppressions
+from tests.dags.conftest import load_dags
+from tests.dags.night import CORRUPT_PHONE, SUPPRESSED, write
 from tests.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.dags
 NIGHT = datetime(2026, 10, 9, 2, 0, tzinfo=UTC)
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
-def load_dag(dag_id: str):  # type: ignore[no-untyped-def]
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS))
-    assert bag.import_errors == {}
-    return bag.dags[dag_id]
+def load_dag(dag_id: str) -> Any:
+    return load_dags().dags[dag_id]
 
 
-def store_state(store: Path) -> tuple[set[tuple[str, str]], str]:
+def store_state(store: Path) -> tuple[set[tuple[str, str, str]], str]:
+    """The published list: (match key, scope, channels) of every entry, and the version digest.
+    (Which spelling of an address is shown depends on which channel's event came first, and
+    channel tasks run in parallel, so the comparison is on match keys.)"""
     engine = make_engine(f"sqlite:///{store}")
+    s = suppressions.c
     with engine.connect() as conn:
-        entries = {(r.address, r.scope) for r in conn.execute(sa.select(suppressions.c.address, suppressions.c.scope))}
+        entries = {(r.match_key, r.scope, r.channels) for r in conn.execute(sa.select(s.match_key, s.scope, s.channels))}
         digest = conn.execute(sa.select(list_versions.c.digest).order_by(list_versions.c.version.desc())).scalars().first()
     engine.dispose()
     return entries, digest
+
+
+def suppressed_keys(store: Path) -> set[str]:
+    return {key for key, _, _ in store_state(store)[0]}
 
 
 def states(dag_run) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {f"{ti.task_id}[{ti.map_index}]" if ti.map_index >= 0 else ti.task_id: ti.state for ti in dag_run.get_task_instances()}
 
 
-def test_nightly_dag_publishes_what_optout_run_publishes(airflow_db: Path, night_env: dict[str, Path], tmp_path: Path) -> None:
-    dag_run = load_dag("optout_nightly").test(logical_date=NIGHT)
-
-    assert dag_run.state == "success", states(dag_run)
-    entries, digest = store_state(night_env["store"])
-    assert {address for address, _ in entries} == SUPPRESSED
-
-    # The same landing zone through `optout run`'s function, into a store of its own.
-    landing = shutil.copytree(night_env["landing"], tmp_path / "cli-landing")
+def test_nightly_dag_over_the_seeds_publishes_what_optout_run_publishes(
+    airflow_db: Path, night_env: dict[str, Path], tmp_path: Path
+) -> None:
+    """Night by night over seeds/ (late files arrive late), the DAG's store and `optout run`'s
+    store publish the same list."""
+    landing = tmp_path / "seed-landing"
+    os.environ["OPTOUT_LANDING"] = str(landing)  # monkeypatched by night_env: restored afterwards
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'cli.db'}", landing=landing)
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    assert run_nightly(engine, settings, date(2026, 10, 9), SystemClock()).status == "success"
-    engine.dispose()
-    assert store_state(tmp_path / "cli.db") == (entries, digest)
+    cli = make_engine(settings.database_url)
+    migrate(cli)
+    late = json.loads((SEEDS / "late.json").read_text())
+    dag = load_dag("optout_nightly")
+    for night in nights(SEEDS):
+        deliver(SEEDS, landing, night, late)
+        dag_run = dag.test(logical_date=datetime.combine(night, time(2), tzinfo=UTC))
+        assert dag_run.state == "success", states(dag_run)
+        assert run_nightly(cli, settings, night, SystemClock()).status == "success"
+        assert store_state(night_env["store"]) == store_state(tmp_path / "cli.db"), night
+    cli.dispose()
 
     engine = make_engine(f"sqlite:///{night_env['store']}")
     with engine.connect() as conn:
-        run = conn.execute(sa.select(pipeline_runs)).one()
-    assert run.status == "success" and run.logical_date == date(2026, 10, 9)
-    assert {"phone", "cancellation", "preference_center", "postal_mail", "suppression_list"} <= set(run.data_quality)
-    assert run.data_quality["suppression_list"]["success"] is True
-    out = night_env["output"] / "2026-10-09"
-    assert (out / "export" / "suppression_list.csv").read_text().count("\n") == 1 + len(SUPPRESSED)
-    assert (out / "compliance_report.json").is_file()
+        runs = conn.execute(sa.select(pipeline_runs).order_by(pipeline_runs.c.logical_date)).all()
+    assert [(r.logical_date, r.status) for r in runs] == [(n, "success") for n in nights(SEEDS)]
+    assert {"phone", "cancellation", "preference_center", "postal_mail", "suppression_list"} <= set(runs[-1].data_quality)
+    assert runs[-1].data_quality["suppression_list"]["success"] is True
+    entries, _ = store_state(night_env["store"])
+    out = night_env["output"] / nights(SEEDS)[-1].isoformat()
+    exported = (out / "export" / "suppression_list.csv").read_text()
+    assert exported.count("\n") == 1 + len(entries)
+    assert json.loads((out / "compliance_report.json").read_text())["channels"]
 
 
 def test_corrupt_channel_file_fails_the_run_alerts_and_spares_the_others(
@@ -86,8 +101,7 @@ def test_corrupt_channel_file_fails_the_run_alerts_and_spares_the_others(
     task_states = states(dag_run)
     assert task_states["watch"] == "failed"
     assert task_states["publish"] == "success"
-    entries, _ = store_state(night_env["store"])
-    assert {address for address, _ in entries} == SUPPRESSED  # every other file, and phone's good one, loaded
+    assert suppressed_keys(night_env["store"]) == SUPPRESSED  # every other file, and phone's good one, loaded
     engine = make_engine(f"sqlite:///{night_env['store']}")
     with engine.connect() as conn:
         quarantined = conn.execute(sa.select(ingested_files.c.path, ingested_files.c.quarantine_error).where(
