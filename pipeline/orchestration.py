@@ -3,10 +3,8 @@
 XCom. Failures that retrying cannot fix are raised as Airflow's fail-fast exception."""
 from __future__ import annotations
 
-import csv
-import json
 import logging
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ import sqlalchemy as sa
 from pipeline.clock import SystemClock
 from pipeline.config import Settings, load_settings
 from pipeline.errors import OptoutError, StaleListError
-from pipeline.store.db import make_engine, migrate, read_tx
+from pipeline.store.db import make_engine, migrate
 
 log = logging.getLogger(__name__)
 LIST_STEP = "suppression_list"
@@ -157,83 +155,32 @@ def run_folder(settings: Settings, logical_date: date, output_dir: str | None) -
 
 
 def export_list(run_id: int, output_dir: str | None = None) -> dict[str, Any]:
-    """The published list as CSV for the run's date. Delegates to `pipeline.export` (`optout
-    export`) when it exists; until then writes the plain CSV below."""
+    """`optout export` for the run's date: the list in clear (formula-safe CSV) and hashed
+    (HMAC of the match key, for third-party senders), each folder with its manifest."""
+    from pipeline.export import export_list as export
     from pipeline.runner import run_logical_date
 
     settings = load()
     engine = store(settings)
-    folder = run_folder(settings, run_logical_date(engine, run_id), output_dir) / "export"
-    try:
-        from pipeline import export as exporter  # type: ignore[attr-defined]
-    except ImportError:
-        return {"path": str(_plain_export(engine, folder)), "by": "pipeline.orchestration"}
-    return {"result": _jsonable(exporter.export_list(engine, settings, folder)), "by": "pipeline.export"}
-
-
-def _plain_export(engine: sa.Engine, folder: Path) -> Path:
-    """address, scope, since, channels of every suppressed address (erased ones have no address)."""
-    from pipeline.store.schema import suppressions
-
-    s = suppressions.c
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "suppression_list.csv"
-    with read_tx(engine) as conn, path.open("w", encoding="utf-8", newline="") as fh:
-        out = csv.writer(fh, lineterminator="\n")
-        out.writerow(["address", "scope", "since", "channels", "list_version"])
-        query = sa.select(s.address, s.scope, s.effective_at, s.channels, s.list_version).where(s.address.is_not(None))
-        for row in conn.execute(query.order_by(s.address)):
-            out.writerow([_cell(row.address), row.scope, row.effective_at.isoformat(), _cell(row.channels), row.list_version])
-    return path
-
-
-def _cell(text: str) -> str:
-    """Spreadsheets run a cell that starts with = + - @ as a formula: quote it."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    folder = run_folder(settings, run_logical_date(engine, run_id), output_dir)
+    clear = export(engine, settings, SystemClock(), folder / "export")
+    hashed = export(engine, settings, SystemClock(), folder / "export_hashed", hashed=True)
+    return {
+        "list_version": clear.list_version, "rows": clear.rows,
+        "clear": str(folder / "export" / clear.file), "hashed": str(folder / "export_hashed" / hashed.file),
+    }
 
 
 def compliance_report(run_id: int, output_dir: str | None = None) -> dict[str, Any]:
-    """The compliance report for the run's date. Delegates to `pipeline.report` (`optout
-    report`) when it exists; until then reports, per channel, the events this run made
-    effective and how many took longer than 48 hours from request to list."""
+    """`optout report` for the run's date, written as JSON and HTML beside the exports."""
+    from pipeline.report import write_report
     from pipeline.runner import run_logical_date
 
     settings = load()
     engine = store(settings)
-    logical_date = run_logical_date(engine, run_id)
-    path = run_folder(settings, logical_date, output_dir) / "compliance_report.json"
-    try:
-        from pipeline import report as reporter  # type: ignore[attr-defined]
-    except ImportError:
-        body = _plain_report(engine, run_id)
-    else:
-        body = _jsonable(reporter.compliance_report(engine, settings, logical_date))
-    path.write_text(json.dumps(body, indent=2, default=str), encoding="utf-8")
-    return {"path": str(path)}
-
-
-def _plain_report(engine: sa.Engine, run_id: int) -> dict[str, Any]:
-    from pipeline.store.schema import list_versions, optout_events
-
-    e, v = optout_events.c, list_versions.c
-    # An event takes effect in the first version whose last_event_id covers it.
-    effective = sa.select(sa.func.min(v.published_at)).where(v.last_event_id >= e.id).scalar_subquery()
-    query = sa.select(e.channel, e.requested_at, effective.label("effective_at")).where(e.run_id == run_id)
-    per_channel: dict[str, dict[str, Any]] = {}
-    with read_tx(engine) as conn:
-        for row in conn.execute(query):
-            c = per_channel.setdefault(row.channel, {"events": 0, "over_48h": 0, "max_hours": 0.0})
-            c["events"] += 1
-            if row.effective_at is None:
-                continue
-            hours = (row.effective_at - row.requested_at) / timedelta(hours=1)
-            c["max_hours"] = max(c["max_hours"], round(hours, 1))
-            c["over_48h"] += hours > 48
-    return {"run_id": run_id, "by": "pipeline.orchestration (stand-in until `optout report`)", "channels": per_channel}
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=lambda o: getattr(o, "__dict__", str(o))))
+    day = run_logical_date(engine, run_id)
+    paths = write_report(engine, settings, day, run_folder(settings, day, output_dir), SystemClock())
+    return {name: str(path) for name, path in paths.items()}
 
 
 def finish(run_id: int) -> dict[str, Any]:

@@ -80,9 +80,11 @@ def test_nightly_dag_over_the_seeds_publishes_what_optout_run_publishes(
     assert runs[-1].data_quality["suppression_list"]["success"] is True
     entries, _ = store_state(night_env["store"])
     out = night_env["output"] / nights(SEEDS)[-1].isoformat()
-    exported = (out / "export" / "suppression_list.csv").read_text()
-    assert exported.count("\n") == 1 + len(entries)
-    assert json.loads((out / "compliance_report.json").read_text())["channels"]
+    manifest = json.loads((out / "export" / "manifest.json").read_text())
+    assert manifest["rows"] == len(entries) and manifest["list_digest"] == store_state(night_env["store"])[1]
+    assert (out / "export_hashed" / "suppression_list.hashed.csv").is_file()
+    day = nights(SEEDS)[-1].isoformat()
+    assert json.loads((out / f"compliance_{day}.json").read_text())["date"] == day
 
 
 def test_corrupt_channel_file_fails_the_run_alerts_and_spares_the_others(
