@@ -79,8 +79,8 @@ HEAVY = ("pandas", "great_expectations", "numpy", "pipeline.store", "pipeline.ru
 
 
 @pytest.mark.parametrize("name", ["optout_nightly.py", "campaign_send_check.py"])
-def test_dag_file_imports_fast_with_nothing_heavy(name: str) -> None:
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "AIRFLOW_HOME": str(ROOT / "build" / "no-airflow-home"),
+def test_dag_file_imports_fast_with_nothing_heavy(name: str, tmp_path: Path) -> None:
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "AIRFLOW_HOME": str(tmp_path),
            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "sqlite:////nonexistent/airflow.db"}
     out = subprocess.run([sys.executable, "-c", IMPORT_PROBE, str(DAGS / name)], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
