@@ -43,7 +43,11 @@ def failure_alert() -> list:
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "privacy-engineering", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "owner": "privacy-engineering", "retries": 2, "retry_delay": timedelta(minutes=5),
+        # A hung task fails (and the watcher then fails the run and alerts) instead of blocking the next night.
+        "execution_timeout": timedelta(hours=2),
+    },
     tags=["optout", "compliance", "nightly"],
     params={"output_dir": Param(None, type=["null", "string"], description="Exports and reports (default OPTOUT_OUTPUT).")},
     doc_md=__doc__,
