@@ -29,9 +29,8 @@ def failure_alert() -> list:
             subject="[optout] nightly run {{ dag_run.run_id }} failed",
             html_content=(
                 "<p>optout_nightly run <b>{{ dag_run.run_id }}</b> (logical date {{ ds }}) failed.</p>"
-                "<p>Failed task: {{ ti.task_id if ti else 'n/a' }}. {{ reason if reason is defined else '' }}</p>"
-                "<p>A channel failed, a file was quarantined, or a data-quality expectation failed: "
-                "see the watch task's log and <code>pipeline_runs.error</code>.</p>"
+                "<p>{{ exception if exception is defined else '' }}</p>"
+                "<p>See the watch task's log and <code>pipeline_runs.error</code> in the store.</p>"
             ),
         )
     ]

@@ -116,3 +116,5 @@ def test_corrupt_channel_file_fails_the_run_alerts_and_spares_the_others(
     message = sink.messages[0]
     assert sink.envelopes[0][1] == ["privacy-ops@example.com"]
     assert "optout" in message["Subject"] and "failed" in message["Subject"]
+    body = "".join(str(part.get_payload(decode=True), "utf-8") for part in message.walk() if part.get_content_type() == "text/html")
+    assert "broken.csv" in body and "quarantined" in body  # the run's problems, in the e-mail
