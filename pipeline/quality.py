@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from great_expectations.core import ExpectationSuite
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
+from pipeline.errors import OptoutError
 from pipeline.ingest import Gate
 from pipeline.landing import LandedFile
 from pipeline.records import IntakeRecord
@@ -31,8 +32,9 @@ RECONCILIATION_SUITE = "reconciliation"
 log = logging.getLogger(__name__)
 
 
-class SuiteError(Exception):
-    """A suite file is missing or GX dropped one of its expectations."""
+class SuiteError(OptoutError):
+    """A suite file is missing, GX dropped one of its expectations, or GX could not evaluate
+    one: a problem with the gate, not with the data, so nothing is quarantined for it."""
 
 
 @dataclass
@@ -115,6 +117,9 @@ def validate(suite_name: str, frame: pd.DataFrame, batch: str, parameters: dict[
     for item in outcome.results:
         if item.success:
             continue
+        if error := _evaluation_error(item):
+            # Not a verdict on the data: never quarantine a file for it; fail the task instead.
+            raise SuiteError(f"suite {suite_name}: {item.expectation_config.type} could not be evaluated on {batch}: {error}")
         finding = _finding(item)
         (result.failures if finding.severity == "critical" else result.warnings).append(finding)
     for w in result.warnings:
@@ -122,13 +127,20 @@ def validate(suite_name: str, frame: pd.DataFrame, batch: str, parameters: dict[
     return result
 
 
+def _evaluation_error(item: Any) -> str | None:
+    """The message of an exception GX caught while evaluating an expectation (its
+    exception_info is flat, or keyed by metric)."""
+    info = item.exception_info or {}
+    for entry in [info, *(v for v in info.values() if isinstance(v, dict))]:
+        if entry.get("raised_exception"):
+            return str(entry.get("exception_message") or "unknown error")
+    return None
+
+
 def _finding(item: Any) -> Finding:
     config = item.expectation_config
     details = item.result or {}
-    error = (item.exception_info or {}).get("exception_message")
     sample = [str(v) for v in (details.get("partial_unexpected_list") or [])[:5]]
-    if error:
-        sample = [f"error: {error}"]
     severity = getattr(config.severity, "value", str(config.severity))
     return Finding(config.type, config.kwargs.get("column"), severity, details.get("unexpected_count"), sample)
 

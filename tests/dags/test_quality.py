@@ -121,6 +121,14 @@ def test_reconciliation_suite_catches_a_lost_record() -> None:
     assert [f.expectation for f in result.failures] == ["expect_column_pair_values_to_be_equal"]
 
 
+def test_an_expectation_gx_cannot_evaluate_is_an_error_not_a_verdict() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"records": [3], "outcomes": [3], "decided": [3]})  # no "stored" column
+    with pytest.raises(quality.SuiteError, match="could not be evaluated"):
+        quality.validate(quality.RECONCILIATION_SUITE, frame, "test")
+
+
 def test_a_channel_without_its_suite_fails_before_loading(
     night_env: dict[str, Path], run_id: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
