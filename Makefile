@@ -31,5 +31,24 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy pipeline
 
+# Local Airflow (docs/airflow.md): standalone (api-server, scheduler, dag-processor,
+# triggerer) on a SQLite metadata DB under ./airflow_home, this project's DAGs, no examples.
+AIRFLOW_PORT ?= 8080
+airflow: $(STAMP)
+	mkdir -p airflow_home data/landing
+	AIRFLOW_HOME=$(CURDIR)/airflow_home \
+	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False \
+	AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True \
+	AIRFLOW__API__HOST=127.0.0.1 \
+	AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
+	AIRFLOW__API__BASE_URL=http://127.0.0.1:$(AIRFLOW_PORT) \
+	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$(AIRFLOW_PORT)/execution/ \
+	OPTOUT_DATABASE_URL=$${OPTOUT_DATABASE_URL:-sqlite:///$(CURDIR)/data/optout.db} \
+	OPTOUT_LANDING=$${OPTOUT_LANDING:-$(CURDIR)/data/landing} \
+	OPTOUT_OUTPUT=$${OPTOUT_OUTPUT:-$(CURDIR)/data/output} \
+	PYTHONPATH=$(CURDIR) \
+	$(BIN)/airflow standalone
+
 clean:
 	rm -rf $(VENV) demo data .pytest_cache

@@ -26,14 +26,22 @@ class Settings:
     receipt_key: str = DEV_HASH_KEY
     max_list_age_hours: float = 36.0
     api_keys: tuple[str, ...] = ()
+    # Where the nightly DAG leaves exports, compliance reports and data-quality results.
+    output: Path = Path("./data/output")
+    # Airflow: the connection that names the store (empty: use database_url), and who is
+    # alerted by e-mail when a nightly run fails (empty: no alert).
+    store_conn_id: str = ""
+    alert_to: tuple[str, ...] = ()
+    alert_from: str = "optout@localhost"
     # Processes that read a night's files in `optout run` (0: one per core).
     workers: int = 0
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given fields replaced (CLI options win over the environment)."""
         clean = {k: v for k, v in changes.items() if v is not None}
-        if "landing" in clean:
-            clean["landing"] = Path(str(clean["landing"]))
+        for name in ("landing", "output"):
+            if name in clean:
+                clean[name] = Path(str(clean[name]))
         return replace(self, **clean)  # type: ignore[arg-type]
 
 
@@ -72,5 +80,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         receipt_key=env.get("OPTOUT_RECEIPT_KEY", hash_key),
         max_list_age_hours=float(env.get("OPTOUT_MAX_LIST_AGE_HOURS", default.max_list_age_hours)),
         api_keys=_split(env.get("OPTOUT_API_KEYS", "")),
+        output=Path(env.get("OPTOUT_OUTPUT", str(default.output))),
+        store_conn_id=env.get("OPTOUT_STORE_CONN_ID", default.store_conn_id),
+        alert_to=_split(env.get("OPTOUT_ALERT_TO", "")),
+        alert_from=env.get("OPTOUT_ALERT_FROM", default.alert_from),
         workers=int(env.get("OPTOUT_WORKERS", "0") or 0),
     )

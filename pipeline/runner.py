@@ -15,7 +15,7 @@ from pipeline.channels import REGISTRY
 from pipeline.clock import Clock
 from pipeline.config import Settings
 from pipeline.errors import QuarantineError
-from pipeline.ingest import ChannelResult, FileReader, ingest_channel, pending_files
+from pipeline.ingest import ChannelResult, FileReader, Gate, ingest_channel, pending_files
 from pipeline.landing import LandedFile
 from pipeline.parallel import FileReaders, worker_count
 from pipeline.publish import ListVersion, latest_version, publish
@@ -76,7 +76,10 @@ def start_run(engine: sa.Engine, logical_date: date, clock: Clock) -> int:
     """Open (or re-open) the run of a logical date; returns its id."""
     with write_tx(engine) as conn:
         row = conn.execute(sa.select(pipeline_runs.c.id).where(pipeline_runs.c.logical_date == logical_date)).first()
-        values: dict[str, Any] = {"started_at": clock.now(), "finished_at": None, "status": "running", "counts": {}, "error": None}
+        values: dict[str, Any] = {
+            "started_at": clock.now(), "finished_at": None, "status": "running", "counts": {}, "error": None,
+            "data_quality": None,
+        }
         if row is None:
             inserted = conn.execute(pipeline_runs.insert().values(logical_date=logical_date, **values))
             return int(inserted.inserted_primary_key[0])  # type: ignore[index]
@@ -102,15 +105,17 @@ def run_channel(
     name: str,
     clock: Clock,
     accounts: AccountIndex | None = None,
+    gate: Gate | None = None,
     read: FileReader | None = None,
 ) -> ChannelResult:
     """Ingest one channel for the run. An unexpected failure is recorded on the run (so the
-    final step fails it) and raised again for the orchestrator to retry."""
+    final step fails it) and raised again for the orchestrator to retry. `gate` (the DAG's
+    data-quality suites) may quarantine a file before it is loaded."""
     logical_date = run_logical_date(engine, run_id)
     try:
         if accounts is None:
             accounts = accounts_for(settings, logical_date)
-        return ingest_channel(engine, settings, name, logical_date, run_id, clock, accounts, read)
+        return ingest_channel(engine, settings, name, logical_date, run_id, clock, accounts, gate=gate, read=read)
     except Exception as exc:
         record_channel_error(engine, run_id, name, f"{type(exc).__name__}: {exc}")
         raise
@@ -122,6 +127,19 @@ def record_channel_error(engine: sa.Engine, run_id: int, channel: str, error: st
         errors = dict(counts.get("_errors", {}))
         errors[channel] = error
         conn.execute(pipeline_runs.update().where(pipeline_runs.c.id == run_id).values(counts={**counts, "_errors": errors}))
+
+
+def record_data_quality(engine: sa.Engine, run_id: int, step: str, result: dict[str, Any]) -> None:
+    """Keep one step's data-quality result on the run (a channel's suites, the published list's)."""
+    with write_tx(engine) as conn:
+        current = conn.execute(sa.select(pipeline_runs.c.data_quality).where(pipeline_runs.c.id == run_id)).scalar_one()
+        merged = {**(current or {}), step: result}
+        conn.execute(pipeline_runs.update().where(pipeline_runs.c.id == run_id).values(data_quality=merged))
+
+
+def recorded_data_quality(engine: sa.Engine, run_id: int) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(pipeline_runs.c.data_quality).where(pipeline_runs.c.id == run_id)).scalar_one()
 
 
 def publish_run(engine: sa.Engine, run_id: int, clock: Clock) -> ListVersion | None:
@@ -203,7 +221,7 @@ def run_nightly(engine: sa.Engine, settings: Settings, logical_date: date, clock
         readers.submit(_all_pending(engine, settings, logical_date))
         for name in REGISTRY:
             try:
-                new_files += len(run_channel(engine, settings, run_id, name, clock, accounts, readers.read).files)
+                new_files += len(run_channel(engine, settings, run_id, name, clock, accounts, read=readers.read).files)
             except Exception:  # recorded on the run by run_channel; the other channels go on
                 traceback.print_exc()
     publish_run(engine, run_id, clock)

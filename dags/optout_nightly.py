@@ -1,0 +1,116 @@
+"""optout_nightly (SPEC §6): every night, ingest each registered channel, gate it with its
+Great Expectations suite, publish a new suppression list, validate it, export it, report on
+compliance, and fail the run when any channel failed or was quarantined. Each task calls one
+function of `pipeline.orchestration` with ids and paths; nothing heavy is imported here."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Asset, Param, dag, task
+
+from pipeline.config import load_settings
+
+SUPPRESSION_LIST = Asset("optout://suppression_list")
+LOGICAL_DATE = "{{ (dag_run.logical_date or dag_run.run_after) | ds }}"
+
+
+def failure_alert() -> list:
+    """E-mail the people in OPTOUT_ALERT_TO through Airflow's SMTP connection (smtp_default);
+    no notifier when nobody is named."""
+    settings = load_settings()
+    if not settings.alert_to:
+        return []
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    return [
+        SmtpNotifier(
+            to=list(settings.alert_to),
+            from_email=settings.alert_from,
+            subject="[optout] nightly run {{ dag_run.run_id }} failed",
+            html_content=(
+                "<p>optout_nightly run <b>{{ dag_run.run_id }}</b> (logical date {{ ds }}) failed.</p>"
+                "<p>{{ exception if exception is defined else '' }}</p>"
+                "<p>See the watch task's log and <code>pipeline_runs.error</code> in the store.</p>"
+            ),
+        )
+    ]
+
+
+@dag(
+    dag_id="optout_nightly",
+    schedule="0 2 * * *",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args={
+        "owner": "privacy-engineering", "retries": 2, "retry_delay": timedelta(minutes=5),
+        # A hung task fails (and the watcher then fails the run and alerts) instead of blocking the next night.
+        "execution_timeout": timedelta(hours=2),
+    },
+    tags=["optout", "compliance", "nightly"],
+    params={"output_dir": Param(None, type=["null", "string"], description="Exports and reports (default OPTOUT_OUTPUT).")},
+    doc_md=__doc__,
+)
+def optout_nightly() -> None:
+    @task
+    def start(for_date: str) -> int:
+        from pipeline import orchestration
+
+        return orchestration.begin_run(for_date)
+
+    @task
+    def channels() -> list[str]:
+        from pipeline import orchestration
+
+        return orchestration.channel_names()
+
+    @task(map_index_template="{{ channel }}")
+    def ingest(pipeline_run_id: int, channel: str) -> dict:
+        from pipeline import orchestration
+
+        return orchestration.ingest(pipeline_run_id, channel)
+
+    @task(trigger_rule="all_done", outlets=[SUPPRESSION_LIST])
+    def publish(pipeline_run_id: int) -> dict:
+        from pipeline import orchestration
+
+        return orchestration.publish_list(pipeline_run_id)
+
+    @task
+    def validate_list(pipeline_run_id: int) -> dict:
+        from pipeline import orchestration
+
+        return orchestration.validate_published_list(pipeline_run_id)
+
+    @task
+    def export(pipeline_run_id: int, output_dir: str | None) -> dict:
+        from pipeline import orchestration
+
+        return orchestration.export_list(pipeline_run_id, output_dir)
+
+    @task(trigger_rule="all_done")
+    def report(pipeline_run_id: int, output_dir: str | None) -> dict:
+        from pipeline import orchestration
+
+        return orchestration.compliance_report(pipeline_run_id, output_dir)
+
+    # The watcher is the run's verdict and always runs last: alerting on its failure sends one
+    # e-mail per failed run (a DAG-level callback would run in the dag-processor instead).
+    @task(trigger_rule="all_done", on_failure_callback=failure_alert())
+    def watch(pipeline_run_id: int) -> dict:
+        from pipeline import orchestration
+
+        return orchestration.finish(pipeline_run_id)
+
+    pipeline_run_id = start(LOGICAL_DATE)
+    ingested = ingest.partial(pipeline_run_id=pipeline_run_id).expand(channel=channels())
+    published = publish(pipeline_run_id)
+    validated = validate_list(pipeline_run_id)
+    exported = export(pipeline_run_id, "{{ params.output_dir or '' }}")
+    reported = report(pipeline_run_id, "{{ params.output_dir or '' }}")
+    ingested >> published >> validated >> exported
+    published >> reported
+    [ingested, validated, exported, reported] >> watch(pipeline_run_id)
+
+
+optout_nightly()

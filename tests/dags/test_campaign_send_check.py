@@ -1,0 +1,72 @@
+"""campaign_send_check run with params: it leaves the cleaned file and its receipt where the
+params say, and fails closed (no retry) on a stale list."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pipeline import orchestration
+from pipeline.channels import REGISTRY
+from pipeline.config import load_settings
+from pipeline.receipts import verify_receipt
+from pipeline.runner import run_logical_date
+from pipeline.store.db import make_engine
+from pipeline.store.schema import send_checks
+from tests.dags.conftest import load_dags
+
+pytestmark = pytest.mark.dags
+CAMPAIGN = "email,name\nann@example.com,Ann\nzed@example.com,Zed\nnot-an-address,Nobody\n"
+
+
+@pytest.fixture
+def published(night_env: dict[str, Path]) -> Path:
+    """The small night ingested and published through the same functions the nightly DAG calls."""
+    run_id = orchestration.begin_run("2026-10-09")
+    for channel in REGISTRY:
+        orchestration.ingest(run_id, channel)
+    orchestration.publish_list(run_id)
+    assert str(run_logical_date(make_engine(f"sqlite:///{night_env['store']}"), run_id)) == "2026-10-09"
+    recipients = night_env["landing"].parent / "campaign.csv"
+    recipients.write_text(CAMPAIGN, encoding="utf-8")
+    return recipients
+
+
+def conf(recipients: Path, max_age_hours: float) -> dict[str, object]:
+    out = recipients.parent / "send"
+    return {
+        "recipients": str(recipients), "output": str(out / "clean.csv"), "removed": str(out / "removed.csv"),
+        "campaign": "autumn-promo", "kind": "marketing", "max_age_hours": max_age_hours,
+    }
+
+
+def test_check_leaves_clean_file_removed_rows_and_receipt(airflow_db: Path, night_env: dict[str, Path], published: Path) -> None:
+    params = conf(published, 36)
+    Path(str(params["output"])).parent.mkdir()
+    dag_run = load_dags().dags["campaign_send_check"].test(run_conf=params)
+
+    assert dag_run.state == "success"
+    assert Path(str(params["output"])).read_text().splitlines() == ["email,name", "zed@example.com,Zed"]
+    removed = Path(str(params["removed"])).read_text()
+    assert "ann@example.com,Ann,suppressed" in removed and "not-an-address,Nobody,invalid_address" in removed
+    valid, body = verify_receipt(Path(str(params["output"]) + ".receipt.json"), load_settings().receipt_key)
+    assert valid and body["campaign"] == "autumn-promo"
+    engine = make_engine(f"sqlite:///{night_env['store']}")
+    with engine.connect() as conn:
+        check = conn.execute(sa.select(send_checks)).one()
+    assert (check.campaign, check.rows_in, check.kept, check.suppressed, check.invalid) == ("autumn-promo", 3, 1, 1, 1)
+
+
+def test_stale_list_fails_closed_without_retry(airflow_db: Path, night_env: dict[str, Path], published: Path) -> None:
+    params = conf(published, 0)  # any list is older than zero hours
+    Path(str(params["output"])).parent.mkdir()
+    dag_run = load_dags().dags["campaign_send_check"].test(run_conf=params)
+
+    assert dag_run.state == "failed"
+    (ti,) = dag_run.get_task_instances()
+    assert ti.state == "failed" and ti.try_number == 1
+    assert not Path(str(params["output"])).exists()
+    engine = make_engine(f"sqlite:///{night_env['store']}")
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(send_checks)).scalar_one() == 0

@@ -1,0 +1,175 @@
+"""The real thing: Airflow's scheduler (LocalExecutor), dag-processor and api-server on a fresh
+PostgreSQL metadata database; optout_nightly is unpaused and triggered through the REST API,
+runs to success, and the store holds the night's list. Bounded: every wait has a deadline and
+the processes are stopped (and the database dropped) whatever happens."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from pipeline.channels import REGISTRY
+from tests.conftest import PG_ADMIN_URL, ROOT, _pg_admin, need
+from tests.dags.night import SUPPRESSED, land_night
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(540)]
+BIN = Path(sys.executable).parent
+DAG_ID = "optout_nightly"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def metadata_db() -> Iterator[str]:
+    """A fresh PostgreSQL database for Airflow's metadata, dropped afterwards."""
+    admin = _pg_admin()
+    need(admin is not None, f"PostgreSQL unreachable at {PG_ADMIN_URL}")
+    assert admin is not None
+    name = f"airflow_it_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield sa.make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def airflow_env(home: Path, metadata_url: str, port: int, store_url: str, landing: Path, output: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "OPTOUT_"))}
+    env.update(
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",  # the parts start `airflow` from PATH
+        PYTHONPATH=str(ROOT),
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=metadata_url,
+        # psycopg 3 serves Airflow's async engine too (Airflow would otherwise want asyncpg).
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC=metadata_url.replace("+psycopg:", "+psycopg_async:", 1),
+        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+        AIRFLOW__CORE__PARALLELISM="2",  # two cores shared with other work
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
+        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
+        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
+        AIRFLOW__API__PORT=str(port),
+        AIRFLOW__API__HOST="127.0.0.1",
+        AIRFLOW__API__WORKERS="1",
+        AIRFLOW__API_AUTH__JWT_SECRET=uuid.uuid4().hex,
+        AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
+        # Only the run the test triggers: no cron run for the latest interval on unpause.
+        AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
+        OPTOUT_DATABASE_URL=store_url,
+        OPTOUT_LANDING=str(landing),
+        OPTOUT_OUTPUT=str(output),
+    )
+    return env
+
+
+class Airflow:
+    """The three long-running parts, each in its own process group so it can be stopped whole."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs, self.procs = env, logs, {}
+
+    def run(self, *args: str, timeout: float) -> None:
+        out = subprocess.run([str(BIN / "airflow"), *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+        assert out.returncode == 0, f"airflow {' '.join(args)}: {out.stderr[-3000:]}"
+
+    def start(self, name: str, *args: str) -> None:
+        log = (self.logs / f"{name}.log").open("w")
+        self.procs[name] = subprocess.Popen(
+            [str(BIN / "airflow"), name, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def check_alive(self) -> None:
+        for name, proc in self.procs.items():
+            assert proc.poll() is None, f"airflow {name} exited {proc.returncode}: {self.tail(name)}"
+
+    def tail(self, name: str, chars: int = 3000) -> str:
+        path = self.logs / f"{name}.log"
+        return path.read_text(errors="replace")[-chars:] if path.exists() else ""
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        for proc in self.procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float, airflow: Airflow, every: float = 2.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        airflow.check_alive()
+        try:
+            result = probe()
+        except httpx.HTTPError:
+            result = None
+        if result:
+            return result
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n--- scheduler ---\n{airflow.tail('scheduler')}"
+                         f"\n--- dag-processor ---\n{airflow.tail('dag-processor')}")
+
+
+def test_scheduler_runs_the_nightly_dag_to_success(metadata_db: str, pg_url: str, tmp_path: Path) -> None:
+    started = time.monotonic()
+    landing = land_night(tmp_path / "landing")
+    port = free_port()
+    home = tmp_path / "airflow_home"
+    home.mkdir()
+    airflow = Airflow(airflow_env(home, metadata_db, port, pg_url, landing, tmp_path / "out"), home)
+    airflow.run("db", "migrate", timeout=240)
+    api = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v2", timeout=10)
+    try:
+        airflow.start("api-server", "--port", str(port), "--host", "127.0.0.1")
+        airflow.start("dag-processor")
+        airflow.start("scheduler")
+        wait_for("the api-server", lambda: api.get("/monitor/health").status_code == 200, 120, airflow)
+        wait_for("optout_nightly to be parsed", lambda: api.get(f"/dags/{DAG_ID}").status_code == 200, 120, airflow)
+        assert api.patch(f"/dags/{DAG_ID}", json={"is_paused": False}).status_code == 200
+        run_id = f"it_{uuid.uuid4().hex[:8]}"
+        created = api.post(f"/dags/{DAG_ID}/dagRuns", json={"dag_run_id": run_id, "logical_date": "2026-10-09T02:00:00Z"})
+        assert created.status_code == 200, created.text
+
+        def finished() -> str | None:
+            state = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}").json()["state"]
+            return state if state in ("success", "failed") else None
+
+        state = wait_for("the DAG run to finish", finished, 300, airflow, every=3)
+        tasks = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances").json()["task_instances"]
+        summary = {(t["task_id"], t["map_index"]): t["state"] for t in tasks}
+        assert state == "success", f"{summary}\n{airflow.tail('scheduler')}"
+        ingested = {t["rendered_map_index"] for t in tasks if t["task_id"] == "ingest"}
+        assert ingested == set(REGISTRY)  # one mapped task per registered channel, named after it
+    finally:
+        api.close()
+        airflow.stop()
+
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as conn:
+        addresses = set(conn.execute(sa.text("SELECT address FROM suppressions")).scalars())
+        runs = conn.execute(sa.text("SELECT logical_date, status FROM pipeline_runs")).all()
+    engine.dispose()
+    assert addresses == SUPPRESSED
+    assert [(str(d), s) for d, s in runs] == [("2026-10-09", "success")]
+    print(f"real-scheduler run took {time.monotonic() - started:.0f}s")
