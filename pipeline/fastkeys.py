@@ -1,0 +1,139 @@
+"""Vectorised SPEC §4.2 match keys over Arrow string columns, exactly equal to the reference.
+
+The fast path accepts only cells it can prove `email_validator` would accept with the same
+normalised key: plain ASCII dot-atom local parts at plain ASCII host names (no Punycode, no
+special-use names, within every length limit), optionally surrounded by ASCII whitespace or
+written `Display Name <local@domain>`. Every other non-empty cell containing an `@` goes, one
+by one, to the reference `pipeline.addresses.parse`; cells without an `@` are invalid for the
+reference too (it cannot split them), so they are flagged without calling it. The differential
+tests (tests/unit/test_fastkeys.py) and `make bench` check fast == reference row by row.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.addresses import try_parse
+
+# RFC 5322 atext (what email_validator's DOT_ATOM_TEXT allows), ASCII only.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LOCAL = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
+# A host-name label as email_validator's DOT_ATOM_TEXT_HOSTNAME, but without "--" anywhere, so
+# no Punycode ("xn--") and no R-LDH label (both need the reference's IDNA checks). Label length
+# (at most 63) is guaranteed by keeping the fast path to cells of at most FAST_MAX_CELL octets.
+_LABEL = r"[A-Za-z0-9](?:-?[A-Za-z0-9])*"
+# At least two labels and a top-level label ending in a letter (the globally-deliverable rule).
+_DOMAIN = rf"(?:{_LABEL}\.)+(?:[A-Za-z0-9]-?)*[A-Za-z]"
+_WS = r"[ \t\n\r\x0b\x0c]*"  # ASCII whitespace only: str.strip() removes these (and more)
+_ADDRESS = rf"{_LOCAL}@{_DOMAIN}"
+# Either the bare address or `anything <address>`: `clean` keeps what follows the last `<`.
+FAST_PATTERN = rf"^{_WS}(?:{_ADDRESS}|[^\n]*<{_WS}{_ADDRESS}{_WS}>){_WS}$"
+# Longer cells go to the reference: this bounds every label (63) and the address (254).
+FAST_MAX_CELL = 64
+# Special-use names email_validator rejects (as the last label of the domain).
+SPECIAL_USE = ("arpa", "invalid", "local", "localhost", "onion", "test")
+
+_GMAIL = "@gmail.com"
+_GOOGLEMAIL = "@googlemail.com"
+
+
+@dataclass(frozen=True)
+class KeyStats:
+    rows: int
+    fast: int
+    reference: int
+    invalid: int
+
+
+def as_string_array(values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> pa.Array:
+    """One contiguous `string` Arrow array from an Arrow column, a pandas Series or a list."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    if not isinstance(values, pa.Array):
+        values = pa.array(list(values), type=pa.string()) if not hasattr(values, "__arrow_array__") \
+            else pa.array(values, type=pa.string())
+    if values.type == pa.large_string():
+        values = values.cast(pa.string())
+    if values.type != pa.string():
+        raise TypeError(f"match keys need strings, not {values.type}")
+    return values
+
+
+def fast_mask(values: pa.Array) -> pa.Array:
+    """True where the fast path may key the cell (before the special-use check on the domain)."""
+    short = pc.less_equal(pc.binary_length(values), FAST_MAX_CELL)
+    ok = pc.and_(short, pc.match_substring_regex(values, FAST_PATTERN))
+    return pc.fill_null(ok, False)
+
+
+def special_use(bare: pa.Array) -> pa.Array:
+    """True where a lower-cased bare address is at a special-use domain (the reference rejects it)."""
+    hit = pc.ends_with(bare, "." + SPECIAL_USE[0])
+    for name in SPECIAL_USE[1:]:
+        hit = pc.or_(hit, pc.ends_with(bare, "." + name))
+    return hit
+
+
+def _bare_addresses(cells: pa.Array) -> pa.Array:
+    """Lower-cased `local@domain` from fast cells (whitespace and display names removed)."""
+    text = pc.ascii_lower(pc.ascii_trim_whitespace(cells))
+    display = pc.fill_null(pc.match_substring(text, "<"), False)
+    if pc.any(display).as_py():
+        inner = pc.replace_substring_regex(
+            pc.filter(text, display), r"^.*<[ \t\n\r\x0b\x0c]*([^ \t\n\r\x0b\x0c>]*)[ \t\n\r\x0b\x0c]*>$", r"\1"
+        )
+        text = pc.replace_with_mask(text, display, inner)
+    return text
+
+
+def _keys_from_bare(text: pa.Array) -> pa.Array:
+    """SPEC §4.2 on ASCII `local@domain` already lower-cased (ASCII case-fold is lower-casing)."""
+    plus = pc.greater(pc.find_substring(text, "+"), 0)  # a leading "+" is the name, not a tag
+    if pc.any(plus).as_py():
+        cut = pc.replace_substring_regex(pc.filter(text, plus), r"\+[^@]*@", "@", max_replacements=1)
+        text = pc.replace_with_mask(text, plus, cut)
+    for suffix in (_GMAIL, _GOOGLEMAIL):
+        is_gmail = pc.ends_with(text, suffix)
+        if pc.any(is_gmail).as_py():
+            local = pc.utf8_slice_codeunits(pc.filter(text, is_gmail), 0, -len(suffix))
+            gmail = pc.binary_join_element_wise(pc.replace_substring(local, ".", ""), _GMAIL, "")
+            text = pc.replace_with_mask(text, is_gmail, gmail)
+    return text
+
+
+def _reference_keys(cells: list[str | None]) -> list[str | None]:
+    out: list[str | None] = []
+    for cell in cells:
+        parsed = try_parse(cell)
+        out.append(parsed.key if parsed else None)
+    return out
+
+
+def match_keys_with_stats(values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> tuple[pa.Array, KeyStats]:
+    """The match key of every cell (null where the address is invalid) and how each was found."""
+    cells = as_string_array(values)
+    fast = fast_mask(cells)
+    keys = pa.nulls(len(cells), pa.string())
+    if pc.any(fast).as_py():
+        bare = _bare_addresses(pc.filter(cells, fast))
+        special = special_use(bare)
+        if pc.any(special).as_py():  # rare: hand those back to the reference
+            fast = pc.replace_with_mask(fast, fast, pc.invert(special))
+            bare = pc.filter(bare, pc.invert(special))
+        keys = pc.replace_with_mask(keys, fast, _keys_from_bare(bare))
+    n_fast = pc.sum(fast).as_py() or 0
+    # Without an "@" the reference cannot split the address: invalid, no need to ask it.
+    slow = pc.and_(pc.invert(fast), pc.fill_null(pc.match_substring(cells, "@"), False))
+    n_slow = pc.sum(slow).as_py() or 0
+    if n_slow:
+        slow_keys = pa.array(_reference_keys(pc.filter(cells, slow).to_pylist()), type=pa.string())
+        keys = pc.replace_with_mask(keys, slow, slow_keys)
+    return keys, KeyStats(len(cells), n_fast, n_slow, keys.null_count)
+
+
+def match_keys(values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> pa.Array:
+    """SPEC §4.2 match keys for a column of addresses; null marks an invalid address."""
+    return match_keys_with_stats(values)[0]
