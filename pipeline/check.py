@@ -1,52 +1,46 @@
 """The pre-send check (SPEC §7 `check`): remove every recipient whose match key is on the
-published list, keep every column and the row order of the rest, record and sign the check."""
+published list, keep every column and the row order of the rest, record and sign the check.
+
+Large lists stream in blocks (`pipeline.csvstream`): keys come from `pipeline.fastkeys`, the
+list is loaded once into a `KeyIndex`, blocks are keyed and matched on two threads (Arrow and
+numpy release the GIL) and written in order, byte for byte. Odd CSV falls back to the
+row-by-row reader; Parquet in gives Parquet out."""
 from __future__ import annotations
 
 import csv
-import io
+import hashlib
+from collections import deque
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from pipeline.addresses import InvalidAddress, parse
-from pipeline.chain import keyed_hash
+from pipeline.addresses import try_parse
 from pipeline.clock import Clock
 from pipeline.config import Settings
+from pipeline.csvstream import Block, IrregularCsv, NotUtf8, blocks, kept_runs, parse_cells, read_header
 from pipeline.errors import OptoutError, StaleListError
-from pipeline.publish import ListVersion, latest_version
+from pipeline.fastkeys import match_keys
+from pipeline.publish import ListVersion
 from pipeline.receipts import file_sha256, write_receipt
-from pipeline.records import Scope
 from pipeline.store.db import read_tx, write_tx
-from pipeline.store.schema import send_checks, suppressions
+from pipeline.store.schema import send_checks
+from pipeline.suppressed import Entry, SuppressedSet, load_list
 
 ADDRESS_HEADERS = ("email", "e-mail", "email_address", "recipient")
 KINDS = ("marketing", "service")
+REMOVED_COLUMNS = ("reason", "channel", "since")
+WORKERS = 2
 
-
-@dataclass(frozen=True)
-class Entry:
-    channels: str
-    since: datetime
-
-
-@dataclass
-class SuppressedSet:
-    """The list a check runs against: clear match keys, and keyed hashes of erased ones."""
-
-    version: ListVersion
-    by_key: dict[str, Entry]
-    erased: dict[str, Entry]
-    hash_key: str
-
-    def lookup(self, key: str) -> Entry | None:
-        entry = self.by_key.get(key)
-        if entry is None and self.erased:
-            entry = self.erased.get(keyed_hash(self.hash_key, key))
-        return entry
+__all__ = ["CheckResult", "Entry", "SuppressedSet", "load_list", "refuse_if_stale", "run_check"]
 
 
 @dataclass
@@ -63,23 +57,27 @@ class CheckResult:
         return asdict(self)
 
 
-def load_list(conn: sa.Connection, kind: str, hash_key: str) -> SuppressedSet:
-    """The newest version and its entries for a send of `kind`, read in one snapshot."""
-    version = latest_version(conn)
-    if version is None:
-        raise StaleListError("no suppression list has been published yet: run 'optout run' first")
-    s = suppressions.c
-    query = sa.select(s.key_hash, s.match_key, s.channels, s.effective_at)
-    if kind == "service":  # a service announcement honours only scope `all` (SPEC §4.3)
-        query = query.where(s.scope == str(Scope.ALL))
-    by_key, erased = {}, {}
-    for row in conn.execute(query):
-        entry = Entry(row.channels, row.effective_at)
-        if row.match_key is None:
-            erased[row.key_hash] = entry
-        else:
-            by_key[row.match_key] = entry
-    return SuppressedSet(version, by_key, erased, hash_key)
+@dataclass
+class Tally:
+    rows_in: int = 0
+    kept: int = 0
+    suppressed: int = 0
+    invalid: int = 0
+    input_sha256: str = ""
+    output_sha256: str = ""
+    extra: dict[str, int] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {"rows_in": self.rows_in, "kept": self.kept, "suppressed": self.suppressed, "invalid": self.invalid}
+
+
+@dataclass
+class Verdict:
+    """What a block's rows get: kept or not, and for removed rows the reason and entry."""
+
+    keep: np.ndarray
+    invalid: np.ndarray
+    entries: dict[int, Entry]
 
 
 def refuse_if_stale(version: ListVersion, now: datetime, max_age_hours: float) -> None:
@@ -90,20 +88,6 @@ def refuse_if_stale(version: ListVersion, now: datetime, max_age_hours: float) -
             f"list version {version.version} was published {hours:.1f} hours ago, more than --max-age {max_age_hours:g}: "
             "refusing to check against a stale list"
         )
-
-
-def open_text(path: Path) -> io.TextIOWrapper:
-    """A CSV opened as UTF-8 (BOM dropped) or, when it is not UTF-8, as Windows-1252."""
-    try:
-        with path.open(encoding="utf-8-sig") as fh:
-            for _ in iter(lambda: fh.read(1 << 20), ""):
-                pass
-        encoding = "utf-8-sig"
-    except UnicodeDecodeError:
-        encoding = "cp1252"
-    except OSError as exc:
-        raise OptoutError(f"{path}: cannot read ({exc.strerror})") from None
-    return path.open(encoding=encoding, newline="")
 
 
 def address_column(header: list[str], column: str | None, path: Path) -> int:
@@ -117,17 +101,12 @@ def address_column(header: list[str], column: str | None, path: Path) -> int:
     raise OptoutError(f"{path}: no address column (looked for {', '.join(ADDRESS_HEADERS)}; name one with --column)")
 
 
-def classify(rows: Iterator[list[str]], col: int, lst: SuppressedSet) -> Iterator[tuple[list[str], str | None, Entry | None]]:
-    """Each row with None (keep), 'invalid_address' or 'suppressed' and the matching entry."""
-    for row in rows:
-        cell = row[col] if col < len(row) else ""
-        try:
-            key = parse(cell).key
-        except InvalidAddress:
-            yield row, "invalid_address", None
-            continue
-        entry = lst.lookup(key)
-        yield row, ("suppressed" if entry else None), entry
+def judge(cells: pa.Array, lst: SuppressedSet) -> Verdict:
+    """Key a column of addresses and match it against the list."""
+    keys = match_keys(cells)
+    invalid = keys.is_null().to_numpy(zero_copy_only=False)
+    suppressed, entries = lst.lookup_many(keys)
+    return Verdict(~invalid & ~suppressed, invalid, entries)
 
 
 def run_check(
@@ -142,35 +121,260 @@ def run_check(
     kind: str = "marketing",
     removed: Path | None = None,
     max_age_hours: float | None = None,
+    in_database: bool = False,
 ) -> CheckResult:
+    """Check `input_path` against the newest list; write OUT (and --removed), record, sign."""
     if kind not in KINDS:
         raise OptoutError(f"--kind must be marketing or service, not {kind!r}")
-    with read_tx(engine) as conn:
-        lst = load_list(conn, kind, settings.hash_key)
     now = clock.now()
-    refuse_if_stale(lst.version, now, settings.max_list_age_hours if max_age_hours is None else max_age_hours)
-    counts = _filter(input_path, output, removed, column, lst)
+    max_age = settings.max_list_age_hours if max_age_hours is None else max_age_hours
+    with read_tx(engine) as conn:  # one snapshot for the version, its entries (and the anti-join)
+        if in_database:
+            from pipeline.check_db import DatabaseList, filter_in_database
+
+            lst_db = DatabaseList.open(conn, kind, settings.hash_key)
+            refuse_if_stale(lst_db.version, now, max_age)
+            version = lst_db.version
+            tally = filter_in_database(input_path, output, removed, column, lst_db)
+        else:
+            lst = load_list(conn, kind, settings.hash_key)
+            version = lst.version
+            refuse_if_stale(version, now, max_age)
+    if not in_database:
+        tally = filter_file(input_path, output, removed, column, lst)
+    return record_check(engine, settings, now, campaign, kind, version, input_path, output, tally)
+
+
+def record_check(
+    engine: sa.Engine, settings: Settings, now: datetime, campaign: str | None, kind: str,
+    version: ListVersion, input_path: Path, output: Path, tally: Tally,
+) -> CheckResult:
+    """The `send_checks` row and the signed receipt (SPEC §5, §7)."""
+    counts = tally.counts()
     with write_tx(engine) as conn:
         check_id = int(conn.execute(send_checks.insert().values(
-            campaign=campaign, kind=kind, checked_at=now, list_version=lst.version.version,
-            list_digest=lst.version.digest, input_sha256=file_sha256(input_path),
-            output_sha256=file_sha256(output), input_path=str(input_path), **counts,
+            campaign=campaign, kind=kind, checked_at=now, list_version=version.version,
+            list_digest=version.digest, input_sha256=tally.input_sha256,
+            output_sha256=tally.output_sha256, input_path=str(input_path), **counts,
         )).inserted_primary_key[0])
         receipt = Path(str(output) + ".receipt.json")
         body = {
             "check_id": check_id, "campaign": campaign, "kind": kind, "checked_at": now.isoformat(),
-            "list_version": lst.version.version, "list_digest": lst.version.digest,
-            "list_published_at": lst.version.published_at.isoformat(),
-            "input": str(input_path), "input_sha256": file_sha256(input_path),
-            "output": str(output), "output_sha256": file_sha256(output), **counts,
+            "list_version": version.version, "list_digest": version.digest,
+            "list_published_at": version.published_at.isoformat(),
+            "input": str(input_path), "input_sha256": tally.input_sha256,
+            "output": str(output), "output_sha256": tally.output_sha256, **counts,
         }
         write_receipt(receipt, body, settings.receipt_key)
         conn.execute(send_checks.update().where(send_checks.c.id == check_id).values(receipt_path=str(receipt)))
-    return CheckResult(counts["rows_in"], counts["kept"], counts["suppressed"], counts["invalid"], lst.version.version, check_id, str(receipt))
+    return CheckResult(counts["rows_in"], counts["kept"], counts["suppressed"], counts["invalid"], version.version, check_id, str(receipt))
 
 
-def _filter(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet) -> dict[str, int]:
-    counts = {"rows_in": 0, "kept": 0, "suppressed": 0, "invalid": 0}
+def filter_file(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet) -> Tally:
+    """Write the rows that may be sent (and the removed ones); Parquet or CSV by the input."""
+    if input_path.suffix.lower() in (".parquet", ".pq"):
+        return filter_parquet(input_path, output, removed, column, lst)
+    for cp1252 in (False, True):
+        try:
+            return filter_csv(input_path, output, removed, column, lst, cp1252)
+        except NotUtf8:
+            continue
+        except IrregularCsv:
+            break
+    return filter_csv_rows(input_path, output, removed, column, lst)
+
+
+class HashingWriter:
+    """A binary file that keeps the SHA-256 of what is written to it."""
+
+    def __init__(self, path: Path) -> None:
+        self.fh = path.open("wb")
+        self.sha = hashlib.sha256()
+
+    def write(self, data: bytes | memoryview) -> None:
+        self.sha.update(data)
+        self.fh.write(data)
+
+    def close(self) -> str:
+        self.fh.close()
+        return self.sha.hexdigest()
+
+
+class HashingReader:
+    """A binary file that keeps the SHA-256 of what is read from it."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self.fh: BinaryIO = path.open("rb")
+        except OSError as exc:
+            raise OptoutError(f"{path}: cannot read ({exc.strerror})") from None
+        self.sha = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.fh.read(size)
+        self.sha.update(data)
+        return data
+
+    def readline(self) -> bytes:
+        data = self.fh.readline()
+        self.sha.update(data)
+        return data
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str | None,
+               lst: SuppressedSet, cp1252: bool) -> Tally:
+    """The block-streaming CSV check: judged on worker threads, written in order."""
+    src = HashingReader(input_path)
+    out = HashingWriter(output)
+    rem = removed.open("wb") if removed else None
+    tally = Tally()
+    try:
+        header, names = read_header(src, cp1252)  # type: ignore[arg-type]
+        if not names:
+            raise OptoutError(f"{input_path}: empty file, no header row")
+        col = address_column(names, column, input_path)
+        out.write(header + b"\n")
+        if rem:
+            rem.write(header + b"," + ",".join(REMOVED_COLUMNS).encode() + b"\n")
+        with ThreadPoolExecutor(WORKERS) as pool:
+            pending: deque[tuple[Block, Future[Verdict]]] = deque()
+            for block in blocks(src, len(names), col, cp1252):  # type: ignore[arg-type]
+                pending.append((block, pool.submit(_judge_block, block, len(names), col, lst)))
+                while len(pending) > WORKERS:
+                    _emit(*_pop(pending), out, rem, tally)
+            while pending:
+                _emit(*_pop(pending), out, rem, tally)
+    finally:
+        src.close()
+        tally.output_sha256 = out.close()
+        if rem:
+            rem.close()
+    tally.input_sha256 = src.sha.hexdigest()
+    return tally
+
+
+def _pop(pending: deque[tuple[Block, Future[Verdict]]]) -> tuple[Block, Verdict]:
+    block, future = pending.popleft()
+    return block, future.result()
+
+
+def _judge_block(block: Block, ncols: int, col: int, lst: SuppressedSet) -> Verdict:
+    block.cells = parse_cells(block.data, ncols, col, len(block.starts))
+    return judge(block.cells, lst)
+
+
+def _emit(block: Block, verdict: Verdict, out: HashingWriter, rem: BinaryIO | None, tally: Tally) -> None:
+    rows = len(block.starts)
+    kept = int(verdict.keep.sum())
+    invalid = int(verdict.invalid.sum())
+    tally.rows_in += rows
+    tally.kept += kept
+    tally.invalid += invalid
+    tally.suppressed += rows - kept - invalid
+    for run in kept_runs(block, verdict.keep):
+        out.write(run)
+    if rem:
+        view = memoryview(block.data)
+        for row in np.flatnonzero(~verdict.keep).tolist():
+            rem.write(view[int(block.starts[row]):int(block.ends[row])])
+            rem.write(_removed_fields(verdict, row))
+
+
+def _removed_fields(verdict: Verdict, row: int) -> bytes:
+    if verdict.invalid[row]:
+        return b",invalid_address,,\n"
+    entry = verdict.entries[row]
+    channels = f'"{entry.channels}"' if "," in entry.channels else entry.channels
+    return f",suppressed,{channels},{entry.since.isoformat()}\n".encode()
+
+
+def filter_parquet(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet) -> Tally:
+    """Parquet in, Parquet out: batches keep every column; removed rows get reason/channel/since."""
+    try:
+        source = pq.ParquetFile(input_path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise OptoutError(f"{input_path}: not a readable Parquet file ({exc})") from None
+    schema = source.schema_arrow
+    col = address_column(schema.names, column, input_path)
+    rem_schema = schema.append(pa.field("reason", pa.string())).append(pa.field("channel", pa.string())) \
+        .append(pa.field("since", pa.string()))
+    tally = Tally()
+    with pq.ParquetWriter(output, schema) as out, \
+            (pq.ParquetWriter(removed, rem_schema) if removed else _Null()) as rem:
+        for batch in source.iter_batches(batch_size=1 << 19):
+            cells = pc.cast(batch.column(col), pa.string())
+            verdict = judge(cells, lst)
+            _tally(tally, verdict)
+            out.write_batch(batch.filter(pa.array(verdict.keep)))
+            if removed:
+                rem.write_batch(_removed_batch(batch, verdict, rem_schema))
+    tally.input_sha256 = file_sha256(input_path)
+    tally.output_sha256 = file_sha256(output)
+    return tally
+
+
+class _Null:
+    def __enter__(self) -> _Null:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+def _tally(tally: Tally, verdict: Verdict) -> None:
+    kept, invalid = int(verdict.keep.sum()), int(verdict.invalid.sum())
+    tally.rows_in += len(verdict.keep)
+    tally.kept += kept
+    tally.invalid += invalid
+    tally.suppressed += len(verdict.keep) - kept - invalid
+
+
+def _removed_batch(batch: pa.RecordBatch, verdict: Verdict, schema: pa.Schema) -> pa.RecordBatch:
+    rows = np.flatnonzero(~verdict.keep)
+    reasons, channels, since = [], [], []
+    for row in rows.tolist():
+        entry = None if verdict.invalid[row] else verdict.entries[row]
+        reasons.append("invalid_address" if entry is None else "suppressed")
+        channels.append("" if entry is None else entry.channels)
+        since.append("" if entry is None else entry.since.isoformat())
+    taken = batch.take(pa.array(rows))
+    return pa.RecordBatch.from_arrays(
+        [*taken.columns, pa.array(reasons, pa.string()), pa.array(channels, pa.string()), pa.array(since, pa.string())],
+        schema=schema,
+    )
+
+
+def open_text(path: Path) -> Any:
+    """A CSV opened as UTF-8 (BOM dropped) or, when it is not UTF-8, as Windows-1252."""
+    try:
+        with path.open(encoding="utf-8-sig") as fh:
+            for _ in iter(lambda: fh.read(1 << 20), ""):
+                pass
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError:
+        encoding = "cp1252"
+    except OSError as exc:
+        raise OptoutError(f"{path}: cannot read ({exc.strerror})") from None
+    return path.open(encoding=encoding, newline="")
+
+
+def classify(rows: Iterator[list[str]], col: int, lst: SuppressedSet) -> Iterator[tuple[list[str], str | None, Entry | None]]:
+    """Each row with None (keep), 'invalid_address' or 'suppressed' and the matching entry."""
+    for row in rows:
+        parsed = try_parse(row[col] if col < len(row) else "")
+        if parsed is None:
+            yield row, "invalid_address", None
+            continue
+        entry = lst.lookup(parsed.key)
+        yield row, ("suppressed" if entry else None), entry
+
+
+def filter_csv_rows(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet) -> Tally:
+    """The row-by-row reader for CSV the block reader does not handle (ragged rows, bare CR)."""
+    tally = Tally()
     with open_text(input_path) as src, output.open("w", encoding="utf-8", newline="") as out:
         reader = csv.reader(src)
         try:
@@ -183,15 +387,20 @@ def _filter(input_path: Path, output: Path, removed: Path | None, column: str | 
         rem_fh = removed.open("w", encoding="utf-8", newline="") if removed else None
         rem = csv.writer(rem_fh, lineterminator="\n") if rem_fh else None
         if rem:
-            rem.writerow([*header, "reason", "channel", "since"])
+            rem.writerow([*header, *REMOVED_COLUMNS])
         try:
             for row, reason, entry in classify(reader, col, lst):
-                counts["rows_in"] += 1
+                if not row:
+                    continue  # an empty line is not a recipient (as in the block reader)
+                tally.rows_in += 1
                 if reason is None:
-                    counts["kept"] += 1
+                    tally.kept += 1
                     kept.writerow(row)
                     continue
-                counts["suppressed" if reason == "suppressed" else "invalid"] += 1
+                if reason == "suppressed":
+                    tally.suppressed += 1
+                else:
+                    tally.invalid += 1
                 if rem:
                     rem.writerow([*row, reason, entry.channels if entry else "", entry.since.isoformat() if entry else ""])
         except csv.Error as exc:
@@ -199,4 +408,6 @@ def _filter(input_path: Path, output: Path, removed: Path | None, column: str | 
         finally:
             if rem_fh:
                 rem_fh.close()
-    return counts
+    tally.input_sha256 = file_sha256(input_path)
+    tally.output_sha256 = file_sha256(output)
+    return tally
