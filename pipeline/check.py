@@ -232,13 +232,13 @@ def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str
     rem = removed.open("wb") if removed else None
     tally = Tally()
     try:
-        header, names = read_header(src, cp1252)  # type: ignore[arg-type]
+        header, names, eol = read_header(src, cp1252)  # type: ignore[arg-type]
         if not names:
             raise OptoutError(f"{input_path}: empty file, no header row")
         col = address_column(names, column, input_path)
-        out.write(header + b"\n")
+        out.write(header + eol)
         if rem:
-            rem.write(header + b"," + ",".join(REMOVED_COLUMNS).encode() + b"\n")
+            rem.write(header + b"," + ",".join(REMOVED_COLUMNS).encode() + eol)
         with ThreadPoolExecutor(WORKERS) as pool:
             pending: deque[tuple[Block, Future[Verdict]]] = deque()
             for block in blocks(src, len(names), col, cp1252):  # type: ignore[arg-type]

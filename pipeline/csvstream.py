@@ -103,8 +103,8 @@ def _check_utf8(data: bytes, cp1252: bool) -> bytes:
     return data
 
 
-def read_header(fh: BinaryIO, cp1252: bool) -> tuple[bytes, list[str]]:
-    """The raw header row (no terminator) and its column names."""
+def read_header(fh: BinaryIO, cp1252: bool) -> tuple[bytes, list[str], bytes]:
+    """The raw header row (no terminator), its column names and its line terminator."""
     head = b""
     while True:
         chunk = fh.readline()
@@ -113,9 +113,11 @@ def read_header(fh: BinaryIO, cp1252: bool) -> tuple[bytes, list[str]]:
             break
     if head.startswith(BOM):
         head = head[len(BOM):]
-    head = _check_utf8(head, cp1252).rstrip(b"\r\n")
+    head = _check_utf8(head, cp1252)
+    terminator = b"\r\n" if head.endswith(b"\r\n") else b"\n"
+    head = head.rstrip(b"\r\n")
     names = next(iter(pacsv.read_csv(io.BytesIO(head + b"\n"), read_options=pacsv.ReadOptions(autogenerate_column_names=True)).to_pylist()), None)
-    return head, [str(v) for v in (names or {}).values()]
+    return head, [str(v) for v in (names or {}).values()], terminator
 
 
 def blocks(fh: BinaryIO, ncols: int, col: int, cp1252: bool, block_size: int = BLOCK_SIZE) -> Iterator[Block]:
