@@ -170,13 +170,14 @@ def record_check(
     return CheckResult(counts["rows_in"], counts["kept"], counts["suppressed"], counts["invalid"], version.version, check_id, str(receipt))
 
 
-def filter_file(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet) -> Tally:
+def filter_file(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet,
+                workers: int = WORKERS) -> Tally:
     """Write the rows that may be sent (and the removed ones); Parquet or CSV by the input."""
     if input_path.suffix.lower() in (".parquet", ".pq"):
         return filter_parquet(input_path, output, removed, column, lst)
     for cp1252 in (False, True):
         try:
-            return filter_csv(input_path, output, removed, column, lst, cp1252)
+            return filter_csv(input_path, output, removed, column, lst, cp1252, workers)
         except NotUtf8:
             continue
         except IrregularCsv:
@@ -225,7 +226,7 @@ class HashingReader:
 
 
 def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str | None,
-               lst: SuppressedSet, cp1252: bool) -> Tally:
+               lst: SuppressedSet, cp1252: bool, workers: int = WORKERS) -> Tally:
     """The block-streaming CSV check: judged on worker threads, written in order."""
     src = HashingReader(input_path)
     out = HashingWriter(output)
@@ -239,11 +240,11 @@ def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str
         out.write(header + eol)
         if rem:
             rem.write(header + b"," + ",".join(REMOVED_COLUMNS).encode() + eol)
-        with ThreadPoolExecutor(WORKERS) as pool:
+        with ThreadPoolExecutor(workers) as pool:
             pending: deque[tuple[Block, Future[Verdict]]] = deque()
             for block in blocks(src, len(names), col, cp1252):  # type: ignore[arg-type]
                 pending.append((block, pool.submit(_judge_block, block, len(names), col, lst)))
-                while len(pending) > WORKERS:
+                while len(pending) > workers:
                     _emit(*_pop(pending), out, rem, tally)
             while pending:
                 _emit(*_pop(pending), out, rem, tally)

@@ -150,3 +150,16 @@ def test_missing_address_column_is_bad_input(engine: sa.Engine, settings: Settin
     src.write_text("id,name\n1,x\n", encoding="utf-8")
     with pytest.raises(OptoutError, match="no address column"):
         run_check(engine, settings, clock, src, tmp_path / "out.csv")
+
+
+@pytest.mark.usefixtures("published")
+def test_in_database_gives_the_same_answer(engine: sa.Engine, settings: Settings, clock: FixedClock, tmp_path: Path) -> None:
+    with engine.begin() as conn:
+        conn.execute(suppressions.update().where(suppressions.c.match_key == "bob@example.com").values(match_key=None, address=None))
+    src = tmp_path / "in.csv"
+    src.write_text(RECIPIENTS, encoding="utf-8")
+    memory = run_check(engine, settings, clock, src, tmp_path / "a.csv", removed=tmp_path / "ra.csv")
+    database = run_check(engine, settings, clock, src, tmp_path / "b.csv", removed=tmp_path / "rb.csv", in_database=True)
+    assert (memory.kept, memory.suppressed, memory.invalid) == (database.kept, database.suppressed, database.invalid) == (2, 3, 1)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert (tmp_path / "ra.csv").read_bytes() == (tmp_path / "rb.csv").read_bytes()
