@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from pipeline.addresses import try_parse
 from pipeline.clock import Clock
 from pipeline.config import Settings
-from pipeline.csvstream import Block, IrregularCsv, NotUtf8, blocks, kept_runs, parse_cells, read_header
+from pipeline.csvstream import IrregularCsv, NotUtf8, chunks, kept_bytes, prepare, read_header
 from pipeline.errors import OptoutError, StaleListError
 from pipeline.fastkeys import match_keys
 from pipeline.publish import ListVersion
@@ -227,7 +227,7 @@ class HashingReader:
 
 def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str | None,
                lst: SuppressedSet, cp1252: bool, workers: int = WORKERS) -> Tally:
-    """The block-streaming CSV check: judged on worker threads, written in order."""
+    """The block-streaming CSV check: blocks judged on worker threads, written in order."""
     src = HashingReader(input_path)
     out = HashingWriter(output)
     rem = removed.open("wb") if removed else None
@@ -241,13 +241,13 @@ def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str
         if rem:
             rem.write(header + b"," + ",".join(REMOVED_COLUMNS).encode() + eol)
         with ThreadPoolExecutor(workers) as pool:
-            pending: deque[tuple[Block, Future[Verdict]]] = deque()
-            for block in blocks(src, len(names), col, cp1252):  # type: ignore[arg-type]
-                pending.append((block, pool.submit(_judge_block, block, len(names), col, lst)))
+            pending: deque[Future[Judged]] = deque()
+            for data in chunks(src):  # type: ignore[arg-type]
+                pending.append(pool.submit(_judge_block, data, len(names), col, cp1252, lst, rem is not None))
                 while len(pending) > workers:
-                    _emit(*_pop(pending), out, rem, tally)
+                    _emit(pending.popleft().result(), out, rem, tally)
             while pending:
-                _emit(*_pop(pending), out, rem, tally)
+                _emit(pending.popleft().result(), out, rem, tally)
     finally:
         src.close()
         tally.output_sha256 = out.close()
@@ -257,31 +257,39 @@ def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str
     return tally
 
 
-def _pop(pending: deque[tuple[Block, Future[Verdict]]]) -> tuple[Block, Verdict]:
-    block, future = pending.popleft()
-    return block, future.result()
+@dataclass
+class Judged:
+    """A judged block, ready to write: kept bytes, removed bytes and counts."""
+
+    kept_bytes: bytes
+    removed_bytes: bytes
+    rows: int
+    kept: int
+    invalid: int
 
 
-def _judge_block(block: Block, ncols: int, col: int, lst: SuppressedSet) -> Verdict:
-    block.cells = parse_cells(block.data, ncols, col, len(block.starts))
-    return judge(block.cells, lst)
-
-
-def _emit(block: Block, verdict: Verdict, out: HashingWriter, rem: BinaryIO | None, tally: Tally) -> None:
-    rows = len(block.starts)
-    kept = int(verdict.keep.sum())
-    invalid = int(verdict.invalid.sum())
-    tally.rows_in += rows
-    tally.kept += kept
-    tally.invalid += invalid
-    tally.suppressed += rows - kept - invalid
-    for run in kept_runs(block, verdict.keep):
-        out.write(run)
-    if rem:
+def _judge_block(data: bytes, ncols: int, col: int, cp1252: bool, lst: SuppressedSet, with_removed: bool) -> Judged:
+    block = prepare(data, ncols, col, cp1252)
+    verdict = judge(block.cells, lst)
+    removed = b""
+    if with_removed:
         view = memoryview(block.data)
+        parts: list[bytes | memoryview] = []
         for row in np.flatnonzero(~verdict.keep).tolist():
-            rem.write(view[int(block.starts[row]):int(block.ends[row])])
-            rem.write(_removed_fields(verdict, row))
+            parts += [view[int(block.starts[row]):int(block.ends[row])], _removed_fields(verdict, row)]
+        removed = b"".join(parts)
+    return Judged(kept_bytes(block, verdict.keep), removed, len(block.starts), int(verdict.keep.sum()),
+                  int(verdict.invalid.sum()))
+
+
+def _emit(judged: Judged, out: HashingWriter, rem: BinaryIO | None, tally: Tally) -> None:
+    tally.rows_in += judged.rows
+    tally.kept += judged.kept
+    tally.invalid += judged.invalid
+    tally.suppressed += judged.rows - judged.kept - judged.invalid
+    out.write(judged.kept_bytes)
+    if rem:
+        rem.write(judged.removed_bytes)
 
 
 def _removed_fields(verdict: Verdict, row: int) -> bytes:

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-BLOCK_SIZE = 1 << 25  # 32 MiB of CSV text per block: about half a million rows
+BLOCK_SIZE = 1 << 23  # 8 MiB of CSV text per block: about 130,000 rows of a typical list
 BOM = b"\xef\xbb\xbf"
 
 
@@ -94,11 +94,16 @@ def parse_cells(data: bytes, ncols: int, col: int, rows: int) -> pa.Array:
 
 
 def _check_utf8(data: bytes, cp1252: bool) -> bytes:
+    """UTF-8 text as is (checked by Arrow, without the GIL), or Windows-1252 transcoded."""
     if cp1252:
-        return data.decode("cp1252").encode("utf-8")
+        try:
+            return data.decode("cp1252").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise IrregularCsv(f"neither UTF-8 nor Windows-1252 ({exc.reason})") from None
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int32).tobytes())
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
+        pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(pa.string())
+    except pa.ArrowInvalid:
         raise NotUtf8() from None
     return data
 
@@ -120,29 +125,44 @@ def read_header(fh: BinaryIO, cp1252: bool) -> tuple[bytes, list[str], bytes]:
     return head, [str(v) for v in (names or {}).values()], terminator
 
 
-def blocks(fh: BinaryIO, ncols: int, col: int, cp1252: bool, block_size: int = BLOCK_SIZE) -> Iterator[Block]:
-    """Blocks of whole rows after the header, each with its address column parsed."""
+def _cut(data: bytes, final: bool) -> int:
+    """How many leading bytes of `data` are whole rows: up to the last newline outside quotes."""
+    if final:
+        return len(data)
+    end = data.rfind(b"\n")
+    while end >= 0 and data.count(b'"', 0, end) % 2:
+        end = data.rfind(b"\n", 0, end)
+    return end + 1
+
+
+def chunks(fh: BinaryIO, block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
+    """Raw text of whole rows after the header, about `block_size` bytes at a time."""
     carry = b""
     while True:
         chunk = fh.read(block_size)
         final = not chunk
-        data = carry + chunk
+        data = carry + chunk if carry else chunk
         if not data:
             return
-        if not final and b"\n" not in chunk:
-            carry = data
-            continue
-        starts, ends, stops, used = split_rows(data, final)
-        carry, data = data[used:], data[:used]
-        if cp1252:  # offsets change when transcoding: split again on the UTF-8 text
-            data = _check_utf8(data, True)
-            starts, ends, stops, _ = split_rows(data, True)
-        else:
-            _check_utf8(data, False)
-        if len(starts):
-            yield Block(data, starts, ends, stops, parse_cells(data, ncols, col, len(starts)))
+        used = _cut(data, final)
+        carry = data[used:]
+        if used:
+            yield data[:used]
         if final:
             return
+
+
+def prepare(data: bytes, ncols: int, col: int, cp1252: bool) -> Block:
+    """A block of whole rows: validated (or transcoded) to UTF-8, split, address column parsed."""
+    data = _check_utf8(data, cp1252)
+    starts, ends, stops, _ = split_rows(data, True)
+    cells = parse_cells(data, ncols, col, len(starts)) if len(starts) else pa.array([], pa.string())
+    return Block(data, starts, ends, stops, cells)
+
+
+def kept_bytes(block: Block, keep: np.ndarray) -> bytes:
+    """The bytes of the kept rows, terminators kept, in order."""
+    return b"".join(kept_runs(block, keep))
 
 
 def kept_runs(block: Block, keep: np.ndarray) -> list[memoryview]:

@@ -12,6 +12,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -40,19 +41,26 @@ def as_utc(raw: datetime | str) -> datetime:
 
 @dataclass
 class SuppressedSet:
-    """Clear match keys (indexed) and keyed hashes of erased ones, with channels and since-when."""
+    """Clear match keys (indexed) and keyed hashes of erased ones, with channels and since-when.
+
+    Entries are stored as small codes into the few distinct (channels, effective_at) pairs a list
+    has, so two million keys cost two arrays, not two million objects."""
 
     version: ListVersion
     index: KeyIndex
-    entries: list[Entry]  # aligned with the keys given to the index
+    entry_codes: np.ndarray  # aligned with the keys given to the index
+    distinct: list[Entry]
     erased: dict[str, Entry]
     hash_key: str
+
+    def entry(self, at: int) -> Entry:
+        return self.distinct[int(self.entry_codes[at])]
 
     def lookup(self, key: str) -> Entry | None:
         """The entry suppressing one match key, or None."""
         at = int(self.index.find(pa.array([key], pa.string()))[0])
         if at >= 0:
-            return self.entries[at]
+            return self.entry(at)
         if self.erased:
             return self.erased.get(keyed_hash(self.hash_key, key))
         return None
@@ -61,7 +69,9 @@ class SuppressedSet:
         """(suppressed mask, entry by row) for a column of keys (nulls are never suppressed)."""
         found = self.index.find(keys)
         mask = found >= 0
-        by_row = {int(r): self.entries[int(found[r])] for r in np.flatnonzero(mask)}
+        rows = np.flatnonzero(mask)
+        codes = self.entry_codes[found[rows]].tolist()
+        by_row = {r: self.distinct[c] for r, c in zip(rows.tolist(), codes, strict=True)}
         if self.erased:
             for row, entry in self._erased_hits(keys, mask).items():
                 mask[row] = True
@@ -79,34 +89,45 @@ class SuppressedSet:
         return hits
 
 
+def _fetch(conn: sa.Connection, kind: str) -> list[tuple[Any, ...]]:
+    """Every entry of the list as raw driver tuples, in the caller's transaction (snapshot)."""
+    sql = "SELECT match_key, key_hash, channels, effective_at FROM suppressions"
+    if kind == "service":  # a service announcement honours only scope `all` (SPEC §4.3)
+        sql += f" WHERE scope = '{Scope.ALL}'"
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def load_list(conn: sa.Connection, kind: str, hash_key: str) -> SuppressedSet:
     """The newest version and its entries for a send of `kind`, read in the caller's snapshot.
 
     Rows are fetched raw (no per-row type processing: two million rows must load in seconds);
-    the few distinct timestamps are converted once each."""
+    the few distinct (channels, effective_at) pairs become `Entry` objects once each."""
     version = latest_version(conn)
     if version is None:
         raise StaleListError("no suppression list has been published yet: run 'optout run' first")
-    sql = "SELECT match_key, key_hash, channels, effective_at FROM suppressions"
-    params: dict[str, str] = {}
-    if kind == "service":  # a service announcement honours only scope `all` (SPEC §4.3)
-        sql += " WHERE scope = :scope"
-        params["scope"] = str(Scope.ALL)
-    keys: list[str] = []
-    entries: list[Entry] = []
-    erased: dict[str, Entry] = {}
-    shared: dict[tuple[str, object], Entry] = {}
-    for match_key, key_hash, channels, effective_at in conn.execute(sa.text(sql), params):
-        entry = shared.get((channels, effective_at))
-        if entry is None:
-            entry = shared[(channels, effective_at)] = Entry(channels, as_utc(effective_at))
-        if match_key is None:
-            erased[key_hash] = entry
-        else:
-            keys.append(match_key)
-            entries.append(entry)
-    index = KeyIndex(pa.array(keys, pa.string()))
-    return SuppressedSet(version, index, entries, erased, hash_key)
+    rows = _fetch(conn, kind)
+    match_key, key_hash, channels, effective_at = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [], [])
+    del rows
+    since_text = [str(v) for v in effective_at]
+    pairs = pc.binary_join_element_wise(
+        pa.array(channels, pa.string()), pa.array(since_text, pa.string()), "\t"
+    ).dictionary_encode()
+    raw_since = dict(zip(since_text, effective_at, strict=True))
+    distinct = []
+    for pair in pairs.dictionary.to_pylist():
+        chans, _, since = pair.rpartition("\t")
+        distinct.append(Entry(chans, as_utc(raw_since[since])))
+    codes = pairs.indices.to_numpy(zero_copy_only=False)
+    keys = pa.array(match_key, pa.string())
+    clear = keys.is_valid().to_numpy(zero_copy_only=False)
+    erased = {key_hash[i]: distinct[codes[i]] for i in np.flatnonzero(~clear).tolist()}
+    index = KeyIndex(keys.filter(pa.array(clear)))
+    return SuppressedSet(version, index, codes[clear], distinct, erased, hash_key)
 
 
 def suppressed_keys(lst: SuppressedSet) -> pa.Array:
