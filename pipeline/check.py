@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -77,7 +78,7 @@ class Verdict:
 
     keep: np.ndarray
     invalid: np.ndarray
-    entries: dict[int, Entry]
+    entries: Mapping[int, Entry]
 
 
 def refuse_if_stale(version: ListVersion, now: datetime, max_age_hours: float) -> None:
@@ -295,7 +296,12 @@ def _emit(judged: Judged, out: HashingWriter, rem: BinaryIO | None, tally: Tally
 def _removed_fields(verdict: Verdict, row: int) -> bytes:
     if verdict.invalid[row]:
         return b",invalid_address,,\n"
-    entry = verdict.entries[row]
+    return _suppressed_fields(verdict.entries[row])
+
+
+@lru_cache(maxsize=65536)
+def _suppressed_fields(entry: Entry) -> bytes:
+    """`,suppressed,channel,since` for one entry (a list has few distinct ones)."""
     channels = f'"{entry.channels}"' if "," in entry.channels else entry.channels
     return f",suppressed,{channels},{entry.since.isoformat()}\n".encode()
 

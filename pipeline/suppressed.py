@@ -24,6 +24,7 @@ from pipeline.errors import StaleListError
 from pipeline.keyindex import KeyIndex
 from pipeline.publish import ListVersion, latest_version
 from pipeline.records import Scope
+from pipeline.store.schema import suppressions
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,19 @@ def as_utc(raw: datetime | str) -> datetime:
     """A stored timestamp as read raw from SQLite (text, UTC) or PostgreSQL (aware datetime)."""
     value = datetime.fromisoformat(raw) if isinstance(raw, str) else raw
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass
+class RowEntries:
+    """The entry of each suppressed row of a block: a code per row, or an erased entry's hit."""
+
+    codes: np.ndarray
+    distinct: list[Entry]
+    extra: dict[int, Entry]
+
+    def __getitem__(self, row: int) -> Entry:
+        code = int(self.codes[row])
+        return self.distinct[code] if code >= 0 else self.extra[row]
 
 
 @dataclass
@@ -65,18 +79,15 @@ class SuppressedSet:
             return self.erased.get(keyed_hash(self.hash_key, key))
         return None
 
-    def lookup_many(self, keys: pa.Array) -> tuple[np.ndarray, dict[int, Entry]]:
+    def lookup_many(self, keys: pa.Array) -> tuple[np.ndarray, RowEntries]:
         """(suppressed mask, entry by row) for a column of keys (nulls are never suppressed)."""
         found = self.index.find(keys)
         mask = found >= 0
-        rows = np.flatnonzero(mask)
-        codes = self.entry_codes[found[rows]].tolist()
-        by_row = {r: self.distinct[c] for r, c in zip(rows.tolist(), codes, strict=True)}
-        if self.erased:
-            for row, entry in self._erased_hits(keys, mask).items():
-                mask[row] = True
-                by_row[row] = entry
-        return mask, by_row
+        codes = np.where(mask, self.entry_codes[np.maximum(found, 0)] if len(self.entry_codes) else -1, -1)
+        extra = self._erased_hits(keys, mask) if self.erased else {}
+        for row in extra:
+            mask[row] = True
+        return mask, RowEntries(codes, self.distinct, extra)
 
     def _erased_hits(self, keys: pa.Array, mask: np.ndarray) -> dict[int, Entry]:
         rows = np.flatnonzero(~mask & keys.is_valid().to_numpy(zero_copy_only=False))
@@ -89,45 +100,41 @@ class SuppressedSet:
         return hits
 
 
-def _fetch(conn: sa.Connection, kind: str) -> list[tuple[Any, ...]]:
-    """Every entry of the list as raw driver tuples, in the caller's transaction (snapshot)."""
-    sql = "SELECT match_key, key_hash, channels, effective_at FROM suppressions"
+def _scoped(query: sa.Select[Any], kind: str) -> sa.Select[Any]:
     if kind == "service":  # a service announcement honours only scope `all` (SPEC §4.3)
-        sql += f" WHERE scope = '{Scope.ALL}'"
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+        return query.where(suppressions.c.scope == str(Scope.ALL))
+    return query
+
+
+def _key_groups(conn: sa.Connection, kind: str) -> list[tuple[str, datetime, str]]:
+    """(channels, effective_at, newline-joined match keys) per distinct entry, in one query.
+
+    Aggregating in the database turns two million rows into a few thousand (one per publish and
+    channel mix), which Python fetches in a fraction of the time it needs for the rows."""
+    s = suppressions.c
+    newline = sa.literal_column("chr(10)" if conn.dialect.name == "postgresql" else "char(10)")
+    joined = sa.func.string_agg if conn.dialect.name == "postgresql" else sa.func.group_concat
+    query = sa.select(s.channels, s.effective_at, joined(s.match_key, newline)).where(s.match_key.is_not(None))
+    return [tuple(r) for r in conn.execute(_scoped(query, kind).group_by(s.channels, s.effective_at))]  # type: ignore[misc]
+
+
+def _erased(conn: sa.Connection, kind: str) -> dict[str, Entry]:
+    s = suppressions.c
+    query = sa.select(s.key_hash, s.channels, s.effective_at).where(s.match_key.is_(None))
+    return {r.key_hash: Entry(r.channels, r.effective_at) for r in conn.execute(_scoped(query, kind))}
 
 
 def load_list(conn: sa.Connection, kind: str, hash_key: str) -> SuppressedSet:
-    """The newest version and its entries for a send of `kind`, read in the caller's snapshot.
-
-    Rows are fetched raw (no per-row type processing: two million rows must load in seconds);
-    the few distinct (channels, effective_at) pairs become `Entry` objects once each."""
+    """The newest version and its entries for a send of `kind`, read in the caller's snapshot."""
     version = latest_version(conn)
     if version is None:
         raise StaleListError("no suppression list has been published yet: run 'optout run' first")
-    rows = _fetch(conn, kind)
-    match_key, key_hash, channels, effective_at = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [], [])
-    del rows
-    since_text = [str(v) for v in effective_at]
-    pairs = pc.binary_join_element_wise(
-        pa.array(channels, pa.string()), pa.array(since_text, pa.string()), "\t"
-    ).dictionary_encode()
-    raw_since = dict(zip(since_text, effective_at, strict=True))
-    distinct = []
-    for pair in pairs.dictionary.to_pylist():
-        chans, _, since = pair.rpartition("\t")
-        distinct.append(Entry(chans, as_utc(raw_since[since])))
-    codes = pairs.indices.to_numpy(zero_copy_only=False)
-    keys = pa.array(match_key, pa.string())
-    clear = keys.is_valid().to_numpy(zero_copy_only=False)
-    erased = {key_hash[i]: distinct[codes[i]] for i in np.flatnonzero(~clear).tolist()}
-    index = KeyIndex(keys.filter(pa.array(clear)))
-    return SuppressedSet(version, index, codes[clear], distinct, erased, hash_key)
+    groups = _key_groups(conn, kind)
+    distinct = [Entry(channels, as_utc(since)) for channels, since, _ in groups]
+    lists = pc.split_pattern(pa.array([keys for _, _, keys in groups], pa.large_string()), "\n")
+    codes = np.repeat(np.arange(len(groups), dtype=np.int32), pc.list_value_length(lists).to_numpy(zero_copy_only=False))
+    keys = lists.flatten().cast(pa.string())
+    return SuppressedSet(version, KeyIndex(keys), codes, distinct, _erased(conn, kind), hash_key)
 
 
 def suppressed_keys(lst: SuppressedSet) -> pa.Array:
