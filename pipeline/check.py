@@ -172,7 +172,7 @@ def record_check(
 
 
 def filter_file(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet,
-                workers: int = WORKERS) -> Tally:
+                workers: int | None = None) -> Tally:
     """Write the rows that may be sent (and the removed ones); Parquet or CSV by the input."""
     if input_path.suffix.lower() in (".parquet", ".pq"):
         return filter_parquet(input_path, output, removed, column, lst)
@@ -227,8 +227,9 @@ class HashingReader:
 
 
 def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str | None,
-               lst: SuppressedSet, cp1252: bool, workers: int = WORKERS) -> Tally:
+               lst: SuppressedSet, cp1252: bool, workers: int | None = None) -> Tally:
     """The block-streaming CSV check: blocks judged on worker threads, written in order."""
+    workers = workers or WORKERS
     src = HashingReader(input_path)
     out = HashingWriter(output)
     rem = removed.open("wb") if removed else None
