@@ -167,12 +167,15 @@ def match_keys_with_stats(values: pa.Array | pa.ChunkedArray | Iterable[str | No
             bare = pc.filter(bare, pc.invert(special))
         keys = pc.replace_with_mask(keys, fast, _keys_from_bare(bare))
     n_fast = pc.sum(fast).as_py() or 0
+    others = pc.invert(fast)
+    rest = pc.filter(cells, others)
     # Without an "@" the reference cannot split the address: invalid, no need to ask it.
-    slow = pc.and_(pc.invert(fast), pc.fill_null(pc.match_substring(cells, "@"), False))
+    slow = pc.fill_null(pc.match_substring(rest, "@"), False)
     n_slow = pc.sum(slow).as_py() or 0
     if n_slow:
-        slow_keys = pa.array(_reference_keys(pc.filter(cells, slow).to_pylist()), type=pa.string())
-        keys = pc.replace_with_mask(keys, slow, slow_keys)
+        slow_keys = pa.array(_reference_keys(pc.filter(rest, slow).to_pylist()), type=pa.string())
+        rest_keys = pc.replace_with_mask(pa.nulls(len(rest), pa.string()), slow, slow_keys)
+        keys = pc.replace_with_mask(keys, others, rest_keys)
     return keys, KeyStats(len(cells), n_fast, n_slow, keys.null_count)
 
 

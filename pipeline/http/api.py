@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from pipeline.addresses import try_parse
@@ -27,8 +28,10 @@ from pipeline.suppressed import as_utc
 MAX_BATCH = 10_000
 
 
-def require_api_key(request: Request) -> str:
-    """The caller's API key, or 401 (the same answer whatever is wrong with it)."""
+async def require_api_key(request: Request) -> str:
+    """The caller's API key, or 401 (the same answer whatever is wrong with it).
+
+    `async` (pure CPU, microseconds) so it runs on the event loop, not via the thread pool."""
     settings: Settings = request.app.state.settings
     given = request.headers.get("x-api-key") or ""
     auth = request.headers.get("authorization") or ""
@@ -96,17 +99,31 @@ def _answer(address: str, key: str | None, entry: tuple[str, str, datetime] | No
     )
 
 
+_LOOKUP = sa.text(
+    "SELECT v.version, s.scope, s.channels, s.effective_at"
+    " FROM (SELECT max(version) AS version FROM list_versions) v"
+    " LEFT JOIN suppressions s ON s.key_hash = :h"
+)
+
+
 @router.get("/suppressions/{address}", response_model=Suppression)
-def get_suppression(address: str, request: Request, kind: Literal["marketing", "service"] = "marketing") -> Suppression:
-    """Is this address suppressed in the newest list (scope, channels, since, list version)?"""
+async def get_suppression(address: str, request: Request, kind: Literal["marketing", "service"] = "marketing") -> JSONResponse:
+    """Is this address suppressed in the newest list (scope, channels, since, list version)?
+
+    One indexed read (the newest version and the entry by primary key, in one statement, so in
+    one snapshot) takes well under a millisecond, less than a hop to the thread pool, so it runs
+    on the event loop; the answer is serialised directly (it is built from the model)."""
     settings: Settings = request.app.state.settings
     parsed = try_parse(address)
     if parsed is None:
         raise HTTPException(status_code=422, detail="not a valid e-mail address")
-    with read_tx(_engine(request)) as conn:
-        version = latest_version(conn)
-        entry = _entries(conn, [keyed_hash(settings.hash_key, parsed.key)]).get(keyed_hash(settings.hash_key, parsed.key))
-    return _answer(address, parsed.key, entry, kind, version)
+    with _engine(request).connect() as conn:
+        row = conn.execute(_LOOKUP, {"h": keyed_hash(settings.hash_key, parsed.key)}).one()
+    version = row.version
+    entry = (row.scope, row.channels, as_utc(row.effective_at)) if row.scope is not None else None
+    answer = _answer(address, parsed.key, entry, kind, None)
+    answer.list_version = version
+    return JSONResponse(answer.model_dump(mode="json"))
 
 
 @router.post("/check", response_model=CheckAnswer)
