@@ -1,4 +1,5 @@
 """The accounts reference snapshot (SPEC §2): who holds which account, by address and phone."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -21,7 +22,9 @@ class AccountIndex:
     snapshot: str = ""  # path of the snapshot read, for the run's record
     contacts: dict[str, list[Address]] = field(default_factory=lambda: defaultdict(list))
     by_key: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    by_phone: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Contact phones as written; read to E.164 only when a call first needs them.
+    phones: list[tuple[str, str, str]] = field(default_factory=list)
+    _by_phone: dict[str, set[str]] | None = None
 
     def add(self, account_id: str, email: str, phone: str, region: str) -> None:
         address = try_parse(email)
@@ -30,9 +33,20 @@ class AccountIndex:
             self.by_key[address.key].add(account_id)
         else:
             self.contacts.setdefault(account_id, [])
-        e164 = to_e164(phone, region)
-        if e164:
-            self.by_phone[e164].add(account_id)
+        if phone.strip():
+            self.phones.append((phone, region, account_id))
+            self._by_phone = None
+
+    @property
+    def by_phone(self) -> dict[str, set[str]]:
+        if self._by_phone is None:
+            index: dict[str, set[str]] = defaultdict(set)
+            for phone, region, account_id in self.phones:
+                e164 = to_e164(phone, region)
+                if e164:
+                    index[e164].add(account_id)
+            self._by_phone = index
+        return self._by_phone
 
     def known(self, account_id: str) -> bool:
         return account_id in self.contacts
@@ -49,7 +63,7 @@ class AccountIndex:
 
 def snapshot_path(landing: Path, on_or_before: date) -> Path | None:
     """The newest `accounts/<date>/accounts.csv` dated on or before the given day."""
-    for folder_date, folder in reversed(dated_folders(landing / "accounts", on_or_before)):
+    for _day, folder in reversed(dated_folders(landing / "accounts", on_or_before)):
         candidate = folder / "accounts.csv"
         if candidate.is_file():
             return candidate

@@ -1,6 +1,7 @@
 """Tamper evidence for `optout_events`: each row's hash covers its fields and the previous
 row's hash. Addresses enter the chain only as keyed hashes, so erasing the clear text
 (GDPR) leaves every link intact while editing any field still breaks it."""
+
 from __future__ import annotations
 
 import hashlib

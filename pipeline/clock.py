@@ -17,10 +17,10 @@ class SystemClock:
 
 @dataclass
 class FixedClock:
-    """A clock that returns a set time, advancing by `step` on each call (keeps order stable)."""
+    """A clock that returns a set time (advancing by `step` on each call, if given)."""
 
     at: datetime
-    step: timedelta = timedelta(microseconds=1)
+    step: timedelta = timedelta(0)
 
     def now(self) -> datetime:
         current = self.at

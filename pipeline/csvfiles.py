@@ -1,6 +1,7 @@
 """Reading the CSV exports channels receive: any column order, UTF-8 (BOM or not) or
 Windows-1252, extra columns kept as evidence. A file that cannot be read as a whole raises
 QuarantineError naming the problem; a readable row is never dropped."""
+
 from __future__ import annotations
 
 import csv
@@ -34,9 +35,7 @@ def decode(data: bytes, path: Path) -> str:
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise QuarantineError(
-            f"{path}: text is neither UTF-8 nor Windows-1252 (byte {exc.start})"
-        ) from None
+        raise QuarantineError(f"{path}: text is neither UTF-8 nor Windows-1252 (byte {exc.start})") from None
 
 
 def read_rows(path: Path, required: tuple[str, ...]) -> Iterator[CsvRow]:
@@ -44,6 +43,10 @@ def read_rows(path: Path, required: tuple[str, ...]) -> Iterator[CsvRow]:
     text = decode(path.read_bytes(), path)
     if not text.strip():
         raise QuarantineError(f"{path}: empty file, no header row")
+    if text.count('"') % 2:
+        # The lenient reader would swallow the rest of the file into one field.
+        line = text[: text.rindex('"')].count("\n") + 1
+        raise QuarantineError(f"{path}: line {line}: unbalanced quote (file truncated?)")
     reader = csv.reader(io.StringIO(text, newline=""))
     header_raw = next(reader)
     header = [h.strip().lower() for h in header_raw]
@@ -66,9 +69,7 @@ def _check_header(path: Path, header_raw: list[str], header: list[str], required
             if delim in joined:
                 hint = f"; the header looks {delim!r}-separated, expected ','"
                 break
-        raise QuarantineError(
-            f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(header_raw)[:200]}){hint}"
-        )
+        raise QuarantineError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(header_raw)[:200]}){hint}")
     dupes = sorted({h for h in header if h and header.count(h) > 1})
     if dupes:
         raise QuarantineError(f"{path}: column(s) named twice: {', '.join(dupes)}")

@@ -151,10 +151,12 @@ def _insert_file(conn: sa.Connection, landed: LandedFile, counts: Reconciliation
             **values,
         )
     )
-    return int(result.inserted_primary_key[0])
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-def store_records(conn: sa.Connection, settings: Settings, records: list[IntakeRecord], file_id: int | None, run_id: int | None, now: Any) -> None:
+def store_records(
+    conn: sa.Connection, settings: Settings, records: list[IntakeRecord], file_id: int | None, run_id: int | None, now: Any
+) -> None:
     """Insert intake records with their events and review items (inside `write_tx`)."""
     if not records:
         return

@@ -1,5 +1,6 @@
 """Opt-outs and lifts entered by hand (`optout add`, `optout lift`): each is an intake record
 with its evidence, an event in the chain, and a new list version at once."""
+
 from __future__ import annotations
 
 import uuid
@@ -28,7 +29,16 @@ def _address(text: str) -> OptoutRequest:
     return OptoutRequest(a.normalized, a.key, Scope.MARKETING)
 
 
-def add(engine: sa.Engine, settings: Settings, clock: Clock, address: str, channel: str, ref: str, requested_at: datetime | None = None, who: str = "") -> ListVersion | None:
+def add(
+    engine: sa.Engine,
+    settings: Settings,
+    clock: Clock,
+    address: str,
+    channel: str,
+    ref: str,
+    requested_at: datetime | None = None,
+    who: str = "",
+) -> ListVersion | None:
     """Record an opt-out entered by an operator and publish it."""
     if channel not in MANUAL_CHANNELS:
         raise OptoutError(f"--channel must be one of {', '.join(MANUAL_CHANNELS)}, not {channel!r}")
@@ -37,9 +47,15 @@ def add(engine: sa.Engine, settings: Settings, clock: Clock, address: str, chann
     request = _address(address)
     now = clock.now()
     record = IntakeRecord(
-        channel, ref, requested_at or now, Outcome.ACCEPTED, "optout",
-        {"entered_via": "optout add", "address": address, "ref": ref, "by": who}, "optout add",
-        (request,), f"entered by hand (ref {ref})",
+        channel,
+        ref,
+        requested_at or now,
+        Outcome.ACCEPTED,
+        "optout",
+        {"entered_via": "optout add", "address": address, "ref": ref, "by": who},
+        "optout add",
+        (request,),
+        f"entered by hand (ref {ref})",
     )
     _store(engine, settings, record, now)
     return publish(engine, clock)
@@ -53,9 +69,15 @@ def lift(engine: sa.Engine, settings: Settings, clock: Clock, address: str, evid
     now = clock.now()
     lift_request = OptoutRequest(request.address, request.key, Scope.MARKETING, Action.LIFT)
     record = IntakeRecord(
-        "manual", f"lift:{uuid.uuid4()}", now, Outcome.ACCEPTED, "reconsent",
-        {"entered_via": "optout lift", "address": address, "evidence": evidence, "by": who}, "optout lift",
-        (lift_request,), f"lift: {evidence}",
+        "manual",
+        f"lift:{uuid.uuid4()}",
+        now,
+        Outcome.ACCEPTED,
+        "reconsent",
+        {"entered_via": "optout lift", "address": address, "evidence": evidence, "by": who},
+        "optout lift",
+        (lift_request,),
+        f"lift: {evidence}",
     )
     _store(engine, settings, record, now)
     return publish(engine, clock)
@@ -64,7 +86,9 @@ def lift(engine: sa.Engine, settings: Settings, clock: Clock, address: str, evid
 def _store(engine: sa.Engine, settings: Settings, record: IntakeRecord, now: datetime) -> None:
     with write_tx(engine) as conn:
         exists = conn.execute(
-            sa.select(intake_records.c.id).where(intake_records.c.channel == record.channel, intake_records.c.source_ref == record.source_ref)
+            sa.select(intake_records.c.id).where(
+                intake_records.c.channel == record.channel, intake_records.c.source_ref == record.source_ref
+            )
         ).first()
         if exists:
             raise OptoutError(f"{record.channel} request {record.source_ref!r} is already recorded (record {exists.id})")

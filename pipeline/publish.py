@@ -76,30 +76,35 @@ def publish(engine: sa.Engine, clock: Clock, run_id: int | None = None) -> ListV
 
 
 def _apply(conn: sa.Connection, new: dict[str, SuppressionState | None], version: int, now: datetime) -> tuple[int, int]:
-    """Write the new state of the touched keys; returns (added, lifted) counts."""
+    """Write the new state of the touched keys in three batched statements; returns (added, lifted)."""
     s = suppressions.c
-    current = set()
+    current: set[str] = set()
     keys = list(new)
     for i in range(0, len(keys), 500):
         current.update(r[0] for r in conn.execute(sa.select(s.key_hash).where(s.key_hash.in_(keys[i : i + 500]))))
-    added = lifted = 0
-    inserts = []
+    lifted = [{"k": k} for k, state in new.items() if state is None and k in current]
+    updates, inserts = [], []
     for key_hash, state in new.items():
         if state is None:
-            if key_hash in current:
-                conn.execute(suppressions.delete().where(s.key_hash == key_hash))
-                lifted += 1
             continue
         values = {
-            "match_key": state.match_key, "address": state.address, "scope": state.scope,
-            "first_requested_at": state.first_requested_at, "last_requested_at": state.last_requested_at,
+            "match_key": state.match_key,
+            "address": state.address,
+            "scope": state.scope,
+            "first_requested_at": state.first_requested_at,
+            "last_requested_at": state.last_requested_at,
             "channels": state.channels,
         }
         if key_hash in current:
-            conn.execute(suppressions.update().where(s.key_hash == key_hash).values(**values))
+            updates.append({"k": key_hash, **values})
         else:
             inserts.append({"key_hash": key_hash, "effective_at": now, "list_version": version, **values})
-            added += 1
+    if lifted:
+        conn.execute(suppressions.delete().where(s.key_hash == sa.bindparam("k")), lifted)
+    if updates:
+        columns = ("match_key", "address", "scope", "first_requested_at", "last_requested_at", "channels")
+        stmt = suppressions.update().where(s.key_hash == sa.bindparam("k")).values({c: sa.bindparam(c) for c in columns})
+        conn.execute(stmt, updates)
     if inserts:
         conn.execute(suppressions.insert(), inserts)
-    return added, lifted
+    return len(inserts), len(lifted)

@@ -54,14 +54,30 @@ class RunSummary:
             "errors": self.errors,
         }
 
+    def report_lines(self) -> list[str]:
+        """The per-channel outcome table a person reads after a run."""
+        lines = [f"  {'channel':<18} {'files':>5} {'read':>6} {'accepted':>8} {'ignored':>7} {'rejected':>8} {'review':>6} {'dup':>5}"]
+        for name, c in self.channels.items():
+            if name.startswith("_"):
+                continue
+            lines.append(
+                f"  {name:<18} {c['files']:>5} {c['read']:>6} {c['accepted']:>8} {c['ignored']:>7} "
+                f"{c['rejected']:>8} {c['needs_review']:>6} {c['duplicate']:>5}"
+            )
+        digest = (self.digest or "")[:16]
+        lines.append(f"  status {self.status}; list version {self.list_version}: {self.entries} suppressed address(es); digest {digest}…")
+        lines.extend(f"  ! {problem}" for problem in self.errors)
+        return lines
+
 
 def start_run(engine: sa.Engine, logical_date: date, clock: Clock) -> int:
     """Open (or re-open) the run of a logical date; returns its id."""
     with write_tx(engine) as conn:
         row = conn.execute(sa.select(pipeline_runs.c.id).where(pipeline_runs.c.logical_date == logical_date)).first()
-        values = {"started_at": clock.now(), "finished_at": None, "status": "running", "counts": {}, "error": None}
+        values: dict[str, Any] = {"started_at": clock.now(), "finished_at": None, "status": "running", "counts": {}, "error": None}
         if row is None:
-            return int(conn.execute(pipeline_runs.insert().values(logical_date=logical_date, **values)).inserted_primary_key[0])
+            inserted = conn.execute(pipeline_runs.insert().values(logical_date=logical_date, **values))
+            return int(inserted.inserted_primary_key[0])  # type: ignore[index]
         conn.execute(
             pipeline_runs.update().where(pipeline_runs.c.id == row.id).values(attempts=pipeline_runs.c.attempts + 1, **values)
         )
@@ -77,7 +93,9 @@ def accounts_for(settings: Settings, logical_date: date) -> AccountIndex:
     return load_accounts(settings.landing, logical_date, settings.phone_region)
 
 
-def run_channel(engine: sa.Engine, settings: Settings, run_id: int, name: str, clock: Clock, accounts: AccountIndex | None = None) -> ChannelResult:
+def run_channel(
+    engine: sa.Engine, settings: Settings, run_id: int, name: str, clock: Clock, accounts: AccountIndex | None = None
+) -> ChannelResult:
     """Ingest one channel for the run. An unexpected failure is recorded on the run (so the
     final step fails it) and raised again for the orchestrator to retry."""
     logical_date = run_logical_date(engine, run_id)
@@ -106,7 +124,8 @@ def channel_counts(conn: sa.Connection, run_id: int) -> dict[str, dict[str, Any]
     """Per channel: files, quarantined files and outcome counts of everything the run ingested."""
     f = ingested_files.c
     result: dict[str, dict[str, Any]] = {name: _empty_counts() for name in REGISTRY}
-    rows = conn.execute(sa.select(f.channel, f.records, f.accepted, f.ignored, f.rejected, f.needs_review, f.duplicate, f.quarantine_error, f.path).where(f.run_id == run_id))
+    columns = (f.channel, f.records, f.accepted, f.ignored, f.rejected, f.needs_review, f.duplicate, f.quarantine_error, f.path)
+    rows = conn.execute(sa.select(*columns).where(f.run_id == run_id))
     for row in rows:
         c = result.setdefault(row.channel, _empty_counts())
         c["files"] += 1

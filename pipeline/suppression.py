@@ -1,4 +1,5 @@
 """Suppression state from events (SPEC §4.3): monotonic, lifted only by a later re-consent."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -41,10 +42,7 @@ def state_of_key(events: Iterable[EventFacts]) -> SuppressionState | None:
     events = list(events)
     lifts = [e.requested_at for e in events if e.action == Action.LIFT]
     last_lift = max(lifts) if lifts else None
-    live = [
-        e for e in events
-        if e.action == Action.SUPPRESS and (last_lift is None or e.requested_at >= last_lift)
-    ]
+    live = [e for e in events if e.action == Action.SUPPRESS and (last_lift is None or e.requested_at >= last_lift)]
     if not live:
         return None
     latest = max(live, key=lambda e: e.requested_at)

@@ -1,4 +1,5 @@
 """Reading the timestamps exports write: ISO 8601, spreadsheet forms, naive local times."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta

@@ -41,14 +41,15 @@ def _verify_chain(conn: sa.Connection, hash_key: str, result: Verification) -> l
             result.problems.append(f"{where}: expected id {expected_id} (a row is missing)")
         if m["prev_hash"] != prev:
             result.problems.append(f"{where}: prev_hash does not match the row before")
-        if row_hash(m["prev_hash"], m) != m["row_hash"]:
+        if row_hash(m["prev_hash"], dict(m)) != m["row_hash"]:
             result.problems.append(f"{where}: row_hash does not match its fields (row edited)")
         if m["address"] is not None and keyed_hash(hash_key, m["address"]) != m["address_hash"]:
             result.problems.append(f"{where}: address does not match address_hash (address edited)")
         if m["match_key"] is not None and keyed_hash(hash_key, m["match_key"]) != m["key_hash"]:
             result.problems.append(f"{where}: match_key does not match key_hash (match key edited)")
         prev, expected_id = m["row_hash"], m["id"] + 1
-        facts.append((m["id"], EventFacts(m["key_hash"], m["match_key"], m["address"], m["channel"], m["scope"], m["action"], m["requested_at"])))
+        fact = EventFacts(m["key_hash"], m["match_key"], m["address"], m["channel"], m["scope"], m["action"], m["requested_at"])
+        facts.append((m["id"], fact))
     return facts
 
 
@@ -58,7 +59,9 @@ def _verify_versions(conn: sa.Connection, result: Verification) -> None:
     for row in conn.execute(sa.select(list_versions).order_by(list_versions.c.version)):
         result.versions += 1
         if row.last_event_id < last_event or row.last_event_id > head:
-            result.problems.append(f"list_versions version {row.version}: last_event_id {row.last_event_id} is out of order or past the chain (events deleted)")
+            result.problems.append(
+                f"list_versions version {row.version}: last_event_id {row.last_event_id} is out of order or past the chain (events deleted)"
+            )
         last_event = row.last_event_id
 
 
@@ -74,7 +77,8 @@ def _verify_state(conn: sa.Connection, facts: list[tuple[int, EventFacts]], resu
     for key_hash in sorted(set(expected) | set(actual)):
         want, have = expected.get(key_hash), actual.get(key_hash)
         if want is None or have is None or want.scope != have.scope:
-            result.problems.append(f"suppressions key_hash {key_hash[:12]}…: table says {have.scope if have else 'absent'}, events say {want.scope if want else 'absent'}")
+            table, events = have.scope if have else "absent", want.scope if want else "absent"
+            result.problems.append(f"suppressions key_hash {key_hash[:12]}…: table says {table}, events say {events}")
     entries = [(r.key_hash, r.scope) for r in actual.values()]
     if list_digest(entries) != latest.digest or len(entries) != latest.entries:
         result.problems.append(f"list_versions version {latest.version}: digest or entry count does not match the suppressions table")

@@ -1,5 +1,6 @@
 """Shared fixtures: the store on SQLite and on a fresh PostgreSQL database, a fixed clock, a
 landing zone in a temporary folder, and the shared corpora (required under CI=true)."""
+
 from __future__ import annotations
 
 import os

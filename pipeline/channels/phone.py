@@ -1,4 +1,5 @@
 """phone: call-centre call logs (SPEC §2.3)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -48,7 +49,9 @@ def _by_caller_number(draft, ctx: ChannelContext, caller: str, scope: Scope, not
     if not contacts:
         return draft.review("unresolved", joined([*notes, f"account {accounts[0]} has no valid contact address"]))
     reason = "cancellation" if scope is Scope.ALL else "optout"
-    return draft.accept(requests_for(contacts, scope), reason, joined([*notes, f"resolved by caller number {e164} to account {accounts[0]}"]))
+    return draft.accept(
+        requests_for(contacts, scope), reason, joined([*notes, f"resolved by caller number {e164} to account {accounts[0]}"])
+    )
 
 
 CHANNEL = Channel(NAME, ("*.csv",), read, "call-centre calls")

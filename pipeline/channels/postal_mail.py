@@ -1,4 +1,5 @@
 """postal_mail: letters keyed in by the privacy team (SPEC §2.6)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

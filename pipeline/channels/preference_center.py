@@ -1,4 +1,5 @@
 """preference_center: marketing setting changes in users' profiles (SPEC §2.5)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -11,7 +11,9 @@ import typer
 from pipeline.channels import REGISTRY
 from pipeline.cli.app import app, emit_json, env, parse_date, parse_timestamp
 from pipeline.errors import OptoutError
-from pipeline.history import EventView, history as history_query, lookup as lookup_query
+from pipeline.history import EventView
+from pipeline.history import history as history_query
+from pipeline.history import lookup as lookup_query
 from pipeline.store.db import read_tx
 
 
@@ -34,7 +36,8 @@ def lookup(
         emit_json(answer.as_dict())
     else:
         when = f" in list version {answer.list_version}" if answer.list_version else " (no list published)"
-        status = f"SUPPRESSED (scope {answer.scope}{', since ' + answer.since if answer.since else ''})" if answer.suppressed else "not suppressed"
+        since = f", since {answer.since}" if answer.since else ""
+        status = f"SUPPRESSED (scope {answer.scope}{since})" if answer.suppressed else "not suppressed"
         typer.echo(f"{answer.address} (key {answer.match_key}): {status}{when}")
         for ev in answer.events:
             typer.echo("  " + describe(ev))

@@ -36,19 +36,9 @@ def run(
 
 
 def print_summary(summary: RunSummary) -> None:
-    d = summary.as_dict()
-    typer.echo(f"run {d['logical_date']}: {d['status']} ({d['new_files']} new file(s))")
-    typer.echo(f"  {'channel':<18} {'files':>5} {'read':>6} {'accepted':>8} {'ignored':>7} {'rejected':>8} {'review':>6} {'dup':>5}")
-    for name, c in d["channels"].items():
-        if name.startswith("_"):
-            continue
-        typer.echo(
-            f"  {name:<18} {c['files']:>5} {c['read']:>6} {c['accepted']:>8} {c['ignored']:>7} "
-            f"{c['rejected']:>8} {c['needs_review']:>6} {c['duplicate']:>5}"
-        )
-    typer.echo(f"  list version {d['list_version']}: {d['entries']} suppressed address(es)")
-    for problem in d["errors"]:
-        typer.echo(f"  ! {problem}")
+    typer.echo(f"run {summary.logical_date}: {summary.status} ({summary.new_files} new file(s))")
+    for line in summary.report_lines():
+        typer.echo(line)
 
 
 @app.command()

@@ -47,5 +47,6 @@ def check(
     else:
         typer.echo(
             f"checked {result.input_rows} row(s) against list version {result.list_version}: "
-            f"{result.kept} kept, {result.suppressed} suppressed, {result.invalid} invalid (check {result.check_id}, receipt {result.receipt})"
+            f"{result.kept} kept, {result.suppressed} suppressed, {result.invalid} invalid "
+            f"(check {result.check_id}, receipt {result.receipt})"
         )

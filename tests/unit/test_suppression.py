@@ -1,0 +1,43 @@
+"""SPEC §4.3: suppression is monotonic; only a later re-consent lifts it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pipeline.suppression import EventFacts, state_of_key
+
+pytestmark = pytest.mark.unit
+
+
+def ev(action: str, day: int, scope: str = "marketing", channel: str = "phone") -> EventFacts:
+    return EventFacts("k", "a@example.com", "a@example.com", channel, scope, action, datetime(2026, 10, day, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("events", "scope"),
+    [
+        ([ev("suppress", 1)], "marketing"),
+        ([ev("suppress", 1), ev("suppress", 2, "all", "cancellation")], "all"),
+        ([ev("suppress", 1), ev("lift", 2)], None),  # re-consent after the opt-out lifts it
+        ([ev("lift", 2), ev("suppress", 1)], None),  # an old opt-out arriving late does not undo it
+        ([ev("suppress", 1), ev("lift", 2), ev("suppress", 3)], "marketing"),  # asked again
+        ([ev("suppress", 2), ev("lift", 2)], "marketing"),  # a tie stays suppressed
+        ([ev("suppress", 1), ev("suppress", 3, "all"), ev("lift", 2)], "all"),  # not later than every one
+        ([ev("lift", 1)], None),
+    ],
+)
+def test_state(events: list[EventFacts], scope: str | None) -> None:
+    state = state_of_key(events)
+    assert (state.scope if state else None) == scope
+
+
+def test_channels_and_times_of_the_live_suppressions() -> None:
+    state = state_of_key(
+        [ev("suppress", 1, channel="phone"), ev("lift", 2), ev("suppress", 3, channel="postal_mail"), ev("suppress", 4, channel="phone")]
+    )
+    assert state is not None
+    assert state.channels == "phone,postal_mail"
+    assert state.first_requested_at.day == 3
+    assert state.last_requested_at.day == 4
