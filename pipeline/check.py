@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections import deque
-from collections.abc import Iterator, Mapping
-from functools import lru_cache
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -72,13 +72,19 @@ class Tally:
         return {"rows_in": self.rows_in, "kept": self.kept, "suppressed": self.suppressed, "invalid": self.invalid}
 
 
+class EntryByRow(Protocol):
+    """The entry that removed a row (a dict, or `RowEntries`)."""
+
+    def __getitem__(self, row: int) -> Entry: ...
+
+
 @dataclass
 class Verdict:
     """What a block's rows get: kept or not, and for removed rows the reason and entry."""
 
     keep: np.ndarray
     invalid: np.ndarray
-    entries: Mapping[int, Entry]
+    entries: EntryByRow
 
 
 def refuse_if_stale(version: ListVersion, now: datetime, max_age_hours: float) -> None:
@@ -153,7 +159,7 @@ def record_check(
     """The `send_checks` row and the signed receipt (SPEC §5, §7)."""
     counts = tally.counts()
     with write_tx(engine) as conn:
-        check_id = int(conn.execute(send_checks.insert().values(
+        check_id = int(conn.execute(send_checks.insert().values(  # type: ignore[index]
             campaign=campaign, kind=kind, checked_at=now, list_version=version.version,
             list_digest=version.digest, input_sha256=tally.input_sha256,
             output_sha256=tally.output_sha256, input_path=str(input_path), **counts,
@@ -318,8 +324,8 @@ def filter_parquet(input_path: Path, output: Path, removed: Path | None, column:
     rem_schema = schema.append(pa.field("reason", pa.string())).append(pa.field("channel", pa.string())) \
         .append(pa.field("since", pa.string()))
     tally = Tally()
-    with pq.ParquetWriter(output, schema) as out, \
-            (pq.ParquetWriter(removed, rem_schema) if removed else _Null()) as rem:
+    rem_writer: Any = pq.ParquetWriter(removed, rem_schema) if removed else _Null()
+    with pq.ParquetWriter(output, schema) as out, rem_writer as rem:
         for batch in source.iter_batches(batch_size=1 << 19):
             cells = pc.cast(batch.column(col), pa.string())
             verdict = judge(cells, lst)

@@ -121,7 +121,8 @@ def read_header(fh: BinaryIO, cp1252: bool) -> tuple[bytes, list[str], bytes]:
     head = _check_utf8(head, cp1252)
     terminator = b"\r\n" if head.endswith(b"\r\n") else b"\n"
     head = head.rstrip(b"\r\n")
-    names = next(iter(pacsv.read_csv(io.BytesIO(head + b"\n"), read_options=pacsv.ReadOptions(autogenerate_column_names=True)).to_pylist()), None)
+    table = pacsv.read_csv(io.BytesIO(head + b"\n"), read_options=pacsv.ReadOptions(autogenerate_column_names=True))
+    names = next(iter(table.to_pylist()), None)
     return head, [str(v) for v in (names or {}).values()], terminator
 
 

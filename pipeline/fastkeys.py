@@ -14,12 +14,12 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
+import email_validator  # noqa: F401  (loads email_validator.validate_email for the memo)
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-import email_validator  # noqa: F401  (loads email_validator.validate_email for the memo)
 
 from pipeline.addresses import try_parse
 
@@ -140,7 +140,7 @@ def memoize_domain_validation() -> None:
     It costs a third of a millisecond for an internationalised domain (IDNA, UTS 46, bidi
     rules) and a list repeats its domains, so the reference fallback would spend most of its
     time re-validating the same few. Only results are cached; a raised error is recomputed."""
-    module = sys.modules["email_validator.validate_email"]
+    module: Any = sys.modules["email_validator.validate_email"]
     if not hasattr(module.validate_email_domain_name, "cache_info"):
         module.validate_email_domain_name = lru_cache(maxsize=65536)(module.validate_email_domain_name)
 

@@ -112,7 +112,7 @@ def _key_groups(conn: sa.Connection, kind: str) -> list[tuple[str, datetime, str
     Aggregating in the database turns two million rows into a few thousand (one per publish and
     channel mix), which Python fetches in a fraction of the time it needs for the rows."""
     s = suppressions.c
-    newline = sa.literal_column("chr(10)" if conn.dialect.name == "postgresql" else "char(10)")
+    newline: sa.ColumnElement[str] = sa.literal_column("chr(10)" if conn.dialect.name == "postgresql" else "char(10)")
     joined = sa.func.string_agg if conn.dialect.name == "postgresql" else sa.func.group_concat
     query = sa.select(s.channels, s.effective_at, joined(s.match_key, newline)).where(s.match_key.is_not(None))
     return [tuple(r) for r in conn.execute(_scoped(query, kind).group_by(s.channels, s.effective_at))]  # type: ignore[misc]
