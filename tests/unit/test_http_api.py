@@ -36,6 +36,8 @@ def test_unauthenticated_calls_learn_nothing(client: TestClient, headers: dict[s
         client.get("/api/v1/suppressions/john.doe@gmail.com", headers=headers),
         client.get("/api/v1/suppressions/not-an-address", headers=headers),
         client.post("/api/v1/check", json={"addresses": ["john.doe@gmail.com"]}, headers=headers),
+        client.post("/api/v1/check", json={"addresses": ["a@b.com"] * 10_001}, headers=headers),
+        client.post("/api/v1/check", content=b"not json", headers=headers),
     ):
         assert response.status_code == 401
         assert response.json() == {"detail": "unauthorized"}
