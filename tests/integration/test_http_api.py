@@ -13,7 +13,7 @@ from pipeline.config import Settings
 from pipeline.http.api import router
 from pipeline.manual import add
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration
 KEY = "test-api-key"
 
 

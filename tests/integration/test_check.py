@@ -21,7 +21,7 @@ from pipeline.store.db import read_tx
 from pipeline.store.schema import send_checks, suppressions
 from pipeline.suppressed import load_list
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration
 
 RECIPIENTS = (
     'id,Email,note\n'

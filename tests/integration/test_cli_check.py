@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration
 
 
 def optout(db: str, *args: str, now: str = "2026-10-11T03:00:00Z") -> subprocess.CompletedProcess[str]:
