@@ -204,12 +204,17 @@ def main() -> None:
     parser.add_argument("--diff-rows", type=int, default=int(os.environ.get("BENCH_DIFF_ROWS", 1_000_000)))
     parser.add_argument("--http-requests", type=int, default=int(os.environ.get("BENCH_HTTP_REQUESTS", 5_000)))
     parser.add_argument("--keep", type=Path, default=None, help="Work here and keep the files.")
+    parser.add_argument("--reuse", action="store_true", help="With --keep: reuse the data a previous run generated there.")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="optout-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"machine": machine(), "rows": args.rows, "suppressions": args.suppressions}
     try:
-        report["data"] = prepare(work, args.rows, args.suppressions, min(args.sample, args.rows))
+        if args.reuse and (work / "optout.db").exists() and (work / "keys.parquet").exists():
+            report["data"] = {"database_url": f"sqlite:///{work / 'optout.db'}", "reused": str(work),
+                              "input_bytes": (work / "recipients.csv").stat().st_size}
+        else:
+            report["data"] = prepare(work, args.rows, args.suppressions, min(args.sample, args.rows))
         db = report["data"]["database_url"]
         report["check"] = measure_check(work, db, args.rows, min(args.sample, args.rows))
         report["ratios"] = ratios(report["check"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,7 +31,7 @@ from pipeline.config import Settings
 from pipeline.csvstream import IrregularCsv, NotUtf8, chunks, kept_bytes, prepare, read_header
 from pipeline.errors import OptoutError, StaleListError
 from pipeline.fastkeys import match_keys
-from pipeline.publish import ListVersion
+from pipeline.publish import ListVersion, latest_version
 from pipeline.receipts import file_sha256, write_receipt
 from pipeline.store.db import read_tx, write_tx
 from pipeline.store.schema import send_checks
@@ -40,6 +41,7 @@ ADDRESS_HEADERS = ("email", "e-mail", "email_address", "recipient")
 KINDS = ("marketing", "service")
 REMOVED_COLUMNS = ("reason", "channel", "since")
 WORKERS = 2
+AHEAD = 6  # blocks keyed ahead while the list loads (about 100 MB each at most)
 
 __all__ = ["CheckResult", "Entry", "SuppressedSet", "load_list", "refuse_if_stale", "run_check"]
 
@@ -135,21 +137,74 @@ def run_check(
         raise OptoutError(f"--kind must be marketing or service, not {kind!r}")
     now = clock.now()
     max_age = settings.max_list_age_hours if max_age_hours is None else max_age_hours
-    with read_tx(engine) as conn:  # one snapshot for the version, its entries (and the anti-join)
-        if in_database:
-            from pipeline.check_db import DatabaseList, filter_in_database
+    if in_database:
+        from pipeline.check_db import DatabaseList, filter_in_database
 
+        with read_tx(engine) as conn:  # one snapshot for the version and every block's anti-join
             lst_db = DatabaseList.open(conn, kind, settings.hash_key)
             refuse_if_stale(lst_db.version, now, max_age)
-            version = lst_db.version
             tally = filter_in_database(input_path, output, removed, column, lst_db)
-        else:
-            lst = load_list(conn, kind, settings.hash_key)
-            version = lst.version
+        return record_check(engine, settings, now, campaign, kind, lst_db.version, input_path, output, tally)
+    with ThreadPoolExecutor(1) as loader:
+        pending = PendingList(engine, kind, settings.hash_key, loader)
+        try:
+            version = pending.version()
             refuse_if_stale(version, now, max_age)
-    if not in_database:
-        tally = filter_file(input_path, output, removed, column, lst)
+        except BaseException:
+            pending.cancel()
+            raise
+        pending.go()
+        tally = filter_file(input_path, output, removed, column, pending)  # type: ignore[arg-type]
     return record_check(engine, settings, now, campaign, kind, version, input_path, output, tally)
+
+
+class PendingList:
+    """The list, loading on its own thread (one snapshot) while the first blocks are keyed.
+
+    Loading two million keys takes seconds; keys do not depend on the list, so blocks are read,
+    split, parsed and keyed meanwhile and wait only to be matched. The version is known first,
+    so a stale list is refused before anything is written."""
+
+    def __init__(self, engine: sa.Engine, kind: str, hash_key: str, pool: ThreadPoolExecutor) -> None:
+        self._version: Future[ListVersion] = Future()
+        self._decided = threading.Event()
+        self._cancelled = False
+        self._list = pool.submit(self._load, engine, kind, hash_key)
+
+    def _load(self, engine: sa.Engine, kind: str, hash_key: str) -> SuppressedSet | None:
+        try:
+            with read_tx(engine) as conn:
+                version = latest_version(conn)
+                if version is None:
+                    raise StaleListError("no suppression list has been published yet: run 'optout run' first")
+                self._version.set_result(version)
+                self._decided.wait()
+                return None if self._cancelled else load_list(conn, kind, hash_key)
+        except BaseException as exc:
+            if not self._version.done():
+                self._version.set_exception(exc)
+            raise
+
+    def version(self) -> ListVersion:
+        return self._version.result()
+
+    def go(self) -> None:
+        self._decided.set()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._decided.set()
+
+    def loaded(self) -> SuppressedSet:
+        lst = self._list.result()
+        assert lst is not None
+        return lst
+
+    def lookup_many(self, keys: pa.Array) -> tuple[np.ndarray, EntryByRow]:
+        return self.loaded().lookup_many(keys)
+
+    def lookup(self, key: str) -> Entry | None:
+        return self.loaded().lookup(key)
 
 
 def record_check(
@@ -252,7 +307,7 @@ def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str
             pending: deque[Future[Judged]] = deque()
             for data in chunks(src):  # type: ignore[arg-type]
                 pending.append(pool.submit(_judge_block, data, len(names), col, cp1252, lst, rem is not None))
-                while len(pending) > workers:
+                while len(pending) > workers + AHEAD:
                     _emit(pending.popleft().result(), out, rem, tally)
             while pending:
                 _emit(pending.popleft().result(), out, rem, tally)
