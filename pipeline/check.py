@@ -7,11 +7,9 @@ numpy release the GIL) and written in order, byte for byte. Odd CSV falls back t
 row-by-row reader; Parquet in gives Parquet out."""
 from __future__ import annotations
 
-import csv
 import hashlib
 import threading
 from collections import deque
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -21,18 +19,15 @@ from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from pipeline.addresses import try_parse
 from pipeline.clock import Clock
 from pipeline.config import Settings
 from pipeline.csvstream import IrregularCsv, NotUtf8, chunks, kept_bytes, prepare, read_header
 from pipeline.errors import OptoutError, StaleListError
 from pipeline.fastkeys import match_keys
 from pipeline.publish import ListVersion, latest_version
-from pipeline.receipts import file_sha256, write_receipt
+from pipeline.receipts import write_receipt
 from pipeline.store.db import read_tx, write_tx
 from pipeline.store.schema import send_checks
 from pipeline.suppressed import Entry, SuppressedSet, load_list
@@ -236,6 +231,8 @@ def filter_file(input_path: Path, output: Path, removed: Path | None, column: st
                 workers: int | None = None) -> Tally:
     """Write the rows that may be sent (and the removed ones); Parquet or CSV by the input."""
     if input_path.suffix.lower() in (".parquet", ".pq"):
+        from pipeline.check_parquet import filter_parquet
+
         return filter_parquet(input_path, output, removed, column, lst)
     for cp1252 in (False, True):
         try:
@@ -244,6 +241,8 @@ def filter_file(input_path: Path, output: Path, removed: Path | None, column: st
             continue
         except IrregularCsv:
             break
+    from pipeline.check_rows import filter_csv_rows
+
     return filter_csv_rows(input_path, output, removed, column, lst)
 
 
@@ -368,62 +367,6 @@ def _suppressed_fields(entry: Entry) -> bytes:
     return f",suppressed,{channels},{entry.since.isoformat()}\n".encode()
 
 
-def filter_parquet(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet) -> Tally:
-    """Parquet in, Parquet out: batches keep every column; removed rows get reason/channel/since."""
-    try:
-        source = pq.ParquetFile(input_path)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise OptoutError(f"{input_path}: not a readable Parquet file ({exc})") from None
-    schema = source.schema_arrow
-    col = address_column(schema.names, column, input_path)
-    rem_schema = schema.append(pa.field("reason", pa.string())).append(pa.field("channel", pa.string())) \
-        .append(pa.field("since", pa.string()))
-    tally = Tally()
-    rem_writer: Any = pq.ParquetWriter(removed, rem_schema) if removed else _Null()
-    with pq.ParquetWriter(output, schema) as out, rem_writer as rem:
-        for batch in source.iter_batches(batch_size=1 << 19):
-            cells = pc.cast(batch.column(col), pa.string())
-            verdict = judge(cells, lst)
-            _tally(tally, verdict)
-            out.write_batch(batch.filter(pa.array(verdict.keep)))
-            if removed:
-                rem.write_batch(_removed_batch(batch, verdict, rem_schema))
-    tally.input_sha256 = file_sha256(input_path)
-    tally.output_sha256 = file_sha256(output)
-    return tally
-
-
-class _Null:
-    def __enter__(self) -> _Null:
-        return self
-
-    def __exit__(self, *args: object) -> None:
-        return None
-
-
-def _tally(tally: Tally, verdict: Verdict) -> None:
-    kept, invalid = int(verdict.keep.sum()), int(verdict.invalid.sum())
-    tally.rows_in += len(verdict.keep)
-    tally.kept += kept
-    tally.invalid += invalid
-    tally.suppressed += len(verdict.keep) - kept - invalid
-
-
-def _removed_batch(batch: pa.RecordBatch, verdict: Verdict, schema: pa.Schema) -> pa.RecordBatch:
-    rows = np.flatnonzero(~verdict.keep)
-    reasons, channels, since = [], [], []
-    for row in rows.tolist():
-        entry = None if verdict.invalid[row] else verdict.entries[row]
-        reasons.append("invalid_address" if entry is None else "suppressed")
-        channels.append("" if entry is None else entry.channels)
-        since.append("" if entry is None else entry.since.isoformat())
-    taken = batch.take(pa.array(rows))
-    return pa.RecordBatch.from_arrays(
-        [*taken.columns, pa.array(reasons, pa.string()), pa.array(channels, pa.string()), pa.array(since, pa.string())],
-        schema=schema,
-    )
-
-
 def open_text(path: Path) -> Any:
     """A CSV opened as UTF-8 (BOM dropped) or, when it is not UTF-8, as Windows-1252."""
     try:
@@ -436,55 +379,3 @@ def open_text(path: Path) -> Any:
     except OSError as exc:
         raise OptoutError(f"{path}: cannot read ({exc.strerror})") from None
     return path.open(encoding=encoding, newline="")
-
-
-def classify(rows: Iterator[list[str]], col: int, lst: SuppressedSet) -> Iterator[tuple[list[str], str | None, Entry | None]]:
-    """Each row with None (keep), 'invalid_address' or 'suppressed' and the matching entry."""
-    for row in rows:
-        parsed = try_parse(row[col] if col < len(row) else "")
-        if parsed is None:
-            yield row, "invalid_address", None
-            continue
-        entry = lst.lookup(parsed.key)
-        yield row, ("suppressed" if entry else None), entry
-
-
-def filter_csv_rows(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet) -> Tally:
-    """The row-by-row reader for CSV the block reader does not handle (ragged rows, bare CR)."""
-    tally = Tally()
-    with open_text(input_path) as src, output.open("w", encoding="utf-8", newline="") as out:
-        reader = csv.reader(src)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise OptoutError(f"{input_path}: empty file, no header row") from None
-        col = address_column(header, column, input_path)
-        kept = csv.writer(out, lineterminator="\n")
-        kept.writerow(header)
-        rem_fh = removed.open("w", encoding="utf-8", newline="") if removed else None
-        rem = csv.writer(rem_fh, lineterminator="\n") if rem_fh else None
-        if rem:
-            rem.writerow([*header, *REMOVED_COLUMNS])
-        try:
-            for row, reason, entry in classify(reader, col, lst):
-                if not row:
-                    continue  # an empty line is not a recipient (as in the block reader)
-                tally.rows_in += 1
-                if reason is None:
-                    tally.kept += 1
-                    kept.writerow(row)
-                    continue
-                if reason == "suppressed":
-                    tally.suppressed += 1
-                else:
-                    tally.invalid += 1
-                if rem:
-                    rem.writerow([*row, reason, entry.channels if entry else "", entry.since.isoformat() if entry else ""])
-        except csv.Error as exc:
-            raise OptoutError(f"{input_path}: line {reader.line_num}: {exc}") from None
-        finally:
-            if rem_fh:
-                rem_fh.close()
-    tally.input_sha256 = file_sha256(input_path)
-    tally.output_sha256 = file_sha256(output)
-    return tally
