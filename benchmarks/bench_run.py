@@ -1,7 +1,7 @@
 """Benchmark `optout run` (SPEC §9: a night of 100,000 mixed records at >= 5,000 records/s).
 
-Generates a landing zone with the given number of records spread over every registered CSV
-channel (and the mail/link channels when their generators are available), runs the nightly
+Generates a landing zone with the given number of records: a fifth e-mail (support@ mboxes and
+cancel@ mail), a twentieth unsubscribe clicks, the rest spread over the CSV channels; runs the nightly
 pipeline once on a fresh SQLite store, and prints records/s as JSON.
 
     python benchmarks/bench_run.py [--records 100000] [--db URL]
@@ -38,10 +38,66 @@ def write(path: Path, header: list[str], rows: list[list[str]]) -> None:
         w.writerows(rows)
 
 
+MAIL_BODIES = (
+    ("Unsubscribe", "Please unsubscribe me from your newsletter.\n\nThanks,\nSam"),
+    ("Re: October deals", "Where is my invoice?\n\nOn Tue, 6 Oct 2026, ProGiga News wrote:\n> Big sale\n> Unsubscribe: https://x/u/1"),
+    ("Automatic reply: October deals", "I am out of the office until Monday."),
+    ("Désabonnement", "Bonjour,\n\nMerci de me désabonner de votre lettre d'information.\n\nCordialement,\nAnne"),
+    ("Frage", "Bitte melden Sie mich vom Newsletter ab.\n\nMit freundlichen Grüßen\nJan"),
+)
+
+
+def mail_and_clicks(root: Path, n_mail: int, n_clicks: int, rng: random.Random) -> None:
+    """support@ mboxes (1,000 messages each), cancel@ messages (a fifth of the mail), click logs."""
+    from pipeline.config import DEV_TOKEN_KEYS, parse_token_keys
+    from pipeline.tokens import mint
+
+    n_cancel = n_mail // 5
+    for start in range(0, n_mail - n_cancel, 1000):
+        chunks = []
+        for i in range(start, min(start + 1000, n_mail - n_cancel)):
+            subject, body = MAIL_BODIES[i % len(MAIL_BODIES)]
+            chunks.append(
+                f"From x Sat Oct 10 10:00:00 2026\nFrom: Person {i} <person{i}@example.net>\nTo: support@progiga.example\n"
+                f"Subject: {subject}\nDate: Sat, 10 Oct 2026 10:00:00 +0000\nMessage-ID: <m{i}@example.net>\n"
+                f"Content-Type: text/plain; charset=utf-8\n\n{body}\n\n"
+            )
+        (root / "support_inbox" / DAY).mkdir(parents=True, exist_ok=True)
+        (root / "support_inbox" / DAY / f"support_{start:06d}.mbox").write_text("".join(chunks), encoding="utf-8")
+    cancel = [
+        f"From x Sat Oct 10 10:00:00 2026\nFrom: owner{rng.randrange(20000)}@example.com\nTo: cancel@progiga.example\n"
+        f"Subject: Cancel\nDate: Sat, 10 Oct 2026 10:00:00 +0000\nMessage-ID: <c{i}@example.com>\n\nPlease close my account.\n\n"
+        for i in range(n_cancel)
+    ]
+    (root / "cancellation" / DAY).mkdir(parents=True, exist_ok=True)
+    (root / "cancellation" / DAY / "cancel.mbox").write_text("".join(cancel), encoding="utf-8")
+    keys = parse_token_keys(DEV_TOKEN_KEYS)
+    issued = datetime(2026, 10, 1, tzinfo=UTC)
+    lines = [
+        json.dumps(
+            {
+                "event_id": f"k{i}",
+                "occurred_at": f"{DAY}T10:00:00Z",
+                "token": mint(keys, f"reader{i}@example.org", "c", issued),
+                "method": "POST" if i % 4 else "GET",
+                "one_click": True,
+                "ip": "192.0.2.1",
+                "user_agent": "bench",
+            }
+        )
+        for i in range(n_clicks)
+    ]
+    (root / "unsubscribe_link" / DAY).mkdir(parents=True, exist_ok=True)
+    (root / "unsubscribe_link" / DAY / "clicks.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def generate(root: Path, records: int, rng: random.Random) -> int:
     accounts = [[f"AC{i:06d}", "active", f"owner{i}@example.com", f"+1212{i:07d}", "owner", ""] for i in range(20000)]
     write(root / "accounts" / DAY / "accounts.csv", ["account_id", "status", "email", "phone", "role", "updated_at"], accounts)
-    share = records // 4
+    n_mail, n_clicks = records // 5, records // 20  # SPEC §9: 100,000 records of which 20,000 e-mails
+    mail_and_clicks(root, n_mail, n_clicks, rng)
+    records_csv = records - n_mail - n_clicks
+    share = records_csv // 4
     phone = []
     for i in range(share):
         n = rng.randrange(20000)
@@ -74,7 +130,7 @@ def generate(root: Path, records: int, rng: random.Random) -> int:
         ["change_id", "user_id", "account_id", "email", "marketing_opt_in", "changed_at"],
         prefs,
     )
-    rest = records - 3 * share
+    rest = records_csv - 3 * share
     letters = [
         [f"L{i}", DAY, f"writer{i}@bücher.example" if i % 10 == 0 else f"writer{i}@example.org", "", "Name", "ref"] for i in range(rest)
     ]

@@ -13,8 +13,8 @@ from typing import Any
 
 GENESIS = "0" * 64
 
-# The fields a row's hash covers, in order. Clear-text address and match key are not among them:
-# they are checked against address_hash and key_hash instead.
+# The fields a row's hash covers, in order. Clear-text address, match key and evidence are not
+# among them: they are checked against address_hash, key_hash and evidence_hash instead.
 CHAINED_FIELDS = (
     "id",
     "record_id",
@@ -26,7 +26,7 @@ CHAINED_FIELDS = (
     "requested_at",
     "recorded_at",
     "run_id",
-    "evidence",
+    "evidence_hash",
 )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 DEV_HASH_KEY = "optout-development-hash-key"
@@ -17,7 +17,8 @@ class Settings:
     phone_region: str = "US"
     call_center_tz: str = "America/New_York"
     unsubscribe_mailboxes: tuple[str, ...] = ()
-    token_keys: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # Unsubscribe token keys (SPEC §2.7); the default is the development key, as in load_settings.
+    token_keys: tuple[tuple[str, str], ...] = (("dev", "optout-development-token-key"),)
     # Pepper for the keyed hashes that the event chain and erased suppressions keep.
     # It must never change for the life of a store.
     hash_key: str = DEV_HASH_KEY

@@ -15,6 +15,7 @@ from pipeline.check import run_check
 from pipeline.clock import FixedClock
 from pipeline.config import Settings
 from pipeline.errors import OptoutError
+from pipeline.report import write_report
 from pipeline.runner import RunSummary, run_nightly
 from pipeline.store.db import make_engine, migrate
 
@@ -78,9 +79,13 @@ def run_demo(directory: Path, base: Settings, echo: Echo) -> None:
     check_time = datetime.combine(nights(seeds)[-1] + timedelta(days=1), time(3, 0), tzinfo=UTC)
     check_clock = FixedClock(check_time)
     _demo_check(engine, settings, check_clock, seeds / "campaign.csv", directory, echo)
+    report = write_report(engine, settings, check_time.date(), directory, check_clock)
+    echo(f"\ncompliance report (deadline clocks, chart): {report['html']} and {report['json'].name}")
     cli = ".venv/bin/optout" if Path(".venv/bin/optout").exists() else "optout"
     echo(f"\nTry: {cli} --db {settings.database_url} --now {check_time.isoformat()} lookup <address>")
     echo(f"     {cli} --db {settings.database_url} history --format csv | head")
+    echo(f"     {cli} --db {settings.database_url} --now {check_time.isoformat()} report --date {check_time.date()}")
+    echo(f"     {cli} --db {settings.database_url} audit campaign demo-newsletter")
 
 
 def _print_run(summary: RunSummary, echo: Echo) -> None:

@@ -63,6 +63,7 @@ def append_events(
             "recorded_at": recorded_at,
             "run_id": run_id,
             "evidence": d.evidence,
+            "evidence_hash": keyed_hash(hash_key, d.evidence),
         }
         row["prev_hash"] = prev
         row["row_hash"] = prev = row_hash(prev, row)

@@ -30,7 +30,7 @@ class EventView:
     effective_at: str | None
     evidence_file: str | None
     evidence_locator: str | None
-    evidence: str
+    evidence: str | None  # free-text evidence of manual entries; None once erased
     outcome_reason: str | None
 
 

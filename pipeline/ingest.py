@@ -173,8 +173,8 @@ def store_records(
                 record_id, r.channel, req.address, req.key, str(req.scope), str(req.action), r.requested_at,
                 r.details if file_id is None else "",
             ))
-        if r.outcome is Outcome.NEEDS_REVIEW:
-            reviews.append({"record_id": record_id, "reason": r.reason, "details": r.details, "created_at": now})
+        if r.outcome is Outcome.NEEDS_REVIEW or r.review:
+            reviews.append({"record_id": record_id, "reason": r.review or r.reason, "details": r.details, "created_at": now})
         record_id += 1
     conn.execute(intake_records.insert(), rows)
     append_events(conn, drafts, hash_key=settings.hash_key, recorded_at=now, run_id=run_id)

@@ -58,21 +58,26 @@ def event_facts(conn: sa.Connection, key_hashes: list[str], up_to_event: int | N
 def publish(engine: sa.Engine, clock: Clock, run_id: int | None = None) -> ListVersion | None:
     """Publish a new version when events arrived since the last one; else return the last."""
     with write_tx(engine) as conn:
-        last = latest_version(conn)
-        since = last.last_event_id if last else 0
-        head = conn.execute(sa.select(sa.func.coalesce(sa.func.max(optout_events.c.id), 0))).scalar_one()
-        if head == since:
-            return last
-        touched = sorted(
-            r[0] for r in conn.execute(sa.select(optout_events.c.key_hash).where(optout_events.c.id > since).distinct())
-        )
-        version = (last.version if last else 0) + 1
-        now = clock.now()
-        added, lifted = _apply(conn, states(event_facts(conn, touched)), version, now)
-        entries = [(r.key_hash, r.scope) for r in conn.execute(sa.select(suppressions.c.key_hash, suppressions.c.scope))]
-        published = ListVersion(version, now, len(entries), added, lifted, list_digest(entries), int(head), run_id)
-        conn.execute(list_versions.insert().values(**published.__dict__))
-        return published
+        return publish_in(conn, clock, run_id)
+
+
+def publish_in(conn: sa.Connection, clock: Clock, run_id: int | None = None) -> ListVersion | None:
+    """`publish` inside a write transaction the caller holds (erasure publishes with its edits)."""
+    last = latest_version(conn)
+    since = last.last_event_id if last else 0
+    head = conn.execute(sa.select(sa.func.coalesce(sa.func.max(optout_events.c.id), 0))).scalar_one()
+    if head == since:
+        return last
+    touched = sorted(
+        r[0] for r in conn.execute(sa.select(optout_events.c.key_hash).where(optout_events.c.id > since).distinct())
+    )
+    version = (last.version if last else 0) + 1
+    now = clock.now()
+    added, lifted = _apply(conn, states(event_facts(conn, touched)), version, now)
+    entries = [(r.key_hash, r.scope) for r in conn.execute(sa.select(suppressions.c.key_hash, suppressions.c.scope))]
+    published = ListVersion(version, now, len(entries), added, lifted, list_digest(entries), int(head), run_id)
+    conn.execute(list_versions.insert().values(**published.__dict__))
+    return published
 
 
 def _apply(conn: sa.Connection, new: dict[str, SuppressionState | None], version: int, now: datetime) -> tuple[int, int]:

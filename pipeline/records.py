@@ -60,10 +60,15 @@ class IntakeRecord:
     locator: str  # where in the file: "line 12", "message 3"
     requests: tuple[OptoutRequest, ...] = ()
     details: str = ""  # why, in words: shown in history and the review queue
+    # An accepted record can still need an operator's look (cancel@ from a sender on no
+    # account, SPEC §2.4): a needs_review reason here adds a review item beside the events.
+    review: str = ""
 
     def __post_init__(self) -> None:
         if self.reason not in REASONS[self.outcome]:
             raise ValueError(f"reason {self.reason!r} is not a {self.outcome} reason")
+        if self.review and self.review not in REASONS[Outcome.NEEDS_REVIEW]:
+            raise ValueError(f"review reason {self.review!r} is not a needs_review reason")
         if self.outcome is Outcome.ACCEPTED and not self.requests:
             raise ValueError("an accepted record needs at least one opt-out request")
         if self.outcome is not Outcome.ACCEPTED and self.requests:

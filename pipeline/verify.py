@@ -1,4 +1,6 @@
-"""`optout verify`: recompute the event chain and the list, and name the first broken row."""
+"""`optout verify`: recompute the event chain, replay every list version's digest from the
+events, compare the current list with them, and name the first broken row. The nightly run
+ends with `verify_store` (SPEC §6, issue 6)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,9 +8,18 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from pipeline.chain import GENESIS, keyed_hash, list_digest, row_hash
+from pipeline.config import Settings
+from pipeline.errors import OptoutError
 from pipeline.publish import latest_version
+from pipeline.store.db import read_tx
 from pipeline.store.schema import list_versions, optout_events, suppressions
-from pipeline.suppression import EventFacts, states
+from pipeline.suppression import EventFacts, state_of_key, states
+
+
+class VerificationError(OptoutError):
+    """The store failed verification (exit 1, like `optout verify`)."""
+
+    exit_code = 1
 
 
 @dataclass
@@ -26,7 +37,18 @@ def verify(conn: sa.Connection, hash_key: str) -> Verification:
     result = Verification()
     facts = _verify_chain(conn, hash_key, result)
     _verify_versions(conn, result)
+    _verify_digests(conn, facts, result)
     _verify_state(conn, facts, result)
+    return result
+
+
+def verify_store(engine: sa.Engine, settings: Settings) -> Verification:
+    """Verify the store in one snapshot; the nightly run's last step raises on a break."""
+    with read_tx(engine) as conn:
+        result = verify(conn, settings.hash_key)
+    if not result.ok:
+        first, count = result.problems[0], len(result.problems)
+        raise VerificationError(f"store verification failed: {first} ({count} problem(s))")
     return result
 
 
@@ -47,6 +69,8 @@ def _verify_chain(conn: sa.Connection, hash_key: str, result: Verification) -> l
             result.problems.append(f"{where}: address does not match address_hash (address edited)")
         if m["match_key"] is not None and keyed_hash(hash_key, m["match_key"]) != m["key_hash"]:
             result.problems.append(f"{where}: match_key does not match key_hash (match key edited)")
+        if m["evidence_hash"] is not None and m["evidence"] is not None and keyed_hash(hash_key, m["evidence"]) != m["evidence_hash"]:
+            result.problems.append(f"{where}: evidence does not match evidence_hash (evidence edited)")
         prev, expected_id = m["row_hash"], m["id"] + 1
         fact = EventFacts(m["key_hash"], m["match_key"], m["address"], m["channel"], m["scope"], m["action"], m["requested_at"])
         facts.append((m["id"], fact))
@@ -63,6 +87,32 @@ def _verify_versions(conn: sa.Connection, result: Verification) -> None:
                 f"list_versions version {row.version}: last_event_id {row.last_event_id} is out of order or past the chain (events deleted)"
             )
         last_event = row.last_event_id
+
+
+def _verify_digests(conn: sa.Connection, facts: list[tuple[int, EventFacts]], result: Verification) -> None:
+    """Replay the events version by version: each version's digest and entry count must be
+    what its events (up to its last_event_id) make, so no past version can be rewritten."""
+    by_key: dict[str, list[EventFacts]] = {}
+    entries: dict[str, str] = {}
+    i = 0
+    for v in conn.execute(sa.select(list_versions).order_by(list_versions.c.version)):
+        touched = set()
+        while i < len(facts) and facts[i][0] <= v.last_event_id:
+            f = facts[i][1]
+            by_key.setdefault(f.key_hash, []).append(f)
+            touched.add(f.key_hash)
+            i += 1
+        for key_hash in touched:
+            state = state_of_key(by_key[key_hash])
+            if state is None:
+                entries.pop(key_hash, None)
+            else:
+                entries[key_hash] = state.scope
+        if list_digest(list(entries.items())) != v.digest or len(entries) != v.entries:
+            result.problems.append(
+                f"list_versions version {v.version}: digest or entry count does not match "
+                f"a replay of events up to id {v.last_event_id}"
+            )
 
 
 def _verify_state(conn: sa.Connection, facts: list[tuple[int, EventFacts]], result: Verification) -> None:

@@ -1,7 +1,14 @@
 """The channel registry: adding a channel is one module and one line here."""
 from __future__ import annotations
 
-from pipeline.channels import cancellation, phone, postal_mail, preference_center
+from pipeline.channels import (
+    cancellation,
+    phone,
+    postal_mail,
+    preference_center,
+    support_inbox,
+    unsubscribe_link,
+)
 from pipeline.channels.base import Channel
 
 REGISTRY: dict[str, Channel] = {
@@ -11,6 +18,8 @@ REGISTRY: dict[str, Channel] = {
         cancellation.CHANNEL,
         preference_center.CHANNEL,
         postal_mail.CHANNEL,
+        support_inbox.CHANNEL,
+        unsubscribe_link.CHANNEL,
     )
 }
 

@@ -100,7 +100,9 @@ class Draft:
     raw: dict[str, Any]
     locator: str
 
-    def _make(self, outcome: Outcome, reason: str, details: str, requests: tuple[OptoutRequest, ...] = ()) -> IntakeRecord:
+    def _make(
+        self, outcome: Outcome, reason: str, details: str, requests: tuple[OptoutRequest, ...] = (), review: str = ""
+    ) -> IntakeRecord:
         return IntakeRecord(
             channel=self.channel,
             source_ref=self.source_ref,
@@ -111,10 +113,12 @@ class Draft:
             locator=self.locator,
             requests=requests,
             details=details,
+            review=review,
         )
 
-    def accept(self, requests: tuple[OptoutRequest, ...], reason: str, details: str = "") -> IntakeRecord:
-        return self._make(Outcome.ACCEPTED, reason, details, requests)
+    def accept(self, requests: tuple[OptoutRequest, ...], reason: str, details: str = "", review: str = "") -> IntakeRecord:
+        """Accepted; `review` (a needs_review reason) also puts it in the review queue."""
+        return self._make(Outcome.ACCEPTED, reason, details, requests, review)
 
     def ignore(self, reason: str, details: str = "") -> IntakeRecord:
         return self._make(Outcome.IGNORED, reason, details)

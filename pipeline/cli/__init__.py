@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from pipeline.cli import audit, pipeline_cmds, send  # noqa: F401  (registration)
+from pipeline.cli import audit, compliance, pipeline_cmds, review, send, serve, tokens  # noqa: F401  (registration)
 from pipeline.cli.app import app
 from pipeline.errors import OptoutError
 

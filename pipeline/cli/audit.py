@@ -11,6 +11,7 @@ import typer
 from pipeline.channels import REGISTRY
 from pipeline.cli.app import app, emit_json, env, parse_date, parse_timestamp
 from pipeline.errors import OptoutError
+from pipeline.export import neutralise
 from pipeline.history import EventView
 from pipeline.history import history as history_query
 from pipeline.history import lookup as lookup_query
@@ -48,7 +49,7 @@ def describe(ev: EventView) -> str:
     where = f"{ev.evidence_file} {ev.evidence_locator}" if ev.evidence_file else (ev.evidence or ev.evidence_locator or "")
     effect = f"effective v{ev.effective_version} {ev.effective_at}" if ev.effective_version else "not yet published"
     return (
-        f"#{ev.event_id} {ev.action} {ev.scope} via {ev.channel} ref {ev.source_ref}; requested {ev.requested_at}; "
+        f"#{ev.event_id} {ev.action} {ev.scope} via {ev.channel} ref {ev.source_ref or '-'}; requested {ev.requested_at}; "
         f"recorded {ev.recorded_at}; {effect}; evidence: {where}"
     )
 
@@ -65,7 +66,7 @@ def history(
     """Every opt-out event with its channel, source reference, times, effect and evidence."""
     if fmt not in ("csv", "json"):
         raise OptoutError(f"--format must be csv or json, not {fmt!r}")
-    if channel and channel not in REGISTRY and channel != "manual":
+    if channel and channel not in REGISTRY and channel not in ("manual", "erasure"):
         raise OptoutError(f"--channel: unknown channel {channel!r}")
     e = env(ctx)
     with read_tx(e.engine()) as conn:
@@ -83,7 +84,8 @@ def history(
             names = [f.name for f in fields(EventView)]
             writer.writerow(names)
             for ev in events:
-                writer.writerow([getattr(ev, n) if getattr(ev, n) is not None else "" for n in names])
+                # Formula-injection safe, like `optout export` (docs/audit.md): `=x@example.com` is a valid address.
+                writer.writerow([neutralise(str(getattr(ev, n))) if getattr(ev, n) is not None else "" for n in names])
     finally:
         if output:
             out.close()

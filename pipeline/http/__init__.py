@@ -1,1 +1,1 @@
-"""The HTTP service (SPEC §8)."""
+"""The HTTP service (SPEC §8). `app.create_app` builds it; each feature is a router module."""

@@ -107,7 +107,10 @@ optout_events = sa.Table(
     sa.Column("requested_at", UTCDateTime, nullable=False),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
     sa.Column("run_id", sa.Integer, sa.ForeignKey("pipeline_runs.id")),
-    sa.Column("evidence", Text, nullable=False, server_default=""),
+    # Free-text evidence (manual entries, lifts). The chain covers evidence_hash, a keyed hash,
+    # so erasure can clear a text that names the person without breaking the chain.
+    sa.Column("evidence", Text, server_default=""),
+    sa.Column("evidence_hash", sa.String(64)),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("row_hash", sa.String(64), nullable=False, unique=True),
 )
@@ -124,6 +127,10 @@ suppressions = sa.Table(
     sa.Column("channels", Text, nullable=False),
     sa.Column("effective_at", UTCDateTime, nullable=False),
     sa.Column("list_version", sa.Integer, nullable=False),
+    # Set by erasure: HMAC(export_key, match_key) kept so the hashed export still carries an
+    # erased entry, and which export key made it (docs/audit.md).
+    sa.Column("export_hash", sa.String(64)),
+    sa.Column("export_key_id", sa.String(16)),
 )
 
 list_versions = sa.Table(

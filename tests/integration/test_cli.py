@@ -73,7 +73,10 @@ def test_lookup_history_add_lift(seeded: tuple[str, Path]) -> None:
     assert len(lines) > 100
     assert any("LTR-HAND-1" in line for line in lines)
     assert all(
-        ",phone," in line or ",cancellation," in line or ",preference_center," in line or ",postal_mail," in line or ",manual," in line
+        any(
+            f",{channel}," in line
+            for channel in ("phone", "cancellation", "preference_center", "postal_mail", "manual", "support_inbox", "unsubscribe_link")
+        )
         for line in lines[1:]
     )
 

@@ -67,6 +67,8 @@ def test_reconciliation_holds_for_every_seed_file(engine: sa.Engine, settings: S
     for f in files:
         assert f.quarantine_error is None
         assert f.records == f.accepted + f.ignored + f.rejected + f.needs_review + f.duplicate, f.path
+        if not f.path.endswith(".csv"):
+            continue  # mail and click files: their records are checked in test_mail_and_review.py
         with Path(f.path).open(encoding="utf-8" if "2026-10-09/letters" not in f.path else "cp1252", newline="") as fh:
             assert f.records == sum(1 for _ in csv.DictReader(fh)), f.path
     assert all(reason for _, reason in outcomes)

@@ -1,0 +1,42 @@
+"""support_inbox: messages to support@ or a dedicated unsubscribe mailbox (SPEC §2.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from pipeline.channels.base import Channel, ChannelContext, Draft, requests_for
+from pipeline.mail.classify import Verdict
+from pipeline.mail.intake import classified_messages, common_outcome, valid
+from pipeline.records import IntakeRecord, Scope
+
+NAME = "support_inbox"
+ACCEPTING = {"complaint": "complaint", "unsubscribe_mailbox": "unsubscribe_mailbox", "optout": "optout"}
+
+
+def read(path: Path, ctx: ChannelContext) -> Iterator[IntakeRecord]:
+    for draft, verdict in classified_messages(path, ctx, NAME):
+        yield common_outcome(draft, verdict) or decide(draft, verdict)
+
+
+def decide(draft: Draft, verdict: Verdict) -> IntakeRecord:
+    """A message that is neither broken, a bounce nor an auto-reply."""
+    reason = ACCEPTING.get(verdict.kind)
+    if reason is not None:
+        return accept_addresses(draft, verdict, reason, Scope.MARKETING)
+    if verdict.kind in ("keep", "not_optout"):
+        return draft.ignore("not_optout", verdict.details)
+    return draft.review("unclear", verdict.details)  # unclear, cancel_account
+
+
+def accept_addresses(draft: Draft, verdict: Verdict, reason: str, scope: Scope) -> IntakeRecord:
+    good, bad = valid(verdict.addresses)
+    note = f"; not addresses: {', '.join(repr(b) for b in bad)}" if bad else ""
+    if good:
+        return draft.accept(requests_for(good, scope), reason, verdict.details + note)
+    if reason == "complaint":
+        return draft.review("unclear", verdict.details + "; the complaining recipient is not a valid address" + note)
+    return draft.reject("invalid_address", verdict.details + "; no valid sender address" + note)
+
+
+CHANNEL = Channel(NAME, ("*.eml", "*.mbox"), read, "messages to support@ and unsubscribe mailboxes")

@@ -1,0 +1,182 @@
+"""Compliance commands: report, export, erase, and `audit campaign`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from pipeline.campaign_audit import CampaignAudit, Recipient, audit_campaign
+from pipeline.cli.app import app, emit_json, env, parse_date
+from pipeline.erase import erase as erase_address
+from pipeline.errors import OptoutError
+from pipeline.export import export_list
+from pipeline.report import ComplianceReport, compliance_report
+from pipeline.report_html import render_html
+from pipeline.store.db import read_tx
+
+audit_app = typer.Typer(
+    help="Audit what was done: `audit campaign ID` for a recorded send check.", no_args_is_help=True
+)
+app.add_typer(audit_app, name="audit")
+SHOWN = 20
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    date_: str | None = typer.Option(
+        None, "--date", help="Report as of the end of this day (UTC); default: now."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole report as JSON."),
+    html: Path | None = typer.Option(None, "--html", help="Also write the HTML report (with chart) here."),
+) -> None:
+    """Time from request to effect against 48 hours, 10 business days and one month; exit 1 on any breach."""
+    e = env(ctx)
+    result = compliance_report(e.engine(), parse_date(date_, "--date") if date_ else None, e.clock)
+    if html is not None:
+        try:
+            html.write_text(render_html(result), encoding="utf-8")
+        except OSError as exc:
+            raise OptoutError(f"--html {html}: cannot write ({exc.strerror})") from None
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        print_report(result)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def print_report(r: ComplianceReport) -> None:
+    typer.echo(f"compliance report for {r.date}, as of {r.as_of}")
+    typer.echo(
+        f"  {'channel':<18} {'requests':>8} {'open':>5} {'p50 h':>8} {'p90 h':>8} {'max h':>8}"
+        f" {'>48h':>5} {'>10bd':>5} {'>1mo':>5}"
+    )
+    for name, s in r.channels.items():
+        h = {k: "-" if v is None else f"{v:g}" for k, v in s.hours.items()}
+        b = list(s.breaches.values())
+        typer.echo(
+            f"  {name:<18} {s.requests:>8} {s.open:>5} {h['p50']:>8} {h['p90']:>8} {h['max']:>8}"
+            f" {b[0]:>5} {b[1]:>5} {b[2]:>5}"
+        )
+    typer.echo(f"breaches: {len(r.breaches)}")
+    for c in r.breaches[:SHOWN]:
+        typer.echo(
+            f"  {c.channel} {c.source_ref}: requested {c.requested_at}, "
+            f"effective {c.effective_at or 'not yet'} "
+            f"({c.hours_to_effect} h), breached {', '.join(c.breached)}"
+        )
+    typer.echo(
+        f"at risk: {len(r.at_risk)} received but not yet effective, "
+        f"{len(r.reviews_at_risk)} review item(s) open over a day"
+    )
+    for c in r.at_risk[:SHOWN]:
+        typer.echo(f"  {c.channel} {c.source_ref}: requested {c.requested_at}, waiting {c.hours_to_effect} h")
+    for i in r.reviews_at_risk[:SHOWN]:
+        typer.echo(
+            f"  review item {i.item_id} ({i.channel} {i.source_ref}, {i.reason}): open {i.hours_open} h"
+        )
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    output: Path = typer.Option(..., "--output", help="Directory for the CSV and its manifest.json."),
+    hashed: bool = typer.Option(
+        False, "--hashed", help="HMAC-SHA256 of each match key (OPTOUT_EXPORT_KEY) instead of clear text."
+    ),
+) -> None:
+    """Write the current list: clear CSV safe to open in a spreadsheet, or hashed for third parties."""
+    e = env(ctx)
+    manifest = export_list(e.engine(), e.settings, e.clock, output, hashed=hashed)
+    typer.echo(
+        f"list version {manifest.list_version}: {manifest.rows} row(s) to {output / manifest.file} "
+        f"(manifest {output / 'manifest.json'})"
+    )
+    for warning in manifest.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
+@app.command()
+def erase(
+    ctx: typer.Context,
+    address: str = typer.Argument(..., help="The address to erase (every address with its match key)."),
+    ref: str = typer.Option(..., "--ref", help="The erasure request's reference (ticket, letter)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """GDPR erasure: the address and its raw evidence leave the store; it stays suppressed as a keyed hash."""
+    e = env(ctx)
+    result = erase_address(e.engine(), e.settings, e.clock, address, ref)
+    if as_json:
+        emit_json(result.as_dict())
+        raise typer.Exit(0 if result.reclaimed else 1)
+    changed = sum(result.redacted.values())
+    typer.echo(
+        f"erased: {result.events_cleared} event(s) cleared, {changed} other row(s) redacted; "
+        f"still suppressed as key {result.key_hash[:12]}… in list version {result.list_version}"
+    )
+    typer.echo(f"  space: {result.vacuum}")
+    for path in result.files_on_disk:
+        typer.echo(f"  landing file still holds it on disk (outside the store): {path}")
+    if not result.reclaimed:
+        typer.echo("warning: run 'optout erase' again when the store is idle to reclaim the space", err=True)
+        raise typer.Exit(1)
+
+
+@audit_app.command("campaign")
+def campaign(
+    ctx: typer.Context,
+    ident: str = typer.Argument(
+        ..., metavar="ID", help="The check id `optout check` printed, or a campaign with one check."
+    ),
+    column: str | None = typer.Option(
+        None, "--column", help="The address column, if the check used --column."
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Replay a send check: who was suppressed, sent while suppressed, missing from the list, opted out after.
+    Exit 0 when proven clean, 1 when a suppressed row was kept or the files cannot be verified."""
+    e = env(ctx)
+    with read_tx(e.engine()) as conn:
+        result = audit_campaign(conn, e.settings.hash_key, ident, column)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=str))
+    else:
+        print_audit(result)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def print_audit(a: CampaignAudit) -> None:
+    newest = "the newest" if a.used_newest else f"NOT the newest (version {a.newest_version_at_check} was)"
+    typer.echo(
+        f"check {a.check_id} (campaign {a.campaign or '-'}, {a.kind}) at {a.checked_at}: list version "
+        f"{a.list_version} published {a.list_published_at}, {newest}"
+    )
+    typer.echo(
+        f"  replay of the events gives the recorded digest: {'yes' if a.replay_matches_digest else 'NO'}"
+    )
+    typer.echo(
+        f"  input {a.input_path}: {'verified' if a.input_verified else 'NOT verified'}; "
+        f"output {a.output_path}: {'verified' if a.output_verified else 'NOT verified'}"
+    )
+    typer.echo(f"  rows {a.rows_in}, kept {a.kept}, removed as suppressed {a.suppressed}")
+    _section("suppressed at check time (must have been removed)", a.suppressed_at_check)
+    _section("SENT WHILE SUPPRESSED (kept although suppressed)", a.sent_while_suppressed)
+    _section("asked before the check but not yet in the list used", a.missing_from_list)
+    _section("opted out after the check", a.opted_out_after_check)
+    for problem in a.problems:
+        typer.echo(f"  ! {problem}")
+
+
+def _section(title: str, recipients: list[Recipient]) -> None:
+    typer.echo(f"  {title}: {len(recipients)}")
+    for r in recipients[:SHOWN]:
+        since = (
+            f" (asked {r.requested_at}{', via ' + r.channels if r.channels else ''})"
+            if r.requested_at
+            else ""
+        )
+        typer.echo(f"    row {r.row}: {r.address}{since}")
+    if len(recipients) > SHOWN:
+        typer.echo(f"    … and {len(recipients) - SHOWN} more (use --json)")

@@ -1,0 +1,44 @@
+"""Unsubscribe tokens (SPEC §2.7): mint one for a link, verify one by hand."""
+
+from __future__ import annotations
+
+import typer
+
+from pipeline.cli.app import app, emit_json, env
+from pipeline.tokens import BadToken, mint, verify
+
+token_app = typer.Typer(help="Mint and verify unsubscribe tokens (keys from OPTOUT_TOKEN_KEYS).", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("mint")
+def mint_cmd(
+    ctx: typer.Context,
+    address: str = typer.Argument(..., help="The recipient the link unsubscribes."),
+    campaign: str = typer.Option("", "--campaign", help="Campaign id carried in the token."),
+) -> None:
+    """Print a token for ADDRESS signed with the first key of OPTOUT_TOKEN_KEYS."""
+    e = env(ctx)
+    typer.echo(mint(e.settings.token_keys, address, campaign, e.clock.now()))
+
+
+@token_app.command("verify")
+def verify_cmd(
+    ctx: typer.Context,
+    token: str = typer.Argument(...),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Exit 0 and print the address if TOKEN verifies with any listed key; exit 1 if not."""
+    e = env(ctx)
+    try:
+        claims = verify(e.settings.token_keys, token)
+    except BadToken as exc:
+        if as_json:
+            emit_json({"valid": False, "error": str(exc)})
+        else:
+            typer.echo(f"INVALID: {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        emit_json({"valid": True, "address": claims.address, "campaign": claims.campaign, "kid": claims.kid, "iat": claims.issued_at})
+    else:
+        typer.echo(f"valid: {claims.address} (campaign {claims.campaign or '-'}, key {claims.kid}, issued {claims.issued_at})")

@@ -1,0 +1,253 @@
+"""Every phrase the mail classifier knows, in one place, per language.
+
+Opt-out and keep phrases are matched against *folded* text (`fold`: lower case, accents
+removed, curly quotes straightened, whitespace collapsed), one sentence at a time. A
+sentence that matches a KEEP phrase ("please do NOT unsubscribe me") never counts as an
+opt-out, whatever else it says. A MENTION without a clear request sends the message to
+review rather than guessing. docs/email-classification.md explains the choices.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+LANGUAGES = ("en", "fr", "es", "de", "pt")
+
+# Nouns of marketing mail, per language, used inside the phrases below.
+_MAIL_EN = (
+    r"(marketing|promotional|promotions?|newsletters?|offers?|ads|adverts?|advertis\w*|spam"
+    r"|e-?mails?|emails|mails?|mailings?|messages|junk|communications?)"
+)
+_MAIL_ES = r"(correos?|e-?mails?|mensajes|boletin(es)?|newsletters?|publicidad|promociones|ofertas|informacion comercial|comunicaciones)"
+_MAIL_PT = r"(e-?mails?|mensagens|newsletters?|boletins?|boletim|promocoes|ofertas|publicidade|comunicacoes|informativos?)"
+# What one is removed *from* in an opt-out; not "e-mail" ("remove the old record from my e-mail setup").
+_LIST_EN = r"(list|lists|mailing|mailings|newsletters?|database|marketing|promotions?|subscribers?|distribution)"
+_W = r"[^.!?\n]{0,40}"  # a few words within the same sentence
+
+OPTOUT: dict[str, tuple[str, ...]] = {
+    "en": (
+        r"\b(please|pls|kindly|plz) unsubscribe\b",
+        r"\bunsubscribe (me|us|my|this|our)\b",
+        r"\b(want|like|wish|need|trying|tried|try|asked|asking) to unsubscribe\b",
+        r"\b(can|could|would|will) you (please )?unsubscribe\b",
+        r"\b(how|where) (do|can|could) i unsubscribe\b",
+        r"\bi (have |already )?unsubscribed\b",
+        r"\bi (can ?not|can't|cant|couldn't|am unable to) unsubscribe\b",
+        r"^(please )?(unsubscribe|unsub|remove|stop)( me)?( please)?$",
+        r"\b(remove|delete|take|drop|erase)\b" + _W + r"\b(from|off)\b" + r"[^.!?\n]{0,30}\b" + _LIST_EN + r"\b",
+        r"\b(remove|delete|take|drop|erase) (me|us)\b[^.!?\n]{0,10}\b(from|off)\b",
+        r"\b(stop|quit|cease) (sending|emailing|e-mailing|mailing|spamming|contacting)( me| us)?\b"
+        + r"[^.!?\n]{0,20}\b"
+        + _MAIL_EN
+        + r"\b",
+        r"\b(stop|quit) (emailing|e-mailing|spamming|contacting|mailing) (me|us)\b",
+        r"\b(no longer|not|don't|do not|dont) (want|wish) to (receive|get)\b" + r"[^.!?\n]{0,30}\b" + _MAIL_EN + r"\b",
+        r"\bno (more|further) " + _MAIL_EN + r"\b",
+        r"\b(don't|do not|dont|never) (send|email|e-mail|mail) (me|us) (any ?more|again|any further)\b",
+        r"\b(don't|do not|dont) (send|email|e-mail|mail) (me|us) (any |your )?" + _MAIL_EN + r"\b",
+        r"\bopt (me|us) out\b",
+        r"\b(please|want to|like to|wish to|need to|i|we) opt[- ]?out\b",
+        r"\bopt[- ]?out of (all |your |the |any )?" + _MAIL_EN + r"\b",
+        r"\bcancel (my |the |your )?(newsletter|mailing list|marketing e-?mails?)\b",
+        r"\bunsubscribe from (your|all|these|this|the) (newsletter|mailing|marketing|e-?mails?|emails|promotions?|offers?)",
+    ),
+    "fr": (
+        r"\bdesabonnez[- ]moi\b",
+        r"\bdesinscri(vez|s)[- ]moi\b",
+        r"\bretirez[- ]moi\b",
+        r"\bme (desabonner|desinscrire|retirer de)\b",
+        r"^(demande de )?(desabonnement|desinscription)$",
+        r"\bne (veux|souhaite|desire) plus (rien )?recevoir\b",
+        r"\bne plus recevoir\b",
+        r"\barretez (de |d')m'?(envoyer|ecrire)\b",
+        r"\b(supprimer|retirer|supprimez|retirez|effacez|effacer)\b"
+        + _W
+        + r"\b(liste|listes|fichier|newsletter|lettre d'information|mailing)\b",
+        r"\bstop (aux|a la|a vos|les|vos) (newsletters?|e-?mails?|mails|publicites?|promotions?)\b",
+    ),
+    "es": (
+        r"\b(darme|darnos|denme|dame|dar|dan|den) de baja\b",
+        r"^(solicitud de )?baja( del boletin| de la lista)?$",
+        r"\b(solicito|quiero|pido|deseo|tramitar|solicitar) (la )?baja\b",
+        r"\bdesuscribi(r|rme|rnos)\b",
+        r"\bdesuscri(bame|banme|banos)\b",
+        r"\bcancelar (mi |la )?suscripcion (al|a la|del|de la) (boletin|newsletter|lista)",
+        r"\bno (quiero|deseo) (recibir|seguir recibiendo)\b" + r"[^.!?\n]{0,30}\b" + _MAIL_ES + r"\b",
+        r"\bdejen de (enviar|mandar)(me|nos)?\b",
+        r"\b(eliminar|eliminen|elimineme|borrar|borren|borrenme|quitar|quiten|quitenme|saquen|saquenme|sacar)(me)?\b"
+        + _W
+        + r"\b(lista|listas|boletin|newsletter|base de datos)\b",
+    ),
+    "de": (
+        r"\b(newsletter|verteiler|liste|werbung|e-?mails?|mailings?|werbemails?)\b"
+        + _W
+        + r"\b(abmelden|abbestellen|austragen|abmeldung|abbestellung|kundigen)\b",
+        r"\b(abmelden|abbestellen|austragen|abmeldung|abbestellung)\b"
+        + _W
+        + r"\b(newsletter|verteiler|liste|werbung|e-?mails?|mailings?|werbemails?)\b",
+        r"\babbestellen\b",
+        r"^(newsletter[- ])?(abmeldung|abbestellung)$",
+        r"^(bitte )?(abmelden|austragen|abbestellen)( bitte)?$",
+        r"\bmelden sie mich\b" + _W + r"\bab\b",
+        r"\btragen sie mich\b" + _W + r"\baus\b",
+        r"\bkeine\b[^.!?\n]{0,20}\b(newsletter|werbung|e-?mails?|mails|werbemails?|nachrichten|angebote|werbe-?e-?mails?)\b[^.!?\n]{0,20}\bmehr\b",
+        r"\bnicht mehr\b[^.!?\n]{0,30}\b(erhalten|bekommen|zusenden|zuschicken|schicken|senden|kontaktieren|anschreiben|empfangen)\b",
+        r"\b(loschen|entfernen)\b" + _W + r"\b(verteiler|liste|newsletter|mailingliste|e-?mail-?verteiler)\b",
+        r"\bwiderspr\w*\b[^.!?\n]{0,60}\bwerb",
+    ),
+    "pt": (
+        r"\bdescadastre-?me\b|\bdescadastrem-?me\b",
+        r"\b(quero|gostaria de|desejo|preciso|favor|por favor,?)( me)? descadastr",
+        r"^(por favor,? )?descadastr\w*( por favor)?$",
+        r"\bdescadastr\w* (da|de|do) (sua |vossa |vosso )?(lista|newsletter|boletim|mailing)",
+        r"\b(cancelar|cancele)\b[^.!?\n]{0,20}\b(inscricao|assinatura|subscricao)\b[^.!?\n]{0,30}\b(newsletter|boletim|lista|e-?mails?)",
+        r"\b(remover|remova|removam|retirar|retire|excluir|exclua|tirar|tire|apagar|apague)(-me)?\b"
+        + _W
+        + r"\b(lista|listas|newsletter|boletim|mailing|base de dados)\b",
+        r"\bnao (quero|desejo) (mais )?receber\b" + r"[^.!?\n]{0,30}\b" + _MAIL_PT + r"\b",
+        r"\bparem de (me )?(enviar|mandar)\b",
+        r"\b(sair|me tirar|tirem-me) da (sua |vossa )?lista\b",
+        r"\bcancelar (o )?(envio|recebimento)\b",
+    ),
+}
+
+KEEP: dict[str, tuple[str, ...]] = {
+    "en": (
+        r"\b(do not|don't|dont|please don't|never|not) (unsubscribe|remove|delete|take off|opt out) (me|my|us|our)\b",
+        r"\b(do not|don't|dont|not) (want|wish|trying|mean|meant|intend|asking|ask) (you )?to (unsubscribe|opt[- ]?out|be removed|"
+        r"be unsubscribed|remove me)",
+        r"\bkeep (me|us) (subscribed|on (the|your) (mailing )?list)",
+        r"(?<!n't )(?<!not )\b(still|continue to) (want|wish|like) to (receive|get)\b",
+        r"\b(re-?subscribe|subscribe me again|add me back|sign me (back )?up|put me back)\b",
+        r"\b(accidentally|mistakenly|by mistake|by accident)\b[^.!?\n]{0,40}unsubscrib",
+        r"unsubscrib\w*[^.!?\n]{0,30}\b(by mistake|by accident)\b",
+    ),
+    "fr": (
+        r"\bne me (desabonnez|desinscrivez|retirez|supprimez) pas\b",
+        r"\bn?e? ?(veux|souhaite|voulais|voulait|desire) pas (me |etre )?(desabonn|desinscri|retire|supprime)",
+        r"(?<!ne plus )(?<!ne pas )\b(continuer a|toujours) recevoir\b",
+        r"\bpar erreur\b[^.!?\n]{0,40}desabonn|desabonn\w*[^.!?\n]{0,30}\bpar erreur\b",
+        r"\b(reabonnez|reinscrivez)[- ]moi\b",
+    ),
+    "es": (
+        r"\bno me (den|des|dan|de) de baja\b",
+        r"\bno (quiero|deseo) (darme|que me den|dar|la) de baja\b",
+        r"\bno (quiero|deseo) (la )?baja\b",
+        r"(?<!no )\b(quiero|deseo) (seguir|continuar) recibiendo\b",
+        r"\bno (me )?(eliminen|borren|quiten|saquen)\b",
+        r"\bpor error\b[^.!?\n]{0,40}\bbaja\b",
+    ),
+    "de": (
+        r"\bnicht (abmelden|austragen|abbestellen|entfernen|loschen)\b",
+        r"\bmelden sie mich (bitte )?nicht ab\b",
+        r"\btragen sie mich (bitte )?nicht aus\b",
+        r"\b(mochte|will|wollte)\b[^.!?\n]{0,30}\bnicht\b[^.!?\n]{0,20}\b(abgemeldet|ausgetragen|entfernt|geloscht)\b",
+        r"(?<!nicht )\bweiterhin\b[^.!?\n]{0,30}\b(erhalten|bekommen|empfangen)\b",
+        r"\bversehentlich\b[^.!?\n]{0,40}\b(abgemeldet|ausgetragen)\b",
+    ),
+    "pt": (
+        r"\bnao (me )?(descadastre|descadastrem|remova|removam|exclua|excluam|tire|tirem)\b",
+        r"\bnao (quero|desejo) (me )?(descadastrar|ser descadastrad|sair da lista|ser removid)",
+        r"(?<!nao )\b(quero|desejo) (continuar|seguir) (a )?receb",
+        r"\bpor engano\b[^.!?\n]{0,40}\bdescadastr",
+    ),
+}
+
+# A question about what an opt-out would do ("will unsubscribing also stop my invoices?") is
+# not a request: a sentence ending in "?" with one of these words only counts as a mention.
+HEDGE = r"\b(also|still|too|affect|aussi|encore|toujours|tambien|todavia|aun|auch|noch|weiterhin|ainda|tambem)\b"
+
+# Words that show the topic came up without a clear request: the message goes to review.
+MENTION = (
+    r"unsubscri|\bopt[- ]?out\b|\bremove me\b|desabonn|desinscri|\bde baja\b|desuscri|abmeld|abbestell"
+    r"|austrag|descadastr|\bnewsletter\b.{0,30}\b(stop|cancel|remove|no more)"
+)
+# Cancelling the account is cancel@'s job; a support@ message asking for it goes to review.
+CANCEL_ACCOUNT = (
+    r"\b(cancel|close|terminate|delete)\b[^.!?\n]{0,30}\b(account|hosting|plan|service|subscription)\b"
+    r"|\b(resilier|fermer|supprimer)\b[^.!?\n]{0,30}\b(compte|abonnement|hebergement)\b"
+    r"|\b(cancelar|cerrar|dar de baja)\b[^.!?\n]{0,30}\b(cuenta|hosting|plan|servicio)\b"
+    r"|\b(kundigen|kundigung|schliessen|loschen)\b[^.!?\n]{0,30}\b(konto|vertrag|hosting|paket)\b"
+    r"|\b(konto|vertrag|hosting|paket)\b[^.!?\n]{0,30}\b(kundigen|kundigung|schliessen|loschen)\b"
+    r"|\b(cancelar|encerrar|fechar)\b[^.!?\n]{0,30}\b(conta|hospedagem|plano|servico)\b"
+)
+
+# ---------------------------------------------------------------- structure of replies
+# Matched against the raw line (case-insensitive), not the folded text.
+ATTRIBUTION = re.compile(r"(?i)\b(wrote|a [ée]crit|escribi[óo]|schrieb|escreveu|geschreven)\s*:\s*$")
+ORIGINAL_MESSAGE = re.compile(
+    r"(?i)^-{2,}\s*(original message|ursprüngliche nachricht|urspr.ngliche nachricht|message d'origine"
+    r"|mensaje original|mensagem original|original-nachricht)\s*-{2,}"
+)
+FORWARD_MARKER = re.compile(
+    r"(?i)^(-{2,}\s*(forwarded message|message transf[ée]r[ée]|mensaje reenviado|weitergeleitete nachricht"
+    r"|mensagem encaminhada|mensagem reencaminhada|forwarded by)[^\n]*"
+    r"|begin forwarded message\s*:|d[ée]but du message r[ée]exp[ée]di[ée]\s*:|inicio del mensaje reenviado\s*:"
+    r"|anfang der weitergeleiteten nachricht\s*:|in[íi]cio da mensagem (re)?encaminhada\s*:)"
+)
+HEADER_BLOCK_FROM = re.compile(r"(?i)^\*?(from|de|von|van|da)\s*:\*?\s*\S")
+HEADER_BLOCK_NEXT = re.compile(
+    r"(?i)^\*?(sent|date|envoy[ée]|gesendet|datum|enviado|enviado el|fecha|data|to|[àa]|an|para|subject|objet|betreff|asunto|assunto)\s*:"
+)
+SIGN_OFF = re.compile(
+    r"(?i)((best|kind|warm|many)\s+)?(regards|wishes|thanks)[,.!]?|thank you[,.!]?|thanks( a lot| again)?[,.!]?|cheers[,.!]?"
+    r"|sincerely( yours)?[,.]?|best[,.]?|yours( truly| sincerely)?[,.]?"
+    r"|cordialement[,.]?|bien (a|à) vous[,.]?|salutations( distinguées)?[,.]?|merci[,.!]?|bonne journ[ée]e[,.!]?"
+    r"|(un )?saludos?( cordiales)?[,.]?|atentamente[,.]?|gracias[,.!]?|un abrazo[,.]?"
+    r"|mit freundlichen gr(ü|ue)(ß|ss)en[,.]?|(viele|beste|liebe|freundliche) gr(ü|ue)(ß|ss)e[,.]?|lg[,.]?|vg[,.]?|danke[,.!]?"
+    r"|atenciosamente[,.]?|abra(ç|c)os?[,.]?|obrigad[oa][,.!]?|cumprimentos[,.]?|att[,.]?"
+    r"|sent from my \w+.*|envoy[ée] de mon \w+.*|von meinem \w+ gesendet.*|enviado desde mi \w+.*|enviado do meu \w+.*"
+    r"|get outlook for \w+.*"
+)
+DISCLAIMER_START = re.compile(
+    r"(?i)^(\W*(confidentiality notice|confidential|disclaimer|legal notice|avis de confidentialit[ée]|aviso legal"
+    r"|aviso de confidencialidad|haftungsausschluss|vertraulichkeitshinweis|aviso de confidencialidade)\b"
+    r"|this (e-?mail|message|communication)( and any (attachments?|files)( transmitted with it)?)? (is|are|may|contains?)"
+    r"|if you (are not|have received this)|ce (message|courriel|mail)( et ses pi[èe]ces jointes)? (est|sont|peut|contient)"
+    r"|este (mensaje|correo)( y sus anexos)? (es|puede|contiene)|diese (e-?mail|nachricht) (enth[äa]lt|ist|kann)"
+    r"|esta mensagem( e seus anexos)? (é|e|pode|cont[ée]m))"
+)
+
+# ------------------------------------------------------------------- automatic mail
+AUTO_SUBJECT = re.compile(
+    r"(?i)^(auto(matic)?[ -]?(reply|response|answer)|auto:|autoreply|out of (the )?office|ooo\b|i am (currently )?out of"
+    r"|abwesenheitsnotiz|automatische antwort|abwesend|r[ée]ponse automatique|absence|absent[e]?\b"
+    r"|respuesta autom[áa]tica|fuera de la oficina|ausente|resposta autom[áa]tica|fora do escrit[óo]rio"
+    r"|aus dem b[üu]ro|vacation|on vacation|on leave|away from (the )?office)"
+)
+DSN_SUBJECT = re.compile(
+    r"(?i)(undeliver|undelivered|delivery (status )?notification|delivery fail|failure notice|returned mail"
+    r"|mail delivery (failed|failure|system|subsystem)|could not be delivered|non[- ]?delivery|delivery has failed"
+    r"|delivery problem|unzustellbar|nicht zustellbar|non remis|no se pudo entregar|n[ãa]o entregue|mail system error"
+    r"|could not send message|delayed mail|delivery delay|returned to sender|message not delivered|rejected:?"
+    r"|undeliverable|failed delivery|mail failure|delivery report|warning: message|bounce|mail not delivered"
+    r"|permanent error|temporary failure|error sending message|nondeliverable|エラー|不達|配信不能|返送)"
+)
+DSN_SENDERS = re.compile(
+    r"(?i)^(mailer-daemon|mailer_daemon|maildaemon|mail-daemon|postmaster|post_master|mdaemon|mailerdaemon|bounce|bounces"
+    r"|mail-delivery|mail_delivery|nobody|mdaemon)@|^(mailer-daemon|postmaster)$"
+)
+DSN_LIST_ADMIN = re.compile(r"(?i)^[^@]*-(admin|owner|request|errors?)@|^owner-")
+NO_REPLY = re.compile(r"(?i)^(no-?reply|do-?not-?reply|noreply)[^@]*@")
+ESP_NOTIFIER = re.compile(r"(?i)@sns\.amazonaws\.com$")
+DSN_DISPLAY_NAMES = re.compile(r"(?i)mail delivery (subsystem|system|service)|mailer[- ]daemon|postmaster")
+
+
+def fold(text: str) -> str:
+    """Lower case, accents and ß folded, curly quotes straightened, whitespace collapsed."""
+    text = text.replace("’", "'").replace("‘", "'").replace("ß", "ss").lower()
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return re.sub(r"[ \t\u00a0]+", " ", text)
+
+
+def _compile(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[re.Pattern[str], ...]]:
+    return {lang: tuple(re.compile(p) for p in patterns) for lang, patterns in table.items()}
+
+
+OPTOUT_RE = _compile(OPTOUT)
+KEEP_RE = _compile(KEEP)
+MENTION_RE = re.compile(MENTION)
+HEDGE_RE = re.compile(HEDGE)
+CANCEL_ACCOUNT_RE = re.compile(CANCEL_ACCOUNT)

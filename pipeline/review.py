@@ -1,0 +1,163 @@
+"""The review queue (SPEC §7): what the pipeline could not decide, for an operator.
+
+Accepting an item appends opt-out events to the chain for the addresses the operator names,
+tied to the record under review (so history shows the original message or row as the
+source) with the operator's note as evidence, then publishes. Dismissing records why. Either
+way the item keeps who resolved it, when and how; nothing is deleted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from pipeline.addresses import InvalidAddress, parse
+from pipeline.clock import Clock
+from pipeline.config import Settings
+from pipeline.errors import NotFoundError, OptoutError
+from pipeline.events import EventDraft, append_events
+from pipeline.publish import ListVersion, publish
+from pipeline.records import Scope
+from pipeline.store.db import write_tx
+from pipeline.store.schema import ingested_files, intake_records, review_queue
+
+OPEN = "open"
+STATUSES = ("open", "accepted", "dismissed")
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    id: int
+    status: str
+    reason: str
+    details: str
+    created_at: datetime
+    channel: str
+    source_ref: str
+    requested_at: datetime
+    record_id: int
+    record_outcome: str
+    file: str | None
+    locator: str
+    resolution: str | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    raw: Any = None
+
+
+def _query() -> sa.Select[Any]:
+    q, r, f = review_queue.c, intake_records.c, ingested_files.c
+    return sa.select(
+        q.id,
+        q.status,
+        q.reason,
+        q.details,
+        q.created_at,
+        r.channel,
+        r.source_ref,
+        r.requested_at,
+        r.id.label("record_id"),
+        r.outcome,
+        f.path,
+        r.locator,
+        q.resolution,
+        q.resolved_by,
+        q.resolved_at,
+        r.raw,
+    ).select_from(review_queue.join(intake_records, q.record_id == r.id).outerjoin(ingested_files, r.file_id == f.id))
+
+
+def _item(row: sa.Row[Any], with_raw: bool) -> ReviewItem:
+    return ReviewItem(
+        row.id,
+        row.status,
+        row.reason,
+        row.details,
+        row.created_at,
+        row.channel,
+        row.source_ref,
+        row.requested_at,
+        row.record_id,
+        row.outcome,
+        row.path,
+        row.locator,
+        row.resolution,
+        row.resolved_by,
+        row.resolved_at,
+        row.raw if with_raw else None,
+    )
+
+
+def list_items(conn: sa.Connection, status: str | None = OPEN) -> list[ReviewItem]:
+    query = _query().order_by(review_queue.c.id)
+    if status:
+        if status not in STATUSES:
+            raise OptoutError(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
+        query = query.where(review_queue.c.status == status)
+    return [_item(row, False) for row in conn.execute(query)]
+
+
+def get_item(conn: sa.Connection, item_id: int) -> ReviewItem:
+    row = conn.execute(_query().where(review_queue.c.id == item_id)).first()
+    if row is None:
+        raise NotFoundError(f"no review item {item_id}")
+    return _item(row, True)
+
+
+def _open_item(conn: sa.Connection, item_id: int) -> ReviewItem:
+    item = get_item(conn, item_id)
+    if item.status != OPEN:
+        raise OptoutError(f"review item {item_id} is already {item.status} ({item.resolved_by}, {item.resolved_at}): {item.resolution}")
+    return item
+
+
+def _note(note: str) -> str:
+    if len(note.strip()) < 5:
+        raise OptoutError("--note must say why (what the operator saw and decided)")
+    return note.strip()
+
+
+def accept(
+    engine: sa.Engine, settings: Settings, clock: Clock, item_id: int, addresses: list[str], note: str, who: str, scope: str | None = None
+) -> ListVersion | None:
+    """Opt the named addresses out for the record under review, with the note as evidence."""
+    note = _note(note)
+    if not addresses:
+        raise OptoutError("--accept needs at least one address")
+    parsed = []
+    for text in addresses:
+        try:
+            parsed.append(parse(text))
+        except InvalidAddress as exc:
+            raise OptoutError(f"not a valid address: {text!r} ({exc.reason})") from None
+    now = clock.now()
+    with write_tx(engine) as conn:
+        item = _open_item(conn, item_id)
+        chosen = Scope(scope) if scope else (Scope.ALL if item.channel == "cancellation" else Scope.MARKETING)
+        evidence = f"review item {item_id} accepted by {who}: {note}"
+        drafts = [
+            EventDraft(item.record_id, item.channel, a.normalized, a.key, str(chosen), "suppress", item.requested_at, evidence)
+            for a in {a.key: a for a in parsed}.values()
+        ]
+        append_events(conn, drafts, hash_key=settings.hash_key, recorded_at=now, run_id=None)
+        _close(conn, item_id, "accepted", f"{note} [opted out ({chosen}): {', '.join(d.address for d in drafts)}]", who, now)
+    return publish(engine, clock)
+
+
+def dismiss(engine: sa.Engine, clock: Clock, item_id: int, note: str, who: str) -> None:
+    note = _note(note)
+    with write_tx(engine) as conn:
+        _open_item(conn, item_id)
+        _close(conn, item_id, "dismissed", note, who, clock.now())
+
+
+def _close(conn: sa.Connection, item_id: int, status: str, resolution: str, who: str, now: datetime) -> None:
+    done = conn.execute(
+        review_queue.update()
+        .where(review_queue.c.id == item_id, review_queue.c.status == OPEN)
+        .values(status=status, resolution=resolution, resolved_by=who, resolved_at=now)
+    )
+    if done.rowcount != 1:
+        raise OptoutError(f"review item {item_id} was resolved by someone else meanwhile")

@@ -1,0 +1,38 @@
+"""Migration 0002_audit: the schema still matches the metadata, the auditor views exist on
+both backends, and it downgrades and upgrades cleanly."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from pipeline.sqlfiles import AUDITOR_VIEWS
+from pipeline.store.db import alembic_config, current_revision
+from pipeline.store.schema import metadata
+
+pytestmark = pytest.mark.integration
+
+
+def differences(engine: sa.Engine) -> list[object]:
+    with engine.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata))
+
+
+def test_migrated_store_matches_metadata_and_has_the_views(engine):
+    assert differences(engine) == []
+    with engine.connect() as conn:
+        assert set(AUDITOR_VIEWS) <= set(sa.inspect(conn).get_view_names())
+        for view in AUDITOR_VIEWS:
+            assert conn.execute(sa.text(f"SELECT COUNT(*) FROM {view}")).scalar_one() == 0
+
+
+def test_downgrade_and_upgrade_again(engine):
+    config = alembic_config(engine)
+    command.downgrade(config, "0001")
+    with engine.connect() as conn:
+        assert not set(AUDITOR_VIEWS) & set(sa.inspect(conn).get_view_names())
+    command.upgrade(config, "head")
+    assert current_revision(engine) == "0002_audit" and differences(engine) == []

@@ -1,0 +1,84 @@
+"""The auditor's answers on the demo seeds, against a hand computation: every night runs at
+02:00 UTC the next morning, and letters carry only a date (midnight UTC), so each letter takes
+effect 26 hours after it was requested. LTR-201 was requested on Friday 2026-10-09, the
+working day before Columbus Day (Monday 12 October)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.campaign_audit import audit_campaign
+from pipeline.clock import FixedClock
+from pipeline.config import Settings
+from pipeline.demo import run_demo
+from pipeline.history import lookup
+from pipeline.report import compliance_report
+from pipeline.store.db import make_engine, read_tx
+
+pytestmark = pytest.mark.integration
+CHECKED_AT = datetime(2026, 10, 11, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    directory = tmp_path_factory.mktemp("seeds") / "demo"
+    run_demo(directory, Settings(), lambda line: None)
+    engine = make_engine(f"sqlite:///{directory / 'optout.db'}")
+    yield directory, engine
+    engine.dispose()
+
+
+def test_demo_writes_the_report(demo):
+    directory, _ = demo
+    assert "<svg" in (directory / "compliance_2026-10-11.html").read_text(encoding="utf-8")
+
+
+def test_letters_take_effect_in_26_hours_and_the_friday_letter_is_due_after_columbus_day(demo):
+    _, engine = demo
+    report = compliance_report(engine, CHECKED_AT.date(), FixedClock(CHECKED_AT))
+    letters = [r for r in report.requests if r.channel == "postal_mail"]
+    assert letters and {r.hours_to_effect for r in letters} == {26.0}
+    (friday,) = [r for r in letters if r.source_ref == "LTR-201"]
+    assert (friday.requested_at, friday.effective_at) == ("2026-10-09T00:00:00+00:00", "2026-10-10T02:00:00+00:00")
+    assert friday.due == {
+        "48h": "2026-10-11T00:00:00+00:00",
+        "10_business_days": "2026-10-26T23:59:59.999999+00:00",
+        "1_month": "2026-11-09T23:59:59.999999+00:00",
+    }
+    assert report.breaches == [] and report.channels["postal_mail"].hours["p50"] == 26.0
+
+
+def test_the_demo_check_audits_clean(demo):
+    _, engine = demo
+    with read_tx(engine) as conn:
+        audit = audit_campaign(conn, Settings().hash_key, "demo-newsletter")
+    assert audit.ok and audit.used_newest and audit.sent_while_suppressed == []
+    assert len(audit.suppressed_at_check) == audit.suppressed
+
+
+def test_lookup_as_of_before_and_after_on_the_seeds(demo):
+    _, engine = demo
+    address = "Zo.Johansson820@googlemail.com"  # letter LTR-204 of Friday 9 October, in list version 2
+    with read_tx(engine) as conn:
+        answers = [
+            lookup(conn, Settings().hash_key, address, as_of=at)
+            for at in (
+                datetime(2026, 10, 9, 12, tzinfo=UTC),  # asked, not yet published: not suppressed then
+                datetime(2026, 10, 10, 3, tzinfo=UTC),  # after version 2
+                None,
+            )
+        ]
+    assert [a.suppressed for a in answers] == [False, True, True]
+    (event,) = answers[-1].events
+    assert (event.source_ref, event.evidence_locator, event.effective_version) == ("LTR-204", "line 5", 2)
+    assert Path(event.evidence_file or "").name == "letters_2026-10-09.csv"
+
+
+def test_a_letter_lifted_the_same_day_counts_as_handled_not_suppressed(demo):
+    _, engine = demo
+    with read_tx(engine) as conn:
+        answer = lookup(conn, Settings().hash_key, "ian.okafor310@hosting-customer.example")
+    assert not answer.suppressed and [e.action for e in answer.events] == ["lift", "suppress"]
