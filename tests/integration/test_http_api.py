@@ -61,3 +61,13 @@ def test_batch_check(client: TestClient) -> None:
     assert service["suppressed"] == 0
     too_many = client.post("/api/v1/check", json={"addresses": ["a@b.com"] * 10_001}, headers=AUTH)
     assert too_many.status_code == 422
+
+
+def test_create_app_serves_the_api(engine: sa.Engine, settings: Settings, clock: FixedClock) -> None:
+    from pipeline.http.app import create_app
+
+    add(engine, settings, clock, "John.Doe@gmail.com", "postal_mail", "L1")
+    app = TestClient(create_app(replace(settings, api_keys=(KEY,)), clock))
+    assert app.get("/api/v1/suppressions/johndoe@gmail.com").status_code == 401
+    answer = app.get("/api/v1/suppressions/johndoe@gmail.com", headers=AUTH).json()
+    assert answer["suppressed"] and answer["list_version"] == 1
