@@ -177,5 +177,16 @@ def kept_runs(block: Block, keep: np.ndarray) -> list[memoryview]:
     return runs
 
 
+def row_texts(block: Block, rows: np.ndarray) -> pa.Array:
+    """The bytes of the given rows (terminators excluded) as a binary array, without a loop:
+    the block's text with interleaved row/gap offsets, every other element taken."""
+    bounds = np.empty(2 * len(rows), dtype=np.int64)
+    bounds[0::2] = block.starts[rows]
+    bounds[1::2] = block.ends[rows]
+    offsets = pa.py_buffer(np.append(bounds, bounds[-1]).astype(np.int32).tobytes())
+    spans = pa.Array.from_buffers(pa.binary(), 2 * len(rows), [None, offsets, pa.py_buffer(block.data)])
+    return spans.take(pa.array(np.arange(0, 2 * len(rows), 2)))
+
+
 def open_binary(path: Path) -> BinaryIO:
     return path.open("rb", buffering=0)

@@ -163,3 +163,19 @@ def test_in_database_gives_the_same_answer(engine: sa.Engine, settings: Settings
     assert (memory.kept, memory.suppressed, memory.invalid) == (database.kept, database.suppressed, database.invalid) == (2, 3, 1)
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     assert (tmp_path / "ra.csv").read_bytes() == (tmp_path / "rb.csv").read_bytes()
+
+
+@pytest.mark.usefixtures("published")
+def test_bom_named_column_and_header_only(engine: sa.Engine, settings: Settings, clock: FixedClock, tmp_path: Path) -> None:
+    src = tmp_path / "bom.csv"
+    src.write_bytes("\ufeffname,Contact\nBob,bob@example.com\nAnn,ann@example.com".encode())
+    out = tmp_path / "out.csv"
+    result = run_check(engine, settings, clock, src, out, column="contact")
+    assert (result.input_rows, result.kept, result.suppressed) == (2, 1, 1)
+    assert out.read_bytes() == b"name,Contact\nAnn,ann@example.com\n"
+    assert json.loads(Path(result.receipt).read_text(encoding="utf-8"))["input_sha256"] == file_sha256(src)
+    empty = tmp_path / "header_only.csv"
+    empty.write_text("email\n", encoding="utf-8")
+    result = run_check(engine, settings, clock, empty, tmp_path / "empty_out.csv")
+    assert (result.input_rows, result.kept) == (0, 0)
+    assert (tmp_path / "empty_out.csv").read_text(encoding="utf-8") == "email\n"
