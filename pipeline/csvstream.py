@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 
 BLOCK_SIZE = 1 << 24  # 16 MiB of CSV text per block: about 260,000 rows of a typical list
 BOM = b"\xef\xbb\xbf"
+MAX_CARRY = 8  # blocks of text without a row end before the file counts as irregular
 
 
 class IrregularCsv(Exception):
@@ -147,6 +148,8 @@ def chunks(fh: BinaryIO, block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
             return
         used = _cut(data, final)
         carry = data[used:]
+        if len(carry) > MAX_CARRY * block_size:  # an unbalanced quote: no row ends in sight
+            raise IrregularCsv("no end of row outside quotes within the last blocks (an unbalanced quote?)")
         if used:
             yield data[:used]
         if final:

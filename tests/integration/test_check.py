@@ -179,3 +179,12 @@ def test_bom_named_column_and_header_only(engine: sa.Engine, settings: Settings,
     result = run_check(engine, settings, clock, empty, tmp_path / "empty_out.csv")
     assert (result.input_rows, result.kept) == (0, 0)
     assert (tmp_path / "empty_out.csv").read_text(encoding="utf-8") == "email\n"
+
+
+@pytest.mark.usefixtures("published")
+def test_stray_quote_falls_back_to_the_row_reader(engine: sa.Engine, settings: Settings, clock: FixedClock, tmp_path: Path) -> None:
+    src = tmp_path / "stray.csv"
+    src.write_text('email,item\nbob@example.com,5" screen\nann@example.com,cable\n', encoding="utf-8")
+    result = run_check(engine, settings, clock, src, tmp_path / "out.csv")
+    assert (result.input_rows, result.kept, result.suppressed) == (2, 1, 1)
+    assert rows(tmp_path / "out.csv") == [["email", "item"], ["ann@example.com", "cable"]]

@@ -32,3 +32,11 @@ def test_chunks_are_whole_rows_and_lose_nothing() -> None:
     parts = list(chunks(io.BytesIO(text), block_size=97))
     assert b"".join(parts) == text
     assert all(p.endswith(b'x\n') for p in parts)
+
+
+def test_an_unbalanced_quote_is_irregular_not_a_memory_hog() -> None:
+    from pipeline.csvstream import IrregularCsv
+
+    text = b'id,email\n1,5" screen\n' + b"2,a@b.com\n" * 2000
+    with pytest.raises(IrregularCsv):
+        list(chunks(io.BytesIO(text), block_size=64))
