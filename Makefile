@@ -50,5 +50,12 @@ airflow: $(STAMP)
 	PYTHONPATH=$(CURDIR) \
 	$(BIN)/airflow standalone
 
+# SPEC §9 figures as JSON (docs/benchmarks.md). Smaller runs: make bench BENCH_ROWS=1000000
+# BENCH_SUPPRESSIONS=200000; also BENCH_SAMPLE, BENCH_DIFF_ROWS, BENCH_HTTP_REQUESTS.
+BENCH_ROWS ?= 10000000
+BENCH_SUPPRESSIONS ?= 2000000
+bench: $(STAMP)
+	BENCH_ROWS=$(BENCH_ROWS) BENCH_SUPPRESSIONS=$(BENCH_SUPPRESSIONS) $(BIN)/python -m benchmarks.run
+
 clean:
 	rm -rf $(VENV) demo data .pytest_cache

@@ -22,6 +22,9 @@ def check(
     removed: Path | None = typer.Option(None, "--removed", help="Where removed rows go, with reason, channel, since."),
     max_age: float | None = typer.Option(None, "--max-age", help="Refuse (exit 3) if the list is older than this many hours (default 36)."),
     as_json: bool = typer.Option(False, "--json"),
+    in_database: bool = typer.Option(
+        False, "--in-database", help="Let the database do the anti-join (lists larger than memory; best on PostgreSQL).",
+    ),
     verify_file: Path | None = typer.Option(None, "--verify-receipt", help="Check a receipt's signature; exit 1 if altered."),
 ) -> None:
     """Check a recipient list against the current suppression list before a send."""
@@ -37,6 +40,7 @@ def check(
     result = run_check(
         e.engine(), e.settings, e.clock, input_path, output,
         column=column, campaign=campaign, kind=kind, removed=removed, max_age_hours=max_age,
+        in_database=in_database,
     )
     if as_json:
         emit_json({k: v for k, v in result.as_dict().items() if k != "receipt"} | {"receipt": result.receipt})

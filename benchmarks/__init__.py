@@ -1,0 +1,1 @@
+"""Benchmarks for SPEC §9 (run by `make bench`)."""

@@ -1,0 +1,239 @@
+"""`make bench`: SPEC §9 figures in one run on one machine, printed as JSON.
+
+    python -m benchmarks.run [--rows 10000000] [--suppressions 2000000] [--sample 100000]
+                             [--diff-rows 1000000] [--http-requests 5000] [--keep DIR]
+
+Steps: generate the recipients and the list (into a temporary folder), time the floor (read and
+write the same CSV, no work), our `optout check` end to end (the CLI, list load included), the
+plain approach on a sample (extrapolated), DuckDB for reference; check that our output equals the
+plain approach's on the sample; run the 1,000,000-row differential test of the fast keys; load
+the HTTP lookup at 500 requests per second. Every timed step is its own process, so its peak
+memory (max RSS) is its own.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"rows_per_second": 1_000_000, "floor_ratio_max": 2.5, "plain_speedup_min": 30, "peak_gib_max": 4.0,
+           "lookup_p99_ms_max": 10.0}
+
+
+def run_child(cmd: list[str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS GiB, stdout) of `python …` run under benchmarks.peak (its own VmHWM)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as peak:
+        wrapped = [cmd[0], "-m", "benchmarks.peak", peak.name, *cmd[1:]]
+        start = time.perf_counter()
+        child = subprocess.run(wrapped, capture_output=True, env=env, text=True)
+        seconds = time.perf_counter() - start
+        if child.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd[:6])} failed ({child.returncode}): {child.stderr[-2000:]}")
+        kib = int(Path(peak.name).read_text() or 0)
+        return seconds, kib / (1024 * 1024), child.stdout
+
+
+def startup_seconds(db: str) -> float:
+    """What `optout` costs before it reads a row: the interpreter, imports, the store check."""
+    start = time.perf_counter()
+    subprocess.run(optout(db, "check", "--help"), capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return time.perf_counter() - start
+
+
+def py(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+def optout(db: str, *args: str) -> list[str]:
+    return py("-c", "from pipeline.cli import main; main()", "--db", db, *args)
+
+
+def csv_rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [row for row in csv.reader(fh) if row]
+
+
+def prepare(work: Path, rows: int, suppressions: int, sample: int) -> dict[str, Any]:
+    from benchmarks.generate import suppressed_addresses, write_recipients
+    from benchmarks.seed import seed_store
+    from pipeline.config import Settings
+
+    start = time.perf_counter()
+    write_recipients(work / "recipients.csv", rows)
+    with (work / "recipients.csv").open(encoding="utf-8") as src, (work / "sample.csv").open("w", encoding="utf-8") as dst:
+        for i, line in enumerate(src):
+            if i > sample:
+                break
+            dst.write(line)
+    settings = Settings(database_url=f"sqlite:///{work / 'optout.db'}")
+    entries = seed_store(settings, suppressed_addresses(rows, suppressions), datetime.now(UTC))
+    _export_keys(settings.database_url, work / "keys.parquet")
+    return {"database_url": settings.database_url, "entries": entries, "prepare_seconds": time.perf_counter() - start,
+            "input_bytes": (work / "recipients.csv").stat().st_size}
+
+
+def _export_keys(db_url: str, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        keys = [r[0] for r in conn.exec_driver_sql("SELECT match_key FROM suppressions WHERE match_key IS NOT NULL")]
+    pq.write_table(pa.table({"match_key": pa.array(keys, pa.string())}), path)
+    engine.dispose()
+
+
+def measure_check(work: Path, db: str, rows: int, sample: int) -> dict[str, Any]:
+    """Floor, ours, ours with --removed, plain on the sample, DuckDB; identical output on the sample."""
+    src = work / "recipients.csv"
+    result: dict[str, Any] = {}
+    start = time.perf_counter()
+    shutil.copyfile(src, work / "copy.csv")
+    result["byte_copy_seconds"] = time.perf_counter() - start
+    seconds, peak, _ = run_child(py("-m", "benchmarks.approaches", "floor", str(src), str(work / "floor.csv")))
+    result["floor"] = {"seconds": seconds, "peak_gib": peak, "rows_per_second": rows / seconds}
+    seconds, peak, out = run_child(optout(db, "check", str(src), "--output", str(work / "ours.csv"), "--json"))
+    result["ours"] = {"seconds": seconds, "peak_gib": peak, "rows_per_second": rows / seconds, "summary": json.loads(out),
+                      "cli_startup_seconds": startup_seconds(db)}
+    seconds, peak, _ = run_child(optout(db, "check", str(src), "--output", str(work / "ours2.csv"),
+                                        "--removed", str(work / "removed.csv"), "--json"))
+    result["ours_with_removed"] = {"seconds": seconds, "peak_gib": peak, "rows_per_second": rows / seconds}
+    result["plain"] = measure_plain(work, db, rows, sample)
+    try:
+        seconds, peak, _ = run_child(py("-m", "benchmarks.approaches", "duckdb", str(src), str(work / "duck.csv"),
+                                        str(work / "keys.parquet")))
+        result["duckdb_reference"] = {"seconds": seconds, "peak_gib": peak, "rows_per_second": rows / seconds}
+    except RuntimeError as exc:
+        result["duckdb_reference"] = {"error": str(exc)[:300]}
+    return result
+
+
+def measure_plain(work: Path, db: str, rows: int, sample: int) -> dict[str, Any]:
+    seconds, peak, out = run_child(py("-m", "benchmarks.approaches", "plain", str(work / "sample.csv"),
+                                      str(work / "plain_sample.csv"), db))
+    phases = json.loads(out)
+    run_child(optout(db, "check", str(work / "sample.csv"), "--output", str(work / "ours_sample.csv")))
+    ours, theirs = csv_rows(work / "ours_sample.csv"), csv_rows(work / "plain_sample.csv")
+    if ours != theirs:
+        raise AssertionError(f"output differs from the plain approach on the sample ({len(ours)} vs {len(theirs)} rows)")
+    # The list load is paid once; the per-row part scales with the rows.
+    extrapolated = phases["list_seconds"] + phases["rows_seconds"] * rows / sample
+    return {"sample_rows": sample, "sample_seconds": seconds, "sample_peak_gib": peak, **phases,
+            "extrapolated_seconds": extrapolated, "rows_per_second": rows / extrapolated,
+            "identical_output_on_sample": True,
+            "byte_identical_on_sample": (work / "ours_sample.csv").read_bytes() == (work / "plain_sample.csv").read_bytes()}
+
+
+def _reference_chunk(cells: list[str]) -> list[str | None]:
+    from tests.unit.test_fastkeys import reference
+
+    return reference(list(cells))  # email_validator alone, no shortcut
+
+
+def differential(rows: int) -> dict[str, Any]:
+    """Fast keys == reference keys on `rows` generated addresses (the recipient mix plus the
+    adversarial generator of the unit tests), the reference on every core."""
+    import pyarrow as pa
+
+    from benchmarks.generate import address
+    from pipeline.fastkeys import match_keys_with_stats
+    sys.path.insert(0, str(ROOT))
+    from tests.unit.test_fastkeys import adversarial
+
+    rng = random.Random(99)
+    cells = [adversarial(rng) if i % 2 else address(rng, i) for i in range(rows)]
+    start = time.perf_counter()
+    fast, stats = match_keys_with_stats(pa.array(cells, pa.string()))
+    fast_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    with Pool(os.cpu_count() or 1) as pool:
+        parts = pool.map(_reference_chunk, [cells[i : i + 20_000] for i in range(0, rows, 20_000)])
+    reference = [k for part in parts for k in part]
+    reference_seconds = time.perf_counter() - start
+    mismatches = sum(1 for a, b in zip(fast.to_pylist(), reference, strict=True) if a != b)
+    if mismatches:
+        raise AssertionError(f"{mismatches} rows where the fast key differs from the reference")
+    return {"rows": rows, "mismatches": 0, "fast_path_rows": stats.fast, "reference_rows": stats.reference,
+            "invalid_rows": stats.invalid, "fast_seconds": fast_seconds, "reference_seconds": reference_seconds}
+
+
+def ratios(check: dict[str, Any]) -> dict[str, Any]:
+    ours, floor, plain = check["ours"]["seconds"], check["floor"]["seconds"], check["plain"]["extrapolated_seconds"]
+    return {"ours_over_floor": ours / floor, "plain_over_ours": plain / ours,
+            "ours_rows_per_second": check["ours"]["rows_per_second"], "ours_peak_gib": check["ours"]["peak_gib"]}
+
+
+def verdict(r: dict[str, Any], http: dict[str, Any]) -> dict[str, bool]:
+    return {
+        "rows_per_second": r["ours_rows_per_second"] >= TARGETS["rows_per_second"],
+        "within_floor_ratio": r["ours_over_floor"] <= TARGETS["floor_ratio_max"],
+        "plain_speedup": r["plain_over_ours"] >= TARGETS["plain_speedup_min"],
+        "peak_memory": r["ours_peak_gib"] <= TARGETS["peak_gib_max"],
+        "lookup_p99": bool(http) and http.get("p99_ms", 1e9) <= TARGETS["lookup_p99_ms_max"],
+    }
+
+
+def machine() -> dict[str, Any]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), "0")
+    return {"cpu": cpu, "cores": os.cpu_count(), "mem_gib": round(int(mem) / 1024**2, 1), "python": platform.python_version(),
+            "load_average_at_start": os.getloadavg()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", 10_000_000)))
+    parser.add_argument("--suppressions", type=int, default=int(os.environ.get("BENCH_SUPPRESSIONS", 2_000_000)))
+    parser.add_argument("--sample", type=int, default=int(os.environ.get("BENCH_SAMPLE", 100_000)))
+    parser.add_argument("--diff-rows", type=int, default=int(os.environ.get("BENCH_DIFF_ROWS", 1_000_000)))
+    parser.add_argument("--http-requests", type=int, default=int(os.environ.get("BENCH_HTTP_REQUESTS", 5_000)))
+    parser.add_argument("--keep", type=Path, default=None, help="Work here and keep the files.")
+    parser.add_argument("--reuse", action="store_true", help="With --keep: reuse the data a previous run generated there.")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="optout-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"machine": machine(), "rows": args.rows, "suppressions": args.suppressions}
+    try:
+        if args.reuse and (work / "optout.db").exists() and (work / "keys.parquet").exists():
+            report["data"] = {"database_url": f"sqlite:///{work / 'optout.db'}", "reused": str(work),
+                              "input_bytes": (work / "recipients.csv").stat().st_size}
+        else:
+            report["data"] = prepare(work, args.rows, args.suppressions, min(args.sample, args.rows))
+        db = report["data"]["database_url"]
+        report["check"] = measure_check(work, db, args.rows, min(args.sample, args.rows))
+        report["ratios"] = ratios(report["check"])
+        from benchmarks.http_load import measure
+        from pipeline.addresses import try_parse
+
+        # Valid addresses of the list (about a tenth of them suppressed), usable as a URL path segment.
+        addresses = [row[1].strip() for row in csv_rows(work / "sample.csv")[1:5001]
+                     if try_parse(row[1]) and "/" not in row[1]][:2000]
+        report["http_lookup"] = measure(db, addresses, 500.0, args.http_requests) if args.http_requests else {}
+        report["differential"] = differential(args.diff_rows) if args.diff_rows else {}
+        report["targets"] = TARGETS
+        report["meets"] = verdict(report["ratios"], report["http_lookup"])
+    finally:
+        print(json.dumps(report, indent=2, default=str))
+        (work / "results.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The check for Parquet lists: Parquet in, Parquet out, every column kept, batch by batch."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.check import Tally, Verdict, address_column, judge
+from pipeline.errors import OptoutError
+from pipeline.receipts import file_sha256
+from pipeline.suppressed import SuppressedSet
+
+
+def filter_parquet(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet) -> Tally:
+    """Parquet in, Parquet out: batches keep every column; removed rows get reason/channel/since."""
+    try:
+        source = pq.ParquetFile(input_path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise OptoutError(f"{input_path}: not a readable Parquet file ({exc})") from None
+    schema = source.schema_arrow
+    col = address_column(schema.names, column, input_path)
+    rem_schema = schema.append(pa.field("reason", pa.string())).append(pa.field("channel", pa.string())) \
+        .append(pa.field("since", pa.string()))
+    tally = Tally()
+    rem_writer: Any = pq.ParquetWriter(removed, rem_schema) if removed else _Null()
+    with pq.ParquetWriter(output, schema) as out, rem_writer as rem:
+        for batch in source.iter_batches(batch_size=1 << 19):
+            cells = pc.cast(batch.column(col), pa.string())
+            verdict = judge(cells, lst)
+            _tally(tally, verdict)
+            out.write_batch(batch.filter(pa.array(verdict.keep)))
+            if removed:
+                rem.write_batch(_removed_batch(batch, verdict, rem_schema))
+    tally.input_sha256 = file_sha256(input_path)
+    tally.output_sha256 = file_sha256(output)
+    return tally
+
+
+class _Null:
+    def __enter__(self) -> _Null:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+def _tally(tally: Tally, verdict: Verdict) -> None:
+    kept, invalid = int(verdict.keep.sum()), int(verdict.invalid.sum())
+    tally.rows_in += len(verdict.keep)
+    tally.kept += kept
+    tally.invalid += invalid
+    tally.suppressed += len(verdict.keep) - kept - invalid
+
+
+def _removed_batch(batch: pa.RecordBatch, verdict: Verdict, schema: pa.Schema) -> pa.RecordBatch:
+    rows = np.flatnonzero(~verdict.keep)
+    reasons, channels, since = [], [], []
+    for row in rows.tolist():
+        entry = None if verdict.invalid[row] else verdict.entries[row]
+        reasons.append("invalid_address" if entry is None else "suppressed")
+        channels.append("" if entry is None else entry.channels)
+        since.append("" if entry is None else entry.since.isoformat())
+    taken = batch.take(pa.array(rows))
+    return pa.RecordBatch.from_arrays(
+        [*taken.columns, pa.array(reasons, pa.string()), pa.array(channels, pa.string()), pa.array(since, pa.string())],
+        schema=schema,
+    )

@@ -1,0 +1,65 @@
+"""The row-by-row check for CSV the block reader does not handle (ragged rows, bare-CR line
+ends): the `csv` module reads and re-writes each row; the answers are the same, only slower."""
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+from pipeline.addresses import try_parse
+from pipeline.check import REMOVED_COLUMNS, Tally, address_column, open_text
+from pipeline.errors import OptoutError
+from pipeline.receipts import file_sha256
+from pipeline.suppressed import Entry, SuppressedSet
+
+
+def classify(rows: Iterator[list[str]], col: int, lst: SuppressedSet) -> Iterator[tuple[list[str], str | None, Entry | None]]:
+    """Each row with None (keep), 'invalid_address' or 'suppressed' and the matching entry."""
+    for row in rows:
+        parsed = try_parse(row[col] if col < len(row) else "")
+        if parsed is None:
+            yield row, "invalid_address", None
+            continue
+        entry = lst.lookup(parsed.key)
+        yield row, ("suppressed" if entry else None), entry
+
+
+def filter_csv_rows(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet) -> Tally:
+    """The row-by-row reader for CSV the block reader does not handle (ragged rows, bare CR)."""
+    tally = Tally()
+    with open_text(input_path) as src, output.open("w", encoding="utf-8", newline="") as out:
+        reader = csv.reader(src)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise OptoutError(f"{input_path}: empty file, no header row") from None
+        col = address_column(header, column, input_path)
+        kept = csv.writer(out, lineterminator="\n")
+        kept.writerow(header)
+        rem_fh = removed.open("w", encoding="utf-8", newline="") if removed else None
+        rem = csv.writer(rem_fh, lineterminator="\n") if rem_fh else None
+        if rem:
+            rem.writerow([*header, *REMOVED_COLUMNS])
+        try:
+            for row, reason, entry in classify(reader, col, lst):
+                if not row:
+                    continue  # an empty line is not a recipient (as in the block reader)
+                tally.rows_in += 1
+                if reason is None:
+                    tally.kept += 1
+                    kept.writerow(row)
+                    continue
+                if reason == "suppressed":
+                    tally.suppressed += 1
+                else:
+                    tally.invalid += 1
+                if rem:
+                    rem.writerow([*row, reason, entry.channels if entry else "", entry.since.isoformat() if entry else ""])
+        except csv.Error as exc:
+            raise OptoutError(f"{input_path}: line {reader.line_num}: {exc}") from None
+        finally:
+            if rem_fh:
+                rem_fh.close()
+    tally.input_sha256 = file_sha256(input_path)
+    tally.output_sha256 = file_sha256(output)
+    return tally

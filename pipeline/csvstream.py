@@ -1,0 +1,195 @@
+"""Recipient CSV files in blocks of whole rows, for the check at scale.
+
+A block keeps the raw bytes of its rows, so the rows that may be sent are written back byte for
+byte (every column, its quoting and its row order, exactly as the marketer's tool wrote them);
+only the address column is parsed (by Arrow). Row boundaries are newlines outside quotes (the
+count of `"` before a newline is even, which RFC 4180 doubling keeps true). A file Arrow and this
+splitter do not agree on (ragged rows, bare CR line ends) raises `IrregularCsv`, and the caller
+falls back to the row-by-row reader.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+BLOCK_SIZE = 1 << 24  # 16 MiB of CSV text per block: about 260,000 rows of a typical list
+BOM = b"\xef\xbb\xbf"
+MAX_CARRY = 8  # blocks of text without a row end before the file counts as irregular
+
+
+class IrregularCsv(Exception):
+    """The file is CSV the fast reader does not handle; use the row-by-row reader."""
+
+
+class NotUtf8(Exception):
+    """The file is not UTF-8 (read it again as Windows-1252)."""
+
+
+@dataclass
+class Block:
+    data: bytes
+    starts: np.ndarray  # first byte of each non-empty row
+    ends: np.ndarray  # one past its last byte, line terminator excluded
+    stops: np.ndarray  # one past its line terminator
+    cells: pa.Array  # the address column, one string per row
+
+
+def _row_ends(buf: np.ndarray, quoted: bool) -> np.ndarray:
+    newlines = np.flatnonzero(buf == 10)
+    if quoted:
+        quotes = np.flatnonzero(buf == 34)
+        newlines = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+    return newlines
+
+
+def split_rows(data: bytes, final: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Row (starts, ends, stops) of the complete rows in `data` and how many bytes they use."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    quoted = b'"' in data
+    if b"\r" in data and not quoted and b"\r\n" not in data:
+        raise IrregularCsv("bare CR line ends")
+    newlines = _row_ends(buf, quoted)
+    used = int(newlines[-1]) + 1 if len(newlines) else 0
+    stops = newlines + 1
+    if final and used < len(data):
+        stops = np.append(stops, len(data))
+        used = len(data)
+    starts = np.concatenate(([0], stops[:-1])).astype(np.int64)
+    ends = stops.copy()
+    has_lf = ends > starts
+    has_lf[has_lf] = buf[ends[has_lf] - 1] == 10
+    ends[has_lf] -= 1
+    has_cr = ends > starts
+    has_cr[has_cr] = buf[ends[has_cr] - 1] == 13
+    ends[has_cr] -= 1
+    keep = ends > starts  # Arrow, pandas and csv readers skip empty lines
+    return starts[keep], ends[keep], stops[keep], used
+
+
+def parse_cells(data: bytes, ncols: int, col: int, rows: int) -> pa.Array:
+    """The address column of `rows` complete CSV rows, parsed by Arrow."""
+    names = [f"c{i}" for i in range(ncols)]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=len(data) + 1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[names[col]], column_types={names[col]: pa.string()},
+                strings_can_be_null=False, quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise IrregularCsv(str(exc).splitlines()[0]) from None
+    if table.num_rows != rows:
+        raise IrregularCsv(f"{table.num_rows} parsed rows for {rows} lines")
+    column = table.column(0)
+    return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+
+
+def _check_utf8(data: bytes, cp1252: bool) -> bytes:
+    """UTF-8 text as is (checked by Arrow, without the GIL), or Windows-1252 transcoded."""
+    if cp1252:
+        try:
+            return data.decode("cp1252").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise IrregularCsv(f"neither UTF-8 nor Windows-1252 ({exc.reason})") from None
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int32).tobytes())
+    try:
+        pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(pa.string())
+    except pa.ArrowInvalid:
+        raise NotUtf8() from None
+    return data
+
+
+def read_header(fh: BinaryIO, cp1252: bool) -> tuple[bytes, list[str], bytes]:
+    """The raw header row (no terminator), its column names and its line terminator."""
+    head = b""
+    while True:
+        chunk = fh.readline()
+        head += chunk
+        if not chunk or head.count(b'"') % 2 == 0:
+            break
+    if head.startswith(BOM):
+        head = head[len(BOM):]
+    head = _check_utf8(head, cp1252)
+    terminator = b"\r\n" if head.endswith(b"\r\n") else b"\n"
+    head = head.rstrip(b"\r\n")
+    table = pacsv.read_csv(io.BytesIO(head + b"\n"), read_options=pacsv.ReadOptions(autogenerate_column_names=True))
+    names = next(iter(table.to_pylist()), None)
+    return head, [str(v) for v in (names or {}).values()], terminator
+
+
+def _cut(data: bytes, final: bool) -> int:
+    """How many leading bytes of `data` are whole rows: up to the last newline outside quotes."""
+    if final:
+        return len(data)
+    end = data.rfind(b"\n")
+    while end >= 0 and data.count(b'"', 0, end) % 2:
+        end = data.rfind(b"\n", 0, end)
+    return end + 1
+
+
+def chunks(fh: BinaryIO, block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
+    """Raw text of whole rows after the header, about `block_size` bytes at a time."""
+    carry = b""
+    while True:
+        chunk = fh.read(block_size)
+        final = not chunk
+        data = carry + chunk if carry else chunk
+        if not data:
+            return
+        used = _cut(data, final)
+        carry = data[used:]
+        if len(carry) > MAX_CARRY * block_size:  # an unbalanced quote: no row ends in sight
+            raise IrregularCsv("no end of row outside quotes within the last blocks (an unbalanced quote?)")
+        if used:
+            yield data[:used]
+        if final:
+            return
+
+
+def prepare(data: bytes, ncols: int, col: int, cp1252: bool) -> Block:
+    """A block of whole rows: validated (or transcoded) to UTF-8, split, address column parsed."""
+    data = _check_utf8(data, cp1252)
+    starts, ends, stops, _ = split_rows(data, True)
+    cells = parse_cells(data, ncols, col, len(starts)) if len(starts) else pa.array([], pa.string())
+    return Block(data, starts, ends, stops, cells)
+
+
+def kept_bytes(block: Block, keep: np.ndarray) -> bytes:
+    """The bytes of the kept rows, terminators kept, in order."""
+    return b"".join(kept_runs(block, keep))
+
+
+def kept_runs(block: Block, keep: np.ndarray) -> list[memoryview]:
+    """The bytes of the kept rows, one slice per run of consecutive kept rows, terminators kept."""
+    view = memoryview(block.data)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], keep.astype(np.int8), [0]))))
+    first, last = edges[0::2], edges[1::2] - 1
+    runs = [view[s:e] for s, e in zip(block.starts[first].tolist(), block.stops[last].tolist(), strict=True)]
+    if runs and not bytes(runs[-1][-1:]) == b"\n":
+        runs.append(memoryview(b"\n"))
+    return runs
+
+
+def row_texts(block: Block, rows: np.ndarray) -> pa.Array:
+    """The bytes of the given rows (terminators excluded) as a binary array, without a loop:
+    the block's text with interleaved row/gap offsets, every other element taken."""
+    bounds = np.empty(2 * len(rows), dtype=np.int64)
+    bounds[0::2] = block.starts[rows]
+    bounds[1::2] = block.ends[rows]
+    offsets = pa.py_buffer(np.append(bounds, bounds[-1]).astype(np.int32).tobytes())
+    spans = pa.Array.from_buffers(pa.binary(), 2 * len(rows), [None, offsets, pa.py_buffer(block.data)])
+    return spans.take(pa.array(np.arange(0, 2 * len(rows), 2)))
+
+
+def open_binary(path: Path) -> BinaryIO:
+    return path.open("rb", buffering=0)
