@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import OptoutError
+from pipeline.landing import sha256_of as file_sha256  # noqa: F401  (re-exported for callers)
 
 
 def _signature(body: dict[str, Any], key: str) -> str:
@@ -31,11 +32,3 @@ def verify_receipt(path: Path, key: str) -> tuple[bool, dict[str, Any]]:
     signature = data.pop("signature")
     expected = _signature(data, key)
     return hmac.compare_digest(str(signature.get("value", "")), expected), data
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
