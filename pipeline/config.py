@@ -33,8 +33,6 @@ class Settings:
     store_conn_id: str = ""
     alert_to: tuple[str, ...] = ()
     alert_from: str = "optout@localhost"
-    # Processes that read a night's files in `optout run` (0: one per core).
-    workers: int = 0
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given fields replaced (CLI options win over the environment)."""
@@ -84,5 +82,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         store_conn_id=env.get("OPTOUT_STORE_CONN_ID", default.store_conn_id),
         alert_to=_split(env.get("OPTOUT_ALERT_TO", "")),
         alert_from=env.get("OPTOUT_ALERT_FROM", default.alert_from),
-        workers=int(env.get("OPTOUT_WORKERS", "0") or 0),
     )

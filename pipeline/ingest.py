@@ -22,9 +22,6 @@ from pipeline.records import IntakeRecord, Outcome, Reconciliation
 from pipeline.store.db import write_tx
 from pipeline.store.schema import ingested_files, intake_records, review_queue
 
-# Reads one landed file of a channel: its records, or the reason to quarantine it. The default
-# reads in this process; `pipeline.parallel.FileReaders` reads in worker processes.
-FileReader = Callable[[Channel, LandedFile], "tuple[list[IntakeRecord], str | None]"]
 # A data-quality gate: given a file and the records read from it, the reason to quarantine
 # the file (nothing of it is loaded), or None to load it.
 Gate = Callable[[LandedFile, list[IntakeRecord]], "str | None"]
@@ -70,13 +67,12 @@ def ingest_channel(
     accounts: AccountIndex,
     *,
     gate: Gate | None = None,
-    read: FileReader | None = None,
 ) -> ChannelResult:
     """Ingest every file of the channel dated on or before the day that is not yet known."""
     ch = get_channel(name)
     result = ChannelResult(name)
     for landed in pending_files(engine, settings, name, logical_date):
-        file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock, gate=gate, read=read)
+        file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock, gate=gate)
         if file_result is not None:
             result.files.append(file_result)
     return result
@@ -113,14 +109,10 @@ def ingest_file(
     clock: Clock,
     *,
     gate: Gate | None = None,
-    read: FileReader | None = None,
 ) -> FileResult | None:
     """Record one file and everything in it; None when another writer got to it first.
     A gate that objects quarantines the whole file before anything of it is written."""
-    if read is None:
-        records, error = read_file(ch, landed, ChannelContext(settings, accounts, landed))
-    else:
-        records, error = read(ch, landed)
+    records, error = read_file(ch, landed, ChannelContext(settings, accounts, landed))
     if error is None and gate is not None:
         error = gate(landed, records)
         if error is not None:

@@ -15,9 +15,7 @@ from pipeline.channels import REGISTRY
 from pipeline.clock import Clock
 from pipeline.config import Settings
 from pipeline.errors import QuarantineError
-from pipeline.ingest import ChannelResult, FileReader, Gate, ingest_channel, pending_files
-from pipeline.landing import LandedFile
-from pipeline.parallel import FileReaders, worker_count
+from pipeline.ingest import ChannelResult, Gate, ingest_channel
 from pipeline.publish import ListVersion, latest_version, publish
 from pipeline.records import Reconciliation
 from pipeline.store.db import write_tx
@@ -106,7 +104,6 @@ def run_channel(
     clock: Clock,
     accounts: AccountIndex | None = None,
     gate: Gate | None = None,
-    read: FileReader | None = None,
 ) -> ChannelResult:
     """Ingest one channel for the run. An unexpected failure is recorded on the run (so the
     final step fails it) and raised again for the orchestrator to retry. `gate` (the DAG's
@@ -115,7 +112,7 @@ def run_channel(
     try:
         if accounts is None:
             accounts = accounts_for(settings, logical_date)
-        return ingest_channel(engine, settings, name, logical_date, run_id, clock, accounts, gate=gate, read=read)
+        return ingest_channel(engine, settings, name, logical_date, run_id, clock, accounts, gate=gate)
     except Exception as exc:
         record_channel_error(engine, run_id, name, f"{type(exc).__name__}: {exc}")
         raise
@@ -196,18 +193,6 @@ def finish_run(engine: sa.Engine, run_id: int, clock: Clock, data_quality: dict[
     )
 
 
-def _all_pending(engine: sa.Engine, settings: Settings, logical_date: date) -> list[LandedFile]:
-    """Every channel's new files, to read ahead; a channel whose folder cannot be listed is left
-    to its own step, which records the failure."""
-    files: list[LandedFile] = []
-    for name in REGISTRY:
-        try:
-            files.extend(pending_files(engine, settings, name, logical_date))
-        except Exception:
-            continue
-    return files
-
-
 def run_nightly(engine: sa.Engine, settings: Settings, logical_date: date, clock: Clock) -> RunSummary:
     """Every step for one logical date, without a scheduler."""
     run_id = start_run(engine, logical_date, clock)
@@ -217,13 +202,11 @@ def run_nightly(engine: sa.Engine, settings: Settings, logical_date: date, clock
         record_channel_error(engine, run_id, "accounts", str(exc))
         accounts = AccountIndex()
     new_files = 0
-    with FileReaders(settings, accounts, worker_count(settings)) as readers:
-        readers.submit(_all_pending(engine, settings, logical_date))
-        for name in REGISTRY:
-            try:
-                new_files += len(run_channel(engine, settings, run_id, name, clock, accounts, read=readers.read).files)
-            except Exception:  # recorded on the run by run_channel; the other channels go on
-                traceback.print_exc()
+    for name in REGISTRY:
+        try:
+            new_files += len(run_channel(engine, settings, run_id, name, clock, accounts).files)
+        except Exception:  # recorded on the run by run_channel; the other channels go on
+            traceback.print_exc()
     publish_run(engine, run_id, clock)
     summary = finish_run(engine, run_id, clock)
     summary.new_files = new_files
