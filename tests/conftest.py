@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,37 +47,44 @@ def _pg_admin() -> sa.Engine | None:
         return None
 
 
-@pytest.fixture(scope="session")
-def pg_template() -> Iterator[str]:
-    """A freshly created and migrated PostgreSQL database for this test run, used as a template."""
+@contextmanager
+def fresh_pg_database(prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database (optionally copied from `template`), dropped afterwards.
+    Yields its name; fails under CI=true, skips elsewhere, when PostgreSQL is unreachable."""
     admin = _pg_admin()
     need(admin is not None, f"PostgreSQL unreachable at {PG_ADMIN_URL}")
     assert admin is not None
-    name = f"optout_tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.make_url(PG_ADMIN_URL).set(database=name)
-    engine = make_engine(url.render_as_string(hide_password=False))
-    migrate(engine)
-    engine.dispose()
-    yield name
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"{copy}')
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def pg_database_url(name: str) -> str:
+    return sa.make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A freshly created and migrated PostgreSQL database for this test run, used as a template."""
+    with fresh_pg_database(f"optout_tmpl_{os.getpid()}") as name:
+        engine = make_engine(pg_database_url(name))
+        migrate(engine)
+        engine.dispose()
+        yield name
 
 
 @pytest.fixture
 def pg_url(pg_template: str) -> Iterator[str]:
     """A fresh PostgreSQL database per test, copied from the migrated template."""
-    admin = _pg_admin()
-    assert admin is not None
-    name = f"optout_t_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-    yield sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with fresh_pg_database("optout_t", template=pg_template) as name:
+        yield pg_database_url(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.channels import REGISTRY
-from tests.conftest import PG_ADMIN_URL, ROOT, _pg_admin, need
+from tests.conftest import ROOT, fresh_pg_database, pg_database_url
 from tests.dags.night import SUPPRESSED, land_night
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(540)]
@@ -37,16 +37,8 @@ def free_port() -> int:
 @pytest.fixture
 def metadata_db() -> Iterator[str]:
     """A fresh PostgreSQL database for Airflow's metadata, dropped afterwards."""
-    admin = _pg_admin()
-    need(admin is not None, f"PostgreSQL unreachable at {PG_ADMIN_URL}")
-    assert admin is not None
-    name = f"airflow_it_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield sa.make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with fresh_pg_database("airflow_it") as name:
+        yield pg_database_url(name)
 
 
 def airflow_env(home: Path, metadata_url: str, port: int, store_url: str, landing: Path, output: Path) -> dict[str, str]:
