@@ -1,44 +1,41 @@
 """The pre-send check (SPEC §7 `check`): remove every recipient whose match key is on the
 published list, keep every column and the row order of the rest, record and sign the check.
 
-Large lists stream in blocks (`pipeline.csvstream`): keys come from `pipeline.fastkeys`, the
-list is loaded once into a `KeyIndex`, blocks are keyed and matched on two threads (Arrow and
-numpy release the GIL) and written in order, byte for byte. Odd CSV falls back to the
+Large lists stream in blocks (`pipeline.csvstream`): the list is loaded once, from its stored
+snapshot (`pipeline.snapshots`), blocks are keyed and matched on every core
+(`pipeline.check_blocks`) and written in order, byte for byte. Odd CSV falls back to the
 row-by-row reader; Parquet in gives Parquet out."""
 from __future__ import annotations
 
 import hashlib
-import threading
+import os
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
+from itertools import chain, islice
+from operator import attrgetter
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from pipeline import snapshots
+from pipeline.check_blocks import BlockJob, Judged, block_pool, default_workers
 from pipeline.clock import Clock
 from pipeline.config import Settings
-from pipeline.csvstream import Block, IrregularCsv, NotUtf8, chunks, kept_bytes, prepare, read_header, row_texts
+from pipeline.csvstream import BLOCK_SIZE, IrregularCsv, NotUtf8, chunks, read_header
 from pipeline.errors import OptoutError, StaleListError
-from pipeline.fastkeys import match_keys
 from pipeline.publish import ListVersion, latest_version
 from pipeline.receipts import write_receipt
 from pipeline.store.db import read_tx, write_tx
 from pipeline.store.schema import send_checks
-from pipeline.suppressed import Entry, RowEntries, SuppressedSet, load_list
+from pipeline.suppressed import Entry, SuppressedSet, load_list
 
 ADDRESS_HEADERS = ("email", "e-mail", "email_address", "recipient")
 KINDS = ("marketing", "service")
 REMOVED_COLUMNS = ("reason", "channel", "since")
-INVALID_FIELDS = b",invalid_address,,\n"
-WORKERS = 2
-AHEAD = 6  # blocks keyed ahead while the list loads (about 100 MB each at most)
 
 __all__ = ["CheckResult", "Entry", "SuppressedSet", "load_list", "refuse_if_stale", "run_check"]
 
@@ -71,21 +68,6 @@ class Tally:
         return {"rows_in": self.rows_in, "kept": self.kept, "suppressed": self.suppressed, "invalid": self.invalid}
 
 
-class EntryByRow(Protocol):
-    """The entry that removed a row (a dict, or `RowEntries`)."""
-
-    def __getitem__(self, row: int) -> Entry: ...
-
-
-@dataclass
-class Verdict:
-    """What a block's rows get: kept or not, and for removed rows the reason and entry."""
-
-    keep: np.ndarray
-    invalid: np.ndarray
-    entries: EntryByRow
-
-
 def refuse_if_stale(version: ListVersion, now: datetime, max_age_hours: float) -> None:
     age = now - version.published_at
     if age > timedelta(hours=max_age_hours):
@@ -105,14 +87,6 @@ def address_column(header: list[str], column: str | None, path: Path) -> int:
     if column:
         raise OptoutError(f"{path}: no column named {column!r} (columns: {', '.join(header)})")
     raise OptoutError(f"{path}: no address column (looked for {', '.join(ADDRESS_HEADERS)}; name one with --column)")
-
-
-def judge(cells: pa.Array, lst: SuppressedSet) -> Verdict:
-    """Key a column of addresses and match it against the list."""
-    keys = match_keys(cells)
-    invalid = keys.is_null().to_numpy(zero_copy_only=False)
-    suppressed, entries = lst.lookup_many(keys)
-    return Verdict(~invalid & ~suppressed, invalid, entries)
 
 
 def run_check(
@@ -142,66 +116,16 @@ def run_check(
             refuse_if_stale(lst_db.version, now, max_age)
             tally = filter_in_database(input_path, output, removed, column, lst_db)
         return record_check(engine, settings, now, campaign, kind, lst_db.version, input_path, output, tally)
-    with ThreadPoolExecutor(1) as loader:
-        pending = PendingList(engine, kind, settings.hash_key, loader)
-        try:
-            version = pending.version()
-            refuse_if_stale(version, now, max_age)
-        except BaseException:
-            pending.cancel()
-            raise
-        pending.go()
-        tally = filter_file(input_path, output, removed, column, pending)  # type: ignore[arg-type]
-    return record_check(engine, settings, now, campaign, kind, version, input_path, output, tally)
-
-
-class PendingList:
-    """The list, loading on its own thread (one snapshot) while the first blocks are keyed.
-
-    Loading two million keys takes seconds; keys do not depend on the list, so blocks are read,
-    split, parsed and keyed meanwhile and wait only to be matched. The version is known first,
-    so a stale list is refused before anything is written."""
-
-    def __init__(self, engine: sa.Engine, kind: str, hash_key: str, pool: ThreadPoolExecutor) -> None:
-        self._version: Future[ListVersion] = Future()
-        self._decided = threading.Event()
-        self._cancelled = False
-        self._list = pool.submit(self._load, engine, kind, hash_key)
-
-    def _load(self, engine: sa.Engine, kind: str, hash_key: str) -> SuppressedSet | None:
-        try:
-            with read_tx(engine) as conn:
-                version = latest_version(conn)
-                if version is None:
-                    raise StaleListError("no suppression list has been published yet: run 'optout run' first")
-                self._version.set_result(version)
-                self._decided.wait()
-                return None if self._cancelled else load_list(conn, kind, hash_key)
-        except BaseException as exc:
-            if not self._version.done():
-                self._version.set_exception(exc)
-            raise
-
-    def version(self) -> ListVersion:
-        return self._version.result()
-
-    def go(self) -> None:
-        self._decided.set()
-
-    def cancel(self) -> None:
-        self._cancelled = True
-        self._decided.set()
-
-    def loaded(self) -> SuppressedSet:
-        lst = self._list.result()
-        assert lst is not None
-        return lst
-
-    def lookup_many(self, keys: pa.Array) -> tuple[np.ndarray, EntryByRow]:
-        return self.loaded().lookup_many(keys)
-
-    def lookup(self, key: str) -> Entry | None:
-        return self.loaded().lookup(key)
+    with read_tx(engine) as conn:  # one snapshot: the version judged stale or not is the one loaded
+        version = latest_version(conn)
+        if version is None:
+            raise StaleListError("no suppression list has been published yet: run 'optout run' first")
+        refuse_if_stale(version, now, max_age)
+        lst = load_list(conn, kind, settings.hash_key)
+    tally = filter_file(input_path, output, removed, column, lst)
+    if lst.unsaved is not None:  # built from `suppressions`: store it for the next check of this version
+        snapshots.save(engine, lst.unsaved)
+    return record_check(engine, settings, now, campaign, kind, lst.version, input_path, output, tally)
 
 
 def record_check(
@@ -288,11 +212,17 @@ class HashingReader:
         self.fh.close()
 
 
-def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str | None,
-               lst: SuppressedSet, cp1252: bool, workers: int | None = None) -> Tally:
-    """The block-streaming CSV check: blocks judged on worker threads, written in order."""
-    workers = workers or WORKERS
+def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet,
+               cp1252: bool, workers: int | None = None, block_size: int | None = None) -> Tally:
+    """The block-streaming CSV check: blocks judged on every core, written in order.
+
+    A file of one or two blocks is judged here, in this process: forking workers would cost
+    more than it saves. The input must not change while it is checked: its size and change
+    time are compared before and after (workers read it again by offset)."""
+    workers = workers or default_workers()
+    block_size = block_size or BLOCK_SIZE
     src = HashingReader(input_path)
+    before = _identity(src.fh)
     out = HashingWriter(output)
     rem = removed.open("wb") if removed else None
     tally = Tally()
@@ -304,14 +234,25 @@ def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str
         out.write(header + eol)
         if rem:
             rem.write(header + b"," + ",".join(REMOVED_COLUMNS).encode() + eol)
-        with ThreadPoolExecutor(workers) as pool:
-            pending: deque[Future[Judged]] = deque()
-            for data in chunks(src):  # type: ignore[arg-type]
-                pending.append(pool.submit(_judge_block, data, len(names), col, cp1252, lst, rem is not None))
-                while len(pending) > workers + AHEAD:
-                    _emit(pending.popleft().result(), out, rem, tally)
-            while pending:
-                _emit(pending.popleft().result(), out, rem, tally)
+        job = BlockJob(str(input_path), len(names), col, cp1252, lst, rem is not None)
+        offset = src.fh.tell()
+        blocks = chunks(src, block_size)  # type: ignore[arg-type]
+        first = list(islice(blocks, 2))
+        if len(first) < 2:
+            for data in first:
+                _emit(job.judge(data), out, rem, tally)
+        else:
+            with block_pool(job, workers, block_size) as pool:
+                pending: deque[Future[Judged]] = deque()
+                for data in chain(first, blocks):
+                    pending.append(pool.submit(offset, data))
+                    offset += len(data)
+                    while len(pending) > pool.in_flight:
+                        _emit(pending.popleft().result(), out, rem, tally, pool.kept)
+                while pending:
+                    _emit(pending.popleft().result(), out, rem, tally, pool.kept)
+        if _identity(src.fh) != before:
+            raise OptoutError(f"{input_path}: the file changed while it was being checked; check it again once it is complete")
     finally:
         src.close()
         tally.output_sha256 = out.close()
@@ -321,64 +262,20 @@ def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str
     return tally
 
 
-@dataclass
-class Judged:
-    """A judged block, ready to write: kept bytes, removed bytes and counts."""
-
-    kept_bytes: bytes
-    removed_bytes: bytes
-    rows: int
-    kept: int
-    invalid: int
+def _identity(fh: BinaryIO) -> tuple[int, int, int]:
+    st = os.fstat(fh.fileno())
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def _judge_block(data: bytes, ncols: int, col: int, cp1252: bool, lst: SuppressedSet, with_removed: bool) -> Judged:
-    block = prepare(data, ncols, col, cp1252)
-    verdict = judge(block.cells, lst)
-    removed = removed_bytes(block, verdict) if with_removed else b""
-    return Judged(kept_bytes(block, verdict.keep), removed, len(block.starts), int(verdict.keep.sum()),
-                  int(verdict.invalid.sum()))
-
-
-def _emit(judged: Judged, out: HashingWriter, rem: BinaryIO | None, tally: Tally) -> None:
+def _emit(judged: Judged, out: HashingWriter, rem: BinaryIO | None, tally: Tally,
+          kept: Callable[[Judged], bytes | memoryview] = attrgetter("kept_bytes")) -> None:
     tally.rows_in += judged.rows
     tally.kept += judged.kept
     tally.invalid += judged.invalid
     tally.suppressed += judged.rows - judged.kept - judged.invalid
-    out.write(judged.kept_bytes)
+    out.write(kept(judged))
     if rem:
         rem.write(judged.removed_bytes)
-
-
-def removed_bytes(block: Block, verdict: Verdict) -> bytes:
-    """The removed rows, each as it was plus `,reason,channel,since`, built without a Python loop
-    over rows (a list can remove a million of them): Arrow joins row texts and suffixes."""
-    rows = np.flatnonzero(~verdict.keep)
-    if not len(rows):
-        return b""
-    joined = pc.binary_join_element_wise(row_texts(block, rows), _suffixes(verdict, rows), b"")
-    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32)[joined.offset : joined.offset + len(joined) + 1]
-    return memoryview(joined.buffers()[2])[offsets[0] : offsets[-1]].tobytes()
-
-
-def _suffixes(verdict: Verdict, rows: np.ndarray) -> pa.Array:
-    entries = verdict.entries
-    invalid = verdict.invalid[rows]
-    if isinstance(entries, RowEntries) and not entries.extra:  # the common case: codes, no erased hits
-        used, index = np.unique(np.where(invalid, -1, entries.codes[rows]), return_inverse=True)
-        table = [INVALID_FIELDS if c < 0 else _suppressed_fields(entries.distinct[c]) for c in used.tolist()]
-        return pa.array(table, pa.binary()).take(pa.array(index.ravel()))
-    return pa.array(
-        [INVALID_FIELDS if bad else _suppressed_fields(entries[r]) for r, bad in zip(rows.tolist(), invalid.tolist(), strict=True)],
-        pa.binary(),
-    )
-
-
-@lru_cache(maxsize=65536)
-def _suppressed_fields(entry: Entry) -> bytes:
-    """`,suppressed,channel,since` for one entry (a list has few distinct ones)."""
-    channels = f'"{entry.channels}"' if "," in entry.channels else entry.channels
-    return f",suppressed,{channels},{entry.since.isoformat()}\n".encode()
 
 
 def open_text(path: Path) -> Any:

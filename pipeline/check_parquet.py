@@ -9,7 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.check import Tally, Verdict, address_column, judge
+from pipeline.check import Tally, address_column
+from pipeline.check_blocks import Verdict, judge
 from pipeline.errors import OptoutError
 from pipeline.receipts import file_sha256
 from pipeline.suppressed import SuppressedSet

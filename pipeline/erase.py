@@ -26,7 +26,7 @@ from pipeline.publish import publish_in
 from pipeline.records import Action, Scope
 from pipeline.redaction import Redactor
 from pipeline.store.db import write_tx
-from pipeline.store.schema import ingested_files, intake_records, metadata, optout_events, suppressions
+from pipeline.store.schema import ingested_files, intake_records, list_snapshots, metadata, optout_events, suppressions
 
 ERASURE_CHANNEL = "erasure"
 # Columns that are only hashes, numbers or codes, never free text: not scanned.
@@ -101,8 +101,11 @@ def erase(engine: sa.Engine, settings: Settings, clock: Clock, address: str, ref
                 export_key_id=export_key_id(settings.export_key),
             )
         )
+        # Snapshots hold every clear match key of their version: drop them all (the next check
+        # builds the new version's from `suppressions`, where the key is now erased).
+        result.redacted["list_snapshots"] = conn.execute(list_snapshots.delete()).rowcount
         for table in metadata.sorted_tables:
-            if table.name not in ("optout_events", "intake_records"):
+            if table.name not in ("optout_events", "intake_records", "list_snapshots"):
                 result.redacted[table.name] = _redact_table(conn, table, redactor)
         result.files_on_disk = files
     result.reclaimed, result.vacuum = reclaim_space(engine)
@@ -222,6 +225,7 @@ PG_TABLES = (
     "optout_events",
     "intake_records",
     "suppressions",
+    "list_snapshots",
     "review_queue",
     "send_checks",
     "ingested_files",

@@ -17,7 +17,6 @@ from functools import lru_cache
 from typing import Any
 
 import email_validator  # noqa: F401  (loads email_validator.validate_email for the memo)
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -106,23 +105,10 @@ def _keys_from_bare(text: pa.Array) -> pa.Array:
 
 
 def _tagged(text: pa.Array) -> pa.Array | None:
-    """Rows whose first "+" is not their first character (a scan of the bytes, not per row)."""
-    if not len(text):
-        return None
-    buffers = text.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int32)[text.offset : text.offset + len(text) + 1]
-    data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    hits = np.flatnonzero(data == ord("+")) + offsets[0]
-    if not len(hits):
-        return None
-    rows = np.searchsorted(offsets, hits, side="right") - 1
-    rows, first = np.unique(rows, return_index=True)
-    rows = rows[hits[first] > offsets[rows]]
-    if not len(rows):
-        return None
-    mask = np.zeros(len(text), dtype=bool)
-    mask[rows] = True
-    return pa.array(mask)
+    """Rows whose first "+" is not their first character (a leading "+" is the name, not a tag)."""
+    first = pc.find_substring(text, "+")
+    tagged = pc.greater(first, 0)
+    return tagged if pc.any(tagged).as_py() else None
 
 
 def memoize_domain_validation() -> None:
@@ -136,13 +122,16 @@ def memoize_domain_validation() -> None:
         module.validate_email_domain_name = lru_cache(maxsize=65536)(module.validate_email_domain_name)
 
 
+@lru_cache(maxsize=65536)
+def _reference_key(cell: str) -> str | None:
+    """The reference key of one cell; a list repeats its odd cells ("", "n/a", a typo)."""
+    parsed = try_parse(cell)
+    return parsed.key if parsed else None
+
+
 def _reference_keys(cells: list[str | None]) -> list[str | None]:
     memoize_domain_validation()
-    out: list[str | None] = []
-    for cell in cells:
-        parsed = try_parse(cell)
-        out.append(parsed.key if parsed else None)
-    return out
+    return [None if cell is None else _reference_key(cell) for cell in cells]
 
 
 def match_keys_with_stats(values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> tuple[pa.Array, KeyStats]:

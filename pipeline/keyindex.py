@@ -57,9 +57,20 @@ class KeyIndex:
         keys = keys.cast(pa.string()) if keys.type != pa.string() else keys
         hashes = hash64(keys)
         order = np.argsort(hashes, kind="stable")
-        self.order = order  # position in the sorted index -> position in the keys given
-        self.hashes = hashes[order]
-        self.keys = keys.take(pa.array(order))
+        self._set(hashes[order], keys.take(pa.array(order)), order)
+
+    @classmethod
+    def presorted(cls, hashes: np.ndarray, keys: pa.Array) -> KeyIndex:
+        """An index over keys already in `hash64` order (as a list snapshot stores them):
+        positions returned by `find` are positions in `keys`."""
+        index = cls.__new__(cls)
+        index._set(hashes, keys, None)
+        return index
+
+    def _set(self, hashes: np.ndarray, keys: pa.Array, order: np.ndarray | None) -> None:
+        self.order = order  # position in the sorted index -> position in the keys given (None: the same)
+        self.hashes = hashes
+        self.keys = keys
         self.bits = max(1, int(np.ceil(np.log2(max(len(keys), 2)))))
         edges = np.arange(2**self.bits + 1, dtype=np.uint64)
         with np.errstate(over="ignore"):
@@ -87,7 +98,7 @@ class KeyIndex:
             if hit.any():
                 same = pc.equal(probes.take(pa.array(rows[hit])), self.keys.take(pa.array(at[hit])))
                 hit[hit] = same.to_numpy(zero_copy_only=False)
-                found[rows[hit]] = self.order[at[hit]]
+                found[rows[hit]] = at[hit] if self.order is None else self.order[at[hit]]
             at = at + 1
             more = ~hit & (at < end)
             rows, at, end, h = rows[more], at[more], end[more], h[more]

@@ -120,7 +120,8 @@ def publish_list(run_id: int) -> dict[str, Any]:
     """Publish a new list version from the run's events (one transaction)."""
     from pipeline.runner import publish_run
 
-    version = publish_run(store(load()), run_id, SystemClock())
+    settings = load()
+    version = publish_run(store(settings), settings, run_id, SystemClock())
     if version is None:
         return {"version": None, "entries": 0, "digest": None}
     return {"version": version.version, "entries": version.entries, "digest": version.digest}

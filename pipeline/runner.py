@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pipeline import snapshots
 from pipeline.accounts import AccountIndex, load_accounts
 from pipeline.channels import REGISTRY
 from pipeline.clock import Clock
@@ -139,8 +140,13 @@ def recorded_data_quality(engine: sa.Engine, run_id: int) -> dict[str, Any] | No
         return conn.execute(sa.select(pipeline_runs.c.data_quality).where(pipeline_runs.c.id == run_id)).scalar_one()
 
 
-def publish_run(engine: sa.Engine, run_id: int, clock: Clock) -> ListVersion | None:
-    return publish(engine, clock, run_id)
+def publish_run(engine: sa.Engine, settings: Settings, run_id: int, clock: Clock) -> ListVersion | None:
+    """Publish the run's events as a new version, then store that version's list snapshot so
+    the day's checks load it in a fraction of a second (pipeline/snapshots.py)."""
+    version = publish(engine, clock, run_id)
+    if version is not None:
+        snapshots.refresh(engine, settings.hash_key)
+    return version
 
 
 def channel_counts(conn: sa.Connection, run_id: int) -> dict[str, dict[str, Any]]:
@@ -207,7 +213,7 @@ def run_nightly(engine: sa.Engine, settings: Settings, logical_date: date, clock
             new_files += len(run_channel(engine, settings, run_id, name, clock, accounts).files)
         except Exception:  # recorded on the run by run_channel; the other channels go on
             traceback.print_exc()
-    publish_run(engine, run_id, clock)
+    publish_run(engine, settings, run_id, clock)
     summary = finish_run(engine, run_id, clock)
     summary.new_files = new_files
     return summary

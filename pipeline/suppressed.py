@@ -1,6 +1,7 @@
 """The suppression list a check runs against, loaded once from one published version.
 
-Clear match keys go into a `KeyIndex`; erased entries (GDPR: `match_key` NULL) only keep the
+Clear match keys go into a `KeyIndex` (read from the version's list snapshot, see
+`pipeline.snapshots`); erased entries (GDPR: `match_key` NULL) only keep the
 HMAC of their key (`key_hash`), so recipients not found among the clear keys are hashed and
 looked up there — only when the version has erased entries, since hashing every row costs
 about a microsecond each.
@@ -12,19 +13,16 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from pipeline import snapshots
 from pipeline.chain import keyed_hash
 from pipeline.errors import StaleListError
 from pipeline.keyindex import KeyIndex
-from pipeline.publish import ListVersion, latest_version
-from pipeline.records import Scope
-from pipeline.store.schema import suppressions
+from pipeline.publish import ListVersion
 
 
 @dataclass(frozen=True)
@@ -66,6 +64,7 @@ class SuppressedSet:
     distinct: list[Entry]
     erased: dict[str, Entry]
     hash_key: str
+    unsaved: snapshots.Snapshot | None = None  # built from `suppressions` by this load, not yet stored
 
     def entry(self, at: int) -> Entry:
         return self.distinct[int(self.entry_codes[at])]
@@ -100,43 +99,19 @@ class SuppressedSet:
         return hits
 
 
-def _scoped(query: sa.Select[Any], kind: str) -> sa.Select[Any]:
-    if kind == "service":  # a service announcement honours only scope `all` (SPEC §4.3)
-        return query.where(suppressions.c.scope == str(Scope.ALL))
-    return query
-
-
-def _key_groups(conn: sa.Connection, kind: str) -> list[tuple[str, datetime, str]]:
-    """(channels, effective_at, newline-joined match keys) per distinct entry, in one query.
-
-    Aggregating in the database turns two million rows into a few thousand (one per publish and
-    channel mix), which Python fetches in a fraction of the time it needs for the rows."""
-    s = suppressions.c
-    newline: sa.ColumnElement[str] = sa.literal_column("chr(10)" if conn.dialect.name == "postgresql" else "char(10)")
-    joined = sa.func.string_agg if conn.dialect.name == "postgresql" else sa.func.group_concat
-    query = sa.select(s.channels, s.effective_at, joined(s.match_key, newline)).where(s.match_key.is_not(None))
-    return [tuple(r) for r in conn.execute(_scoped(query, kind).group_by(s.channels, s.effective_at))]  # type: ignore[misc]
-
-
-def _erased(conn: sa.Connection, kind: str) -> dict[str, Entry]:
-    s = suppressions.c
-    query = sa.select(s.key_hash, s.channels, s.effective_at).where(s.match_key.is_(None))
-    return {r.key_hash: Entry(r.channels, r.effective_at) for r in conn.execute(_scoped(query, kind))}
-
-
 def load_list(conn: sa.Connection, kind: str, hash_key: str) -> SuppressedSet:
-    """The newest version and its entries for a send of `kind`, read in the caller's snapshot."""
-    version = latest_version(conn)
-    if version is None:
+    """The newest version and its entries for a send of `kind`, read in the caller's snapshot:
+    from the version's stored list snapshot, or built from `suppressions` when it has none
+    (then `unsaved` holds the snapshot for the caller to save once its transaction ends)."""
+    snap = snapshots.current(conn, hash_key)
+    if snap is None:
         raise StaleListError("no suppression list has been published yet: run 'optout run' first")
-    groups = _key_groups(conn, kind)
-    distinct = [Entry(channels, as_utc(since)) for channels, since, _ in groups]
-    lists = pc.split_pattern(pa.array([keys for _, _, keys in groups], pa.large_string()), "\n")
-    codes = np.repeat(np.arange(len(groups), dtype=np.int32), pc.list_value_length(lists).to_numpy(zero_copy_only=False))
-    keys = lists.flatten().cast(pa.string())
-    return SuppressedSet(version, KeyIndex(keys), codes, distinct, _erased(conn, kind), hash_key)
+    index, codes, pairs, erased_rows = snapshots.decode(snap, kind)
+    distinct = [Entry(channels, as_utc(since)) for channels, since in pairs]
+    erased = {key_hash: distinct[code] for key_hash, code, _ in erased_rows}
+    return SuppressedSet(snap.version, index, codes, distinct, erased, hash_key, None if snap.stored else snap)
 
 
 def suppressed_keys(lst: SuppressedSet) -> pa.Array:
     """Every clear key of the list (for tests and the benchmark)."""
-    return pc.take(lst.index.keys, pa.array(np.argsort(lst.index.order)))
+    return lst.index.keys

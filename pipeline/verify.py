@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from pipeline import snapshots
 from pipeline.chain import GENESIS, keyed_hash, list_digest, row_hash
 from pipeline.config import Settings
 from pipeline.errors import OptoutError
-from pipeline.publish import latest_version
+from pipeline.publish import latest_version, version_by_number
 from pipeline.store.db import read_tx
-from pipeline.store.schema import list_versions, optout_events, suppressions
+from pipeline.store.schema import list_snapshots, list_versions, optout_events, suppressions
 from pipeline.suppression import EventFacts, state_of_key, states
 
 
@@ -39,6 +40,7 @@ def verify(conn: sa.Connection, hash_key: str) -> Verification:
     _verify_versions(conn, result)
     _verify_digests(conn, facts, result)
     _verify_state(conn, facts, result)
+    _verify_snapshots(conn, hash_key, result)
     return result
 
 
@@ -132,3 +134,23 @@ def _verify_state(conn: sa.Connection, facts: list[tuple[int, EventFacts]], resu
     entries = [(r.key_hash, r.scope) for r in actual.values()]
     if list_digest(entries) != latest.digest or len(entries) != latest.entries:
         result.problems.append(f"list_versions version {latest.version}: digest or entry count does not match the suppressions table")
+
+
+def _verify_snapshots(conn: sa.Connection, hash_key: str, result: Verification) -> None:
+    """A stored list snapshot must carry a valid signature, and the newest version's must hold
+    exactly the clear keys, scopes, channels and since-when of `suppressions` (a check trusts it)."""
+    latest = latest_version(conn)
+    for row in conn.execute(sa.select(list_snapshots.c.version, list_snapshots.c.mac, list_snapshots.c.body)):
+        where = f"list_snapshots version {row.version}"
+        version = version_by_number(conn, row.version)
+        if version is None:
+            result.problems.append(f"{where}: no such list version")
+            continue
+        body = bytes(row.body)
+        problem = snapshots.problem_of(body, row.mac, version, hash_key)
+        if problem:
+            result.problems.append(f"{where}: {problem}")
+        elif latest is not None and version.version == latest.version:
+            snap = snapshots.Snapshot(version, body, row.mac, stored=True)
+            if snapshots.content(snap) != snapshots.content(snapshots.build(conn, version, hash_key)):
+                result.problems.append(f"{where}: its entries differ from the suppressions table")

@@ -146,6 +146,18 @@ list_versions = sa.Table(
     sa.Column("last_event_id", sa.Integer, nullable=False),
 )
 
+# The newest version's keys in one signed blob, for fast checks (pipeline/snapshots.py): a
+# cache of `suppressions` that a check verifies before use and rebuilds when it does not verify.
+list_snapshots = sa.Table(
+    "list_snapshots",
+    metadata,
+    sa.Column("version", sa.Integer, sa.ForeignKey("list_versions.version"), primary_key=True, autoincrement=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("mac", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+)
+
 review_queue = sa.Table(
     "review_queue",
     metadata,

@@ -1,5 +1,5 @@
-"""Migration 0002_audit: the schema still matches the metadata, the auditor views exist on
-both backends, and it downgrades and upgrades cleanly."""
+"""Migrations 0002_audit and 0003_list_snapshots: the schema still matches the metadata, the
+auditor views exist on both backends, and they downgrade and upgrade cleanly."""
 
 from __future__ import annotations
 
@@ -35,4 +35,13 @@ def test_downgrade_and_upgrade_again(engine):
     with engine.connect() as conn:
         assert not set(AUDITOR_VIEWS) & set(sa.inspect(conn).get_view_names())
     command.upgrade(config, "head")
-    assert current_revision(engine) == "0002_audit" and differences(engine) == []
+    assert current_revision(engine) == "0003_list_snapshots" and differences(engine) == []
+
+
+def test_list_snapshots_downgrade_and_upgrade_again(engine):
+    config = alembic_config(engine)
+    command.downgrade(config, "0002_audit")
+    with engine.connect() as conn:
+        assert "list_snapshots" not in sa.inspect(conn).get_table_names()
+    command.upgrade(config, "head")
+    assert current_revision(engine) == "0003_list_snapshots" and differences(engine) == []

@@ -1,0 +1,204 @@
+"""A published list's keys in one signed blob (table `list_snapshots`), for fast checks.
+
+Reading two million rows of `suppressions` and indexing them takes seconds; a snapshot holds
+the same keys already in `KeyIndex` order (64-bit hash, key, entry code, scope), as one Arrow
+IPC stream a check reads and maps in a fraction of a second.
+
+Trust: `suppressions` stays the truth. A snapshot is used only when its HMAC (the store's hash
+key) verifies and it names the newest version with that version's digest; otherwise the check
+builds a new one from `suppressions` (and saves it) — a damaged or edited snapshot can slow a
+check, never change its answer — and `optout verify` reports it. The nightly publish saves the
+snapshot of the version it published; other publishers (`optout add`, `lift`, review) leave it
+to the first check. Only the newest version's snapshot is kept, and erasure deletes them all
+(they hold clear match keys).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+
+from pipeline.keyindex import KeyIndex
+from pipeline.publish import ListVersion, latest_version
+from pipeline.records import Scope
+from pipeline.store.db import read_tx, write_tx
+from pipeline.store.schema import list_snapshots, suppressions
+
+FORMAT = 1
+log = logging.getLogger("optout.snapshots")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The signed body of one version's snapshot; `stored` says whether the table holds it."""
+
+    version: ListVersion
+    body: bytes
+    mac: str
+    stored: bool
+
+
+def mac_of(body: bytes | memoryview, hash_key: str) -> str:
+    return hmac.new(hash_key.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def _as_utc_text(value: datetime | str) -> str:
+    from pipeline.suppressed import as_utc
+
+    return as_utc(value).isoformat()
+
+
+def build(conn: sa.Connection, version: ListVersion, hash_key: str) -> Snapshot:
+    """The snapshot of the list in `conn`'s snapshot (which must show `version` as the newest)."""
+    s = suppressions.c
+    newline: sa.ColumnElement[str] = sa.literal_column("chr(10)" if conn.dialect.name == "postgresql" else "char(10)")
+    joined = sa.func.string_agg if conn.dialect.name == "postgresql" else sa.func.group_concat
+    # Aggregated in the database: a few thousand (channels, since, scope) groups, not millions of rows.
+    query = (
+        sa.select(s.channels, s.effective_at, s.scope, joined(s.match_key, newline))
+        .where(s.match_key.is_not(None))
+        .group_by(s.channels, s.effective_at, s.scope)
+    )
+    groups = [tuple(r) for r in conn.execute(query)]
+    entries: dict[tuple[str, str], int] = {}
+    codes_of_groups = [entries.setdefault((channels, _as_utc_text(since)), len(entries)) for channels, since, _, _ in groups]
+    lists = pc.split_pattern(pa.array([keys for *_, keys in groups], pa.large_string()), "\n")
+    sizes = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
+    codes = np.repeat(np.array(codes_of_groups, dtype=np.int32), sizes)
+    every = np.repeat(np.array([scope == str(Scope.ALL) for _, _, scope, _ in groups], dtype=bool), sizes)
+    erased = [
+        (r.key_hash, entries.setdefault((r.channels, _as_utc_text(r.effective_at)), len(entries)), r.scope == str(Scope.ALL))
+        for r in conn.execute(sa.select(s.key_hash, s.channels, s.effective_at, s.scope).where(s.match_key.is_(None)))
+    ]
+    return encode(version, lists.flatten().cast(pa.string()), codes, every, list(entries), erased, hash_key)
+
+
+def encode(
+    version: ListVersion, keys: pa.Array, codes: np.ndarray, every: np.ndarray,
+    entries: list[tuple[str, str]], erased: list[tuple[str, int, bool]], hash_key: str,
+) -> Snapshot:
+    """The signed snapshot of clear `keys` (each with an entry code into `entries` — distinct
+    (channels, since) pairs — and whether its scope is `all`) and erased (key hash, code, all)."""
+    index = KeyIndex(keys)
+    order = index.order if index.order is not None else np.arange(len(index))
+    meta = {
+        "format": FORMAT, "version": version.version, "digest": version.digest,
+        "entries": [list(pair) for pair in entries], "erased": [list(row) for row in erased],
+    }
+    table = pa.table(
+        {"hash": index.hashes, "key": index.keys, "entry": codes[order], "all": every[order]},
+        metadata={"optout": json.dumps(meta)},
+    )
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=max(len(table), 1))
+    body = sink.getvalue().to_pybytes()
+    return Snapshot(version, body, mac_of(body, hash_key), stored=False)
+
+
+def read(conn: sa.Connection, version: ListVersion, hash_key: str) -> Snapshot | None:
+    """The stored snapshot of `version` if it verifies, else None (a bad one is logged)."""
+    row = conn.execute(
+        sa.select(list_snapshots.c.body, list_snapshots.c.mac).where(list_snapshots.c.version == version.version)
+    ).first()
+    if row is None:
+        return None
+    body = bytes(row.body)
+    problem = problem_of(body, row.mac, version, hash_key)
+    if problem:
+        log.warning("list version %s: stored snapshot not used (%s); reading suppressions instead", version.version, problem)
+        return None
+    return Snapshot(version, body, row.mac, stored=True)
+
+
+def problem_of(body: bytes, mac: str, version: ListVersion, hash_key: str) -> str | None:
+    """Why a stored snapshot cannot stand for `version`, or None when it can."""
+    if not hmac.compare_digest(mac_of(body, hash_key), mac or ""):
+        return "its signature does not match its content"
+    try:
+        meta = metadata(body)
+    except (pa.ArrowInvalid, ValueError, KeyError) as exc:
+        return f"unreadable ({exc})"
+    if meta.get("format") != FORMAT:
+        return f"format {meta.get('format')!r}, expected {FORMAT}"
+    if (meta.get("version"), meta.get("digest")) != (version.version, version.digest):
+        return f"it is of version {meta.get('version')} digest {str(meta.get('digest'))[:12]}…"
+    return None
+
+
+def metadata(body: bytes) -> dict[str, Any]:
+    schema = pa.ipc.open_stream(pa.py_buffer(body)).schema
+    return dict(json.loads((schema.metadata or {})[b"optout"]))
+
+
+def current(conn: sa.Connection, hash_key: str) -> Snapshot | None:
+    """The newest version's snapshot: the stored one, or one built now (not yet saved)."""
+    version = latest_version(conn)
+    if version is None:
+        return None
+    return read(conn, version, hash_key) or build(conn, version, hash_key)
+
+
+def save(engine: sa.Engine, snap: Snapshot) -> bool:
+    """Store `snap` (replacing every other snapshot) if its version is still the newest."""
+    with write_tx(engine) as conn:
+        newest = latest_version(conn)
+        if newest is None or newest.version != snap.version.version:
+            return False
+        conn.execute(list_snapshots.delete())
+        conn.execute(list_snapshots.insert().values(
+            version=snap.version.version, digest=snap.version.digest, mac=snap.mac, size=len(snap.body), body=snap.body,
+        ))
+    return True
+
+
+def refresh(engine: sa.Engine, hash_key: str) -> Snapshot | None:
+    """Build and save the newest version's snapshot unless a valid one is stored (after publish)."""
+    with read_tx(engine) as conn:
+        snap = current(conn, hash_key)
+    if snap is not None and not snap.stored:
+        save(engine, snap)
+    return snap
+
+
+def decode(snap: Snapshot, kind: str) -> tuple[KeyIndex, np.ndarray, list[tuple[str, str]], list[list[Any]]]:
+    """(index, entry code per indexed key, distinct (channels, since), erased rows) for a send of
+    `kind`: a service announcement honours only scope `all` (SPEC §4.3)."""
+    table = pa.ipc.open_stream(pa.py_buffer(snap.body)).read_all()
+    meta = json.loads((table.schema.metadata or {})[b"optout"])
+    erased = meta["erased"]
+    if kind == "service":
+        table = table.filter(table.column("all"))
+        erased = [row for row in erased if row[2]]
+    table = table.combine_chunks()
+    hashes = _column(table, "hash").to_numpy(zero_copy_only=False)
+    codes = _column(table, "entry").to_numpy(zero_copy_only=False)
+    index = KeyIndex.presorted(hashes, _column(table, "key"))
+    return index, codes, [tuple(pair) for pair in meta["entries"]], erased
+
+
+def content(snap: Snapshot) -> tuple[set[tuple[str, bool, str, str]], set[tuple[str, bool, str, str]]]:
+    """What a snapshot says, independent of its layout: (key, scope all?, channels, since) for
+    clear keys and (key hash, …) for erased ones."""
+    table = pa.ipc.open_stream(pa.py_buffer(snap.body)).read_all()
+    meta = json.loads((table.schema.metadata or {})[b"optout"])
+    pairs = [tuple(pair) for pair in meta["entries"]]
+    keys = table.column("key").to_pylist()
+    codes, every = table.column("entry").to_pylist(), table.column("all").to_pylist()
+    clear = {(k, a, *pairs[c]) for k, a, c in zip(keys, every, codes, strict=True)}
+    erased = {(h, a, *pairs[c]) for h, c, a in meta["erased"]}
+    return clear, erased  # type: ignore[return-value]
+
+
+def _column(table: pa.Table, name: str) -> pa.Array:
+    column = table.column(name)
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()

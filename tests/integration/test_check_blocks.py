@@ -1,0 +1,113 @@
+"""The block-parallel CSV check (pipeline/check_blocks.py): many blocks judged in worker
+processes (or threads where a process cannot fork) give exactly the bytes one block judged in
+this process gives, and the same rows and answers as the row-by-row reader."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+import pytest
+
+from pipeline import check, check_blocks
+from pipeline.check import filter_csv, filter_file
+from pipeline.check_rows import filter_csv_rows
+from pipeline.errors import OptoutError
+from pipeline.manual import add
+from pipeline.store.db import read_tx
+from pipeline.suppressed import SuppressedSet, load_list
+
+pytestmark = pytest.mark.integration
+
+SUPPRESSED = ["ann@example.com", "bo.b@gmail.com", "zoë@ëxample.nl", "carl@example.org"]
+
+
+@pytest.fixture
+def lst(engine, settings, clock) -> SuppressedSet:
+    for i, address in enumerate(SUPPRESSED):
+        add(engine, settings, clock, address, "postal_mail", f"L{i}")
+    with read_tx(engine) as conn:
+        return load_list(conn, "marketing", settings.hash_key)
+
+
+def address(rng: random.Random, i: int) -> str:
+    return rng.choice([
+        f"user{i}@example.com", f"User{i}+x@Example.com", "ANN@example.com", "bob@googlemail.com", "Bo.B+news@gmail.com",
+        f"  person{i}@example.net ", f"Carl Name <carl+{i}@example.org>", "Zoë@ëxample.nl", "zoe@xn--xample-ova.nl",
+        "not an address", "", "a..b@example.com", f"用户{i}@例子.广告",
+    ])
+
+
+def recipients(path: Path, rows: int, eol: str = "\n", encoding: str = "utf-8", last_eol: bool = False) -> Path:
+    rng = random.Random(rows)
+    with path.open("w", encoding=encoding, newline="") as fh:
+        out = csv.writer(fh, lineterminator=eol)
+        out.writerow(["id", "note", "email", "city"])
+        for i in range(rows):
+            note = rng.choice(["plain", "two\nlines", 'say "hi", then\r\nleave', "x" * rng.randrange(0, 300)])
+            out.writerow([i, note, address(rng, i) if encoding == "utf-8" else f"user{i}@example.com", "Köln"])
+            if i % 97 == 0:
+                fh.write(eol)  # a blank line: skipped by every reader
+    if not last_eol:
+        with path.open("rb+") as fh:
+            fh.seek(-len(eol), 2)
+            fh.truncate()
+    return path
+
+
+def rows_of(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [r for r in csv.reader(fh) if r]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("mode", ["processes", "threads"])
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_many_blocks_equal_one_block_and_the_row_reader(lst, tmp_path, monkeypatch, mode, eol):
+    if mode == "threads":
+        monkeypatch.setattr(check_blocks, "can_fork", lambda: False)
+    src = recipients(tmp_path / "in.csv", 3000, eol)
+    one = filter_csv(src, tmp_path / "one.csv", tmp_path / "one.rem.csv", None, lst, False, workers=1, block_size=1 << 30)
+    many = filter_csv(src, tmp_path / "many.csv", tmp_path / "many.rem.csv", None, lst, False, workers=2, block_size=4096)
+    assert (tmp_path / "many.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+    assert (tmp_path / "many.rem.csv").read_bytes() == (tmp_path / "one.rem.csv").read_bytes()
+    assert many.counts() == one.counts() and many.output_sha256 == one.output_sha256
+    assert one.rows_in == 3000 and one.suppressed > 100 and one.invalid > 100
+    by_rows = filter_csv_rows(src, tmp_path / "rows.csv", tmp_path / "rows.rem.csv", None, lst)
+    assert by_rows.counts() == many.counts()
+    assert rows_of(tmp_path / "many.csv") == rows_of(tmp_path / "rows.csv")
+    assert rows_of(tmp_path / "many.rem.csv") == rows_of(tmp_path / "rows.rem.csv")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_rows_longer_than_an_output_slot_come_back_inline(lst, tmp_path):
+    src = tmp_path / "long.csv"
+    src.write_text("email,note\n" + "".join(f"user{i}@example.com,{'y' * 9000}\nann@example.com,z\n" for i in range(20)),
+                   encoding="utf-8")
+    tally = filter_csv(src, tmp_path / "out.csv", None, None, lst, False, workers=2, block_size=4096)
+    assert (tally.kept, tally.suppressed) == (20, 20)
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == "email,note\n" + "".join(
+        f"user{i}@example.com,{'y' * 9000}\n" for i in range(20))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_windows_1252_and_ragged_files_fall_back_from_the_workers(lst, tmp_path, monkeypatch):
+    monkeypatch.setattr(check, "BLOCK_SIZE", 4096)
+    cp = recipients(tmp_path / "cp.csv", 800, encoding="cp1252", last_eol=True)
+    tally = filter_file(cp, tmp_path / "cp.out.csv", None, None, lst, workers=2)
+    assert tally.kept == 800 and "Köln" in (tmp_path / "cp.out.csv").read_text(encoding="utf-8")
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("email,name\n" + "".join(f"user{i}@example.com,n\n" for i in range(500)) + "ann@example.com\n"
+                      + "".join(f"more{i}@example.com,n,extra\n" for i in range(500)), encoding="utf-8")
+    tally = filter_file(ragged, tmp_path / "ragged.out.csv", None, None, lst, workers=2)
+    assert (tally.rows_in, tally.kept, tally.suppressed) == (1001, 1000, 1)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_file_changed_during_the_check_is_refused(lst, tmp_path, monkeypatch):
+    src = recipients(tmp_path / "in.csv", 500)
+    seen = iter([(1, 100, 1), (1, 200, 2)])
+    monkeypatch.setattr(check, "_identity", lambda fh: next(seen))
+    with pytest.raises(OptoutError, match="changed while it was being checked"):
+        filter_csv(src, tmp_path / "out.csv", None, None, lst, False, workers=2, block_size=4096)
