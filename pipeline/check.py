@@ -14,7 +14,6 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from itertools import chain, islice
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -25,7 +24,7 @@ from pipeline import snapshots
 from pipeline.check_blocks import BlockJob, Judged, block_pool, default_workers
 from pipeline.clock import Clock
 from pipeline.config import Settings
-from pipeline.csvstream import BLOCK_SIZE, IrregularCsv, NotUtf8, chunks, read_header
+from pipeline.csvstream import BLOCK_SIZE, IrregularCsv, NotUtf8, chunks, read_header, views
 from pipeline.errors import OptoutError, StaleListError
 from pipeline.publish import ListVersion, latest_version
 from pipeline.receipts import write_receipt
@@ -203,6 +202,11 @@ class HashingReader:
         self.sha.update(data)
         return data
 
+    def readinto(self, view: memoryview) -> int:
+        n = self.fh.readinto(view)  # type: ignore[attr-defined]
+        self.sha.update(view[:n])
+        return n
+
     def readline(self) -> bytes:
         data = self.fh.readline()
         self.sha.update(data)
@@ -216,8 +220,8 @@ def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str
                cp1252: bool, workers: int | None = None, block_size: int | None = None) -> Tally:
     """The block-streaming CSV check: blocks judged on every core, written in order.
 
-    A file of one or two blocks is judged here, in this process: forking workers would cost
-    more than it saves. The input must not change while it is checked: its size and change
+    A file of up to two blocks is judged here, in this process: forking workers would cost more
+    than it saves. The input must not change while it is checked: its size and change
     time are compared before and after (workers read it again by offset)."""
     workers = workers or default_workers()
     block_size = block_size or BLOCK_SIZE
@@ -236,17 +240,17 @@ def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str
             rem.write(header + b"," + ",".join(REMOVED_COLUMNS).encode() + eol)
         job = BlockJob(str(input_path), len(names), col, cp1252, lst, rem is not None)
         offset = src.fh.tell()
-        blocks = chunks(src, block_size)  # type: ignore[arg-type]
-        first = list(islice(blocks, 2))
-        if len(first) < 2:
-            for data in first:
+        if before[1] - offset <= 2 * block_size:
+            for data in chunks(src, block_size):  # type: ignore[arg-type]
                 _emit(job.judge(data), out, rem, tally)
         else:
             with block_pool(job, workers, block_size) as pool:
+                # Worker processes read their blocks themselves: the parent's reads can reuse one buffer.
+                blocks = views(src, block_size) if pool.slots is not None else chunks(src, block_size)  # type: ignore[arg-type]
                 pending: deque[Future[Judged]] = deque()
-                for data in chain(first, blocks):
-                    pending.append(pool.submit(offset, data))
-                    offset += len(data)
+                for block in blocks:
+                    pending.append(pool.submit(offset, block))
+                    offset += len(block)
                     while len(pending) > pool.in_flight:
                         _emit(pending.popleft().result(), out, rem, tally, pool.kept)
                 while pending:

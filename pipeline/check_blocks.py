@@ -157,10 +157,11 @@ class BlockPool:
             self.executor = ThreadPoolExecutor(workers)
         self.job = job
 
-    def submit(self, offset: int, data: bytes) -> Future[Judged]:
+    def submit(self, offset: int, data: bytes | memoryview) -> Future[Judged]:
+        """Worker processes get only the place of `data` in the file; threads get `data` (bytes)."""
         self.blocks += 1
         if self.slots is None:
-            return self.executor.submit(self.job.judge, data)
+            return self.executor.submit(self.job.judge, bytes(data))
         return self.executor.submit(_judge_at, offset, len(data), self.blocks % self.slots.count)
 
     def kept(self, judged: Judged) -> bytes | memoryview:

@@ -127,33 +127,47 @@ def read_header(fh: BinaryIO, cp1252: bool) -> tuple[bytes, list[str], bytes]:
     return head, [str(v) for v in (names or {}).values()], terminator
 
 
-def _cut(data: bytes, final: bool) -> int:
-    """How many leading bytes of `data` are whole rows: up to the last newline outside quotes."""
+def _cut(data: bytearray, size: int, final: bool) -> int:
+    """How many leading bytes of `data[:size]` are whole rows: up to the last newline outside quotes."""
     if final:
-        return len(data)
-    end = data.rfind(b"\n")
+        return size
+    end = data.rfind(b"\n", 0, size)
+    if data.find(b'"', 0, end) < 0:
+        return end + 1
     while end >= 0 and data.count(b'"', 0, end) % 2:
         end = data.rfind(b"\n", 0, end)
     return end + 1
 
 
-def chunks(fh: BinaryIO, block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
-    """Raw text of whole rows after the header, about `block_size` bytes at a time."""
-    carry = b""
+def views(fh: BinaryIO, block_size: int = BLOCK_SIZE) -> Iterator[memoryview]:
+    """Raw text of whole rows after the header, about `block_size` bytes at a time, read into one
+    reused buffer: each view is valid only until the next one is asked for (copy it to keep it)."""
+    buf = bytearray(2 * block_size)
+    carry = 0  # an unfinished row, moved to the front of the buffer
     while True:
-        chunk = fh.read(block_size)
-        final = not chunk
-        data = carry + chunk if carry else chunk
-        if not data:
+        if len(buf) < carry + block_size:
+            buf.extend(bytes(carry + block_size - len(buf)))
+        with memoryview(buf) as room:
+            n = fh.readinto(room[carry : carry + block_size])  # type: ignore[attr-defined]
+        size, final = carry + n, n == 0
+        if not size:
             return
-        used = _cut(data, final)
-        carry = data[used:]
-        if len(carry) > MAX_CARRY * block_size:  # an unbalanced quote: no row ends in sight
-            raise IrregularCsv("no end of row outside quotes within the last blocks (an unbalanced quote?)")
+        used = _cut(buf, size, final)
         if used:
-            yield data[:used]
+            with memoryview(buf) as whole, whole[:used] as rows:
+                yield rows
+        carry = size - used
+        if carry > MAX_CARRY * block_size:  # an unbalanced quote: no row ends in sight
+            raise IrregularCsv("no end of row outside quotes within the last blocks (an unbalanced quote?)")
+        buf[:carry] = buf[used:size]
         if final:
             return
+
+
+def chunks(fh: BinaryIO, block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
+    """Raw text of whole rows after the header, about `block_size` bytes at a time."""
+    for view in views(fh, block_size):
+        yield view.tobytes()
 
 
 def prepare(data: bytes, ncols: int, col: int, cp1252: bool) -> Block:
