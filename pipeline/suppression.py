@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from pipeline.records import Action, Scope
 
@@ -33,16 +33,33 @@ class SuppressionState:
     channels: str
 
 
+def lift_must_follow(requested_at: datetime) -> datetime:
+    """The moment a re-consent must come after to lift an opt-out requested at `requested_at`.
+
+    Exactly midnight UTC is how a date without a time reads (a letter dated 9 October): the
+    opt-out may have been written at any time that day, so only a re-consent after the end of
+    that day is provably later (SPEC §4.3; over-suppression is the safe side, SPEC §4.2). A real
+    opt-out at midnight to the microsecond is treated the same way."""
+    at = requested_at.astimezone(UTC)
+    if (at.hour, at.minute, at.second, at.microsecond) == (0, 0, 0, 0):
+        return at + timedelta(days=1) - timedelta(microseconds=1)
+    return at
+
+
 def state_of_key(events: Iterable[EventFacts]) -> SuppressionState | None:
     """The state of one match key given all its events, or None when it is not suppressed.
 
-    A lift counts only when it is later than every suppressing event; a tie stays suppressed.
-    Once lifted, the suppressions before the lift no longer count (the person asked again).
+    A lift counts only when it is later than every suppressing event (a date-only opt-out lasts
+    to the end of its day, `lift_must_follow`); a tie stays suppressed. Once lifted, the
+    suppressions before the lift no longer count (the person asked again).
     """
     events = list(events)
     lifts = [e.requested_at for e in events if e.action == Action.LIFT]
     last_lift = max(lifts) if lifts else None
-    live = [e for e in events if e.action == Action.SUPPRESS and (last_lift is None or e.requested_at >= last_lift)]
+    live = [
+        e for e in events
+        if e.action == Action.SUPPRESS and (last_lift is None or lift_must_follow(e.requested_at) >= last_lift)
+    ]
     if not live:
         return None
     latest = max(live, key=lambda e: e.requested_at)

@@ -41,3 +41,30 @@ def test_channels_and_times_of_the_live_suppressions() -> None:
     assert state.channels == "phone,postal_mail"
     assert state.first_requested_at.day == 3
     assert state.last_requested_at.day == 4
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def timed(action: str, when: str) -> EventFacts:
+    return EventFacts("k", "a@example.com", "a@example.com", "postal_mail", "marketing", action, at(when))
+
+
+@pytest.mark.parametrize(
+    ("events", "suppressed"),
+    [
+        # A letter dated 9 October (read as midnight) and an opt-in at 15:17 that day: which came
+        # first is unknown, so the opt-out stands.
+        ([timed("suppress", "2026-10-09T00:00:00+00:00"), timed("lift", "2026-10-09T15:17:00+00:00")], True),
+        ([timed("suppress", "2026-10-09T00:00:00+00:00"), timed("lift", "2026-10-09T23:59:59.999999+00:00")], True),
+        ([timed("suppress", "2026-10-09T00:00:00+00:00"), timed("lift", "2026-10-10T00:00:00+00:00")], False),
+        # A time of day is taken at its word.
+        ([timed("suppress", "2026-10-09T09:00:00+00:00"), timed("lift", "2026-10-09T15:17:00+00:00")], False),
+        ([timed("suppress", "2026-10-09T00:00:01+00:00"), timed("lift", "2026-10-09T15:17:00+00:00")], False),
+        # Midnight in another zone is a time of day in UTC.
+        ([timed("suppress", "2026-10-09T00:00:00-04:00"), timed("lift", "2026-10-09T15:17:00+00:00")], False),
+    ],
+)
+def test_a_date_only_opt_out_lasts_to_the_end_of_its_day_for_re_consent(events: list[EventFacts], suppressed: bool) -> None:
+    assert (state_of_key(events) is not None) == suppressed
