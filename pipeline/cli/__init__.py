@@ -2,6 +2,7 @@
 registers on `app`; `main` turns user errors into one-line messages and SPEC's exit codes."""
 from __future__ import annotations
 
+import gc
 import sys
 
 import typer
@@ -12,6 +13,9 @@ from pipeline.errors import OptoutError
 
 
 def main() -> None:
+    # What the imports made lives as long as the process: keep the collector off it, during the
+    # command and at exit (a third of a second of a short command was spent collecting it).
+    gc.freeze()
     try:
         code = app(standalone_mode=False)
     except OptoutError as exc:

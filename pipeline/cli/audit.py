@@ -8,7 +8,6 @@ from pathlib import Path
 
 import typer
 
-from pipeline.channels import REGISTRY
 from pipeline.cli.app import app, emit_json, env, parse_date, parse_timestamp
 from pipeline.errors import OptoutError
 from pipeline.export import neutralise
@@ -66,6 +65,8 @@ def history(
     """Every opt-out event with its channel, source reference, times, effect and evidence."""
     if fmt not in ("csv", "json"):
         raise OptoutError(f"--format must be csv or json, not {fmt!r}")
+    from pipeline.channels import REGISTRY  # here, not at import: every command would pay for the channels
+
     if channel and channel not in REGISTRY and channel not in ("manual", "erasure"):
         raise OptoutError(f"--channel: unknown channel {channel!r}")
     e = env(ctx)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from pipeline.campaign_audit import CampaignAudit, Recipient, audit_campaign
 from pipeline.cli.app import app, emit_json, env, parse_date
-from pipeline.erase import erase as erase_address
 from pipeline.errors import OptoutError
-from pipeline.export import export_list
-from pipeline.report import ComplianceReport, compliance_report
-from pipeline.report_html import render_html
 from pipeline.store.db import read_tx
+
+if TYPE_CHECKING:
+    from pipeline.report import ComplianceReport
 
 audit_app = typer.Typer(
     help="Audit what was done: `audit campaign ID` for a recorded send check.", no_args_is_help=True
@@ -34,6 +34,9 @@ def report(
 ) -> None:
     """Time from request to effect against 48 hours, 10 business days and one month; exit 1 on any breach."""
     e = env(ctx)
+    from pipeline.report import compliance_report  # holiday calendars load only for reports
+    from pipeline.report_html import render_html
+
     result = compliance_report(e.engine(), parse_date(date_, "--date") if date_ else None, e.clock)
     if html is not None:
         try:
@@ -89,6 +92,8 @@ def export(
 ) -> None:
     """Write the current list: clear CSV safe to open in a spreadsheet, or hashed for third parties."""
     e = env(ctx)
+    from pipeline.export import export_list
+
     manifest = export_list(e.engine(), e.settings, e.clock, output, hashed=hashed)
     typer.echo(
         f"list version {manifest.list_version}: {manifest.rows} row(s) to {output / manifest.file} "
@@ -107,6 +112,8 @@ def erase(
 ) -> None:
     """GDPR erasure: the address and its raw evidence leave the store; it stays suppressed as a keyed hash."""
     e = env(ctx)
+    from pipeline.erase import erase as erase_address
+
     result = erase_address(e.engine(), e.settings, e.clock, address, ref)
     if as_json:
         emit_json(result.as_dict())

@@ -1,13 +1,17 @@
 """Commands that build the store: init, run, add, lift, verify, demo."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from pipeline import manual
 from pipeline.cli.app import app, emit_json, env, parse_date, parse_timestamp
-from pipeline.runner import RunSummary, run_nightly
 from pipeline.store.db import migrate, read_tx
 from pipeline.verify import verify
+
+if TYPE_CHECKING:
+    from pipeline.runner import RunSummary
 
 
 @app.command()
@@ -26,6 +30,8 @@ def run(
 ) -> None:
     """Run the nightly pipeline for one date, without a scheduler. Exit 1 if the run failed."""
     e = env(ctx)
+    from pipeline.runner import run_nightly  # the channels load only for the commands that run them
+
     summary = run_nightly(e.engine(), e.settings, parse_date(date_, "--date"), e.clock)
     if as_json:
         emit_json(summary.as_dict())

@@ -45,3 +45,11 @@ def test_list_snapshots_downgrade_and_upgrade_again(engine):
         assert "list_snapshots" not in sa.inspect(conn).get_table_names()
     command.upgrade(config, "head")
     assert current_revision(engine) == "0003_list_snapshots" and differences(engine) == []
+
+
+def test_schema_head_constant_is_alembics_head(engine):
+    from alembic.script import ScriptDirectory
+
+    from pipeline.store.db import SCHEMA_HEAD
+
+    assert ScriptDirectory.from_config(alembic_config(engine)).get_current_head() == SCHEMA_HEAD

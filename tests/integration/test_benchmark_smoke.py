@@ -1,0 +1,30 @@
+"""`make bench` end to end on a tiny list, so the benchmark cannot rot between real runs: every
+approach runs, our output equals the plain approach's, the fast keys equal the reference."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_benchmark_runs_every_approach_and_prints_its_figures(tmp_path):
+    args = ["--rows", "3000", "--suppressions", "600", "--sample", "1000", "--diff-rows", "2000",
+            "--http-requests", "40", "--repeat", "1", "--keep", str(tmp_path)]
+    done = subprocess.run([sys.executable, "-m", "benchmarks.run", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    check = report["check"]
+    for name in ("floor", "ours", "ours_with_removed", "ours_without_snapshot"):
+        assert check[name]["seconds"] > 0 and check[name]["peak_gib"] > 0, name
+    assert check["ours"]["summary"]["input_rows"] == 3000
+    assert check["plain"]["identical_output_on_sample"] is True
+    assert report["differential"]["mismatches"] == 0 and report["differential"]["rows"] == 2000
+    assert report["http_lookup"]["requests"] == 40 and report["http_lookup"]["failed"] == 0
+    assert set(report["meets"]) == {"rows_per_second", "within_floor_ratio", "plain_speedup", "peak_memory", "lookup_p99"}
