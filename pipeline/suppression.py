@@ -64,11 +64,13 @@ def state_of_key(events: Iterable[EventFacts]) -> SuppressionState | None:
         return None
     latest = max(live, key=lambda e: e.requested_at)
     scope = Scope.ALL if any(e.scope == Scope.ALL for e in live) else Scope.MARKETING
-    with_clear = [e for e in live if e.match_key is not None]
+    # The spelling shown is that of the newest live request (ties: the smallest spelling), so it
+    # does not depend on the order in which channels loaded their files on a given night.
+    with_clear = sorted((e for e in live if e.match_key is not None), key=lambda e: (-e.requested_at.timestamp(), e.address or ""))
     return SuppressionState(
         key_hash=latest.key_hash,
-        match_key=with_clear[-1].match_key if with_clear else None,
-        address=with_clear[-1].address if with_clear else None,
+        match_key=with_clear[0].match_key if with_clear else None,
+        address=with_clear[0].address if with_clear else None,
         scope=str(scope),
         first_requested_at=min(e.requested_at for e in live),
         last_requested_at=latest.requested_at,

@@ -68,3 +68,13 @@ def timed(action: str, when: str) -> EventFacts:
 )
 def test_a_date_only_opt_out_lasts_to_the_end_of_its_day_for_re_consent(events: list[EventFacts], suppressed: bool) -> None:
     assert (state_of_key(events) is not None) == suppressed
+
+
+def test_the_spelling_shown_does_not_depend_on_load_order() -> None:
+    def spelled(address: str, hour: int) -> EventFacts:
+        return EventFacts("k", "ab@example.com", address, "phone", "marketing", "suppress", datetime(2026, 10, 9, hour, tzinfo=UTC))
+
+    events = [spelled("A.B@example.com", 9), spelled("ab+news@example.com", 11), spelled("AB@example.com", 11)]
+    shown = {state.address for state in (state_of_key(events), state_of_key(events[::-1]), state_of_key(events[1:] + events[:1]))
+             if state is not None}
+    assert shown == {"AB@example.com"}  # the newest request; of two at 11:00, the smaller spelling
