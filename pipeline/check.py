@@ -107,24 +107,41 @@ def run_check(
         raise OptoutError(f"--kind must be marketing or service, not {kind!r}")
     now = clock.now()
     max_age = settings.max_list_age_hours if max_age_hours is None else max_age_hours
-    if in_database:
-        from pipeline.check_db import DatabaseList, filter_in_database
+    staged_out, staged_rem = staging(output), staging(removed) if removed else None
+    try:
+        if in_database:
+            from pipeline.check_db import DatabaseList, filter_in_database
 
-        with read_tx(engine) as conn:  # one snapshot for the version and every block's anti-join
-            lst_db = DatabaseList.open(conn, kind, settings.hash_key)
-            refuse_if_stale(lst_db.version, now, max_age)
-            tally = filter_in_database(input_path, output, removed, column, lst_db)
-        return record_check(engine, settings, now, campaign, kind, lst_db.version, input_path, output, tally)
-    with read_tx(engine) as conn:  # one snapshot: the version judged stale or not is the one loaded
-        version = latest_version(conn)
-        if version is None:
-            raise StaleListError("no suppression list has been published yet: run 'optout run' first")
-        refuse_if_stale(version, now, max_age)
-        lst = load_list(conn, kind, settings.hash_key)
-    tally = filter_file(input_path, output, removed, column, lst)
-    if lst.unsaved is not None:  # built from `suppressions`: store it for the next check of this version
-        snapshots.save(engine, lst.unsaved)
-    return record_check(engine, settings, now, campaign, kind, lst.version, input_path, output, tally)
+            with read_tx(engine) as conn:  # one snapshot for the version and every block's anti-join
+                lst_db = DatabaseList.open(conn, kind, settings.hash_key)
+                refuse_if_stale(lst_db.version, now, max_age)
+                tally = filter_in_database(input_path, staged_out, staged_rem, column, lst_db)
+            result = record_check(engine, settings, now, campaign, kind, lst_db.version, input_path, output, tally)
+        else:
+            with read_tx(engine) as conn:  # one snapshot: the version judged stale or not is the one loaded
+                version = latest_version(conn)
+                if version is None:
+                    raise StaleListError("no suppression list has been published yet: run 'optout run' first")
+                refuse_if_stale(version, now, max_age)
+                lst = load_list(conn, kind, settings.hash_key)
+            tally = filter_file(input_path, staged_out, staged_rem, column, lst)
+            if lst.unsaved is not None:  # built from `suppressions`: store it for the next check of this version
+                snapshots.save(engine, lst.unsaved)
+            result = record_check(engine, settings, now, campaign, kind, lst.version, input_path, output, tally)
+        if staged_rem is not None and removed is not None:
+            os.replace(staged_rem, removed)
+        os.replace(staged_out, output)
+    finally:
+        for path in (staged_out, staged_rem):
+            if path is not None:
+                path.unlink(missing_ok=True)
+    return result
+
+
+def staging(path: Path) -> Path:
+    """Where a check writes a file until it is complete and recorded: OUT appears only whole
+    (a failed or interrupted check leaves no partial send list), by an atomic rename."""
+    return path.with_name(f".{path.name}.partial")
 
 
 def record_check(

@@ -188,3 +188,26 @@ def test_stray_quote_falls_back_to_the_row_reader(engine: sa.Engine, settings: S
     result = run_check(engine, settings, clock, src, tmp_path / "out.csv")
     assert (result.input_rows, result.kept, result.suppressed) == (2, 1, 1)
     assert rows(tmp_path / "out.csv") == [["email", "item"], ["ann@example.com", "cable"]]
+
+
+@pytest.mark.usefixtures("published")
+def test_out_appears_only_whole(engine: sa.Engine, settings: Settings, clock: FixedClock, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check that fails half-way leaves no send list (not even a partial one); one that
+    succeeds leaves OUT and --removed, and nothing staged beside them."""
+    from pipeline import check
+
+    folder = tmp_path / "send"
+    folder.mkdir()
+    src = folder / "in.csv"
+    src.write_text(RECIPIENTS, encoding="utf-8")
+    out, rem = folder / "out.csv", folder / "removed.csv"
+    seen = iter([(1, 1, 1), (1, 2, 2)])
+    monkeypatch.setattr(check, "_identity", lambda fh: next(seen))  # the input "changes" during the check
+    with pytest.raises(OptoutError, match="changed while it was being checked"):
+        run_check(engine, settings, clock, src, out, removed=rem)
+    assert sorted(p.name for p in folder.iterdir()) == ["in.csv"]
+    monkeypatch.undo()
+    result = run_check(engine, settings, clock, src, out, removed=rem)
+    assert sorted(p.name for p in folder.iterdir()) == ["in.csv", "out.csv", "out.csv.receipt.json", "removed.csv"]
+    assert verify_receipt(Path(result.receipt), settings.receipt_key)[0] and result.kept == 2
