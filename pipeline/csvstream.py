@@ -174,8 +174,41 @@ def prepare(data: bytes, ncols: int, col: int, cp1252: bool) -> Block:
     """A block of whole rows: validated (or transcoded) to UTF-8, split, address column parsed."""
     data = _check_utf8(data, cp1252)
     starts, ends, stops, _ = split_rows(data, True)
-    cells = parse_cells(data, ncols, col, len(starts)) if len(starts) else pa.array([], pa.string())
+    if not len(starts):
+        return Block(data, starts, ends, stops, pa.array([], pa.string()))
+    cells = plain_cells(data, starts, ends, ncols, col)
+    if cells is None:
+        cells = parse_cells(data, ncols, col, len(starts))
     return Block(data, starts, ends, stops, cells)
+
+
+def plain_cells(data: bytes, starts: np.ndarray, ends: np.ndarray, ncols: int, col: int) -> pa.Array | None:
+    """The address column of a block with no quotes and no stray CR, cut at its commas (numpy),
+    or None when the block is not that plain (Arrow's parser then reads it).
+
+    Without quotes a field is the text between two commas, exactly as Arrow reads it; every row
+    must hold exactly `ncols - 1` commas (a ragged row goes to Arrow, which rejects it). A CR
+    that does not end a line would be a line end to Arrow and the `csv` module, so it sends the
+    block to Arrow too. Commas are ASCII, so the cut cells stay valid UTF-8."""
+    if b'"' in data:
+        return None
+    buf = np.frombuffer(data, dtype=np.uint8)
+    returns = np.flatnonzero(buf == 13)
+    if len(returns) and (returns[-1] + 1 >= len(buf) or not (buf[returns + 1] == 10).all()):
+        return None
+    commas = np.flatnonzero(buf == 44)
+    k = ncols - 1
+    if len(commas) != len(starts) * k:
+        return None
+    if k:
+        grid = commas.reshape(-1, k)  # the commas of row i, if each row holds exactly k of them
+        if not ((grid[:, 0] >= starts).all() and (grid[:, -1] < ends).all()):
+            return None
+        first = starts if col == 0 else grid[:, col - 1] + 1
+        last = grid[:, col] if col < k else ends
+    else:
+        first, last = starts, ends
+    return _spans(data, first, last).cast(pa.string())
 
 
 def kept_bytes(block: Block, keep: np.ndarray) -> memoryview:

@@ -111,3 +111,20 @@ def test_a_file_changed_during_the_check_is_refused(lst, tmp_path, monkeypatch):
     monkeypatch.setattr(check, "_identity", lambda fh: next(seen))
     with pytest.raises(OptoutError, match="changed while it was being checked"):
         filter_csv(src, tmp_path / "out.csv", None, None, lst, False, workers=2, block_size=4096)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_quote_free_blocks_cut_by_commas_equal_the_row_reader(lst, tmp_path, eol):
+    """Blocks without quotes have their address column cut at commas (csvstream.plain_cells)."""
+    rng = random.Random(len(eol))
+    src = tmp_path / "plain.csv"
+    with src.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(f"id,email,city{eol}")
+        for i in range(3000):
+            fh.write(f"{i},{address(rng, i)},Köln{eol}" + (eol if i % 101 == 0 else ""))
+    many = filter_csv(src, tmp_path / "many.csv", tmp_path / "many.rem.csv", None, lst, False, workers=2, block_size=4096)
+    by_rows = filter_csv_rows(src, tmp_path / "rows.csv", tmp_path / "rows.rem.csv", None, lst)
+    assert many.counts() == by_rows.counts() and many.suppressed > 100 and many.invalid > 100
+    assert rows_of(tmp_path / "many.csv") == rows_of(tmp_path / "rows.csv")
+    assert rows_of(tmp_path / "many.rem.csv") == rows_of(tmp_path / "rows.rem.csv")

@@ -40,3 +40,49 @@ def test_an_unbalanced_quote_is_irregular_not_a_memory_hog() -> None:
     text = b'id,email\n1,5" screen\n' + b"2,a@b.com\n" * 2000
     with pytest.raises(IrregularCsv):
         list(chunks(io.BytesIO(text), block_size=64))
+
+
+def _plain_block(rng, ncols: int, eol: bytes) -> bytes:
+    cells = ["", "a@b.com", " Zoë <z@ë.nl> ", "x y", "用户@例子.广告", "+tag@x.com", "ends with space "]
+    rows = []
+    for _ in range(rng.randrange(1, 60)):
+        rows.append(",".join(rng.choice(cells) for _ in range(ncols)).encode())
+        if rng.random() < 0.1:
+            rows.append(b"")  # a blank line
+    return eol.join(rows) + (eol if rng.random() < 0.7 else b"")
+
+
+@pytest.mark.parametrize("ncols", [1, 2, 5])
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n"])
+def test_plain_cells_equal_arrows_reading(ncols: int, eol: bytes) -> None:
+    import random
+
+    from pipeline.csvstream import parse_cells, plain_cells
+
+    rng = random.Random(ncols * 10 + len(eol))
+    for _ in range(200):
+        data = _plain_block(rng, ncols, eol)
+        starts, ends, _, _ = split_rows(data, final=True)
+        if not len(starts):
+            continue
+        for col in range(ncols):
+            cells = plain_cells(data, starts, ends, ncols, col)
+            assert cells is not None
+            assert cells.to_pylist() == parse_cells(data, ncols, col, len(starts)).to_pylist()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'a,b\n"q",c\n',  # quotes: Arrow reads it
+        b"a,b\nc\n",  # ragged: Arrow rejects it
+        b"a,b\nc,d,e\nf\n",  # right comma count, wrong rows
+        b"a,b\r\nc\r,d\r\n",  # a CR inside a row
+        b"a,b\r\nc,d\r",  # a CR at the very end
+    ],
+)
+def test_blocks_that_are_not_plain_go_to_arrow(data: bytes) -> None:
+    from pipeline.csvstream import plain_cells
+
+    starts, ends, _, _ = split_rows(data, final=True)
+    assert plain_cells(data, starts, ends, 2, 1) is None
