@@ -163,15 +163,22 @@ def current(conn: sa.Connection, hash_key: str) -> Snapshot | None:
 
 
 def save(engine: sa.Engine, snap: Snapshot) -> bool:
-    """Store `snap` (replacing every other snapshot) if its version is still the newest."""
-    with write_tx(engine) as conn:
-        newest = latest_version(conn)
-        if newest is None or newest.version != snap.version.version:
-            return False
-        conn.execute(list_snapshots.delete())
-        conn.execute(list_snapshots.insert().values(
-            version=snap.version.version, digest=snap.version.digest, mac=snap.mac, size=len(snap.body), body=snap.body,
-        ))
+    """Store `snap` (replacing every other snapshot) if its version is still the newest.
+
+    Best effort: a snapshot only saves time, so a store that cannot take the write now (locked
+    past its timeout, say) is logged and the caller goes on; the next check builds it again."""
+    try:
+        with write_tx(engine) as conn:
+            newest = latest_version(conn)
+            if newest is None or newest.version != snap.version.version:
+                return False
+            conn.execute(list_snapshots.delete())
+            conn.execute(list_snapshots.insert().values(
+                version=snap.version.version, digest=snap.version.digest, mac=snap.mac, size=len(snap.body), body=snap.body,
+            ))
+    except sa.exc.DBAPIError as exc:
+        log.warning("list version %s: snapshot not stored (%s); the next check builds it again", snap.version.version, exc.orig)
+        return False
     return True
 
 

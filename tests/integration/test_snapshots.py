@@ -4,6 +4,7 @@ damaged, stale or forged one never changes a check's answer; erasure deletes the
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -150,3 +151,20 @@ def test_erasure_deletes_every_snapshot(engine, settings, clock, tmp_path):
     (row,) = stored(engine)
     assert b"ann@example.com" not in bytes(row.body)
     assert problems(engine, settings) == []
+
+
+@pytest.mark.usefixtures("nightly")
+def test_a_store_that_cannot_take_the_snapshot_does_not_fail_the_check(engine, settings, clock, tmp_path, caplog, monkeypatch):
+    with engine.begin() as conn:
+        conn.execute(list_snapshots.delete())
+
+    @contextmanager
+    def locked(_engine):
+        raise sa.exc.OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(snapshots, "write_tx", locked)
+    with caplog.at_level(logging.WARNING, logger="optout.snapshots"):
+        kept, suppressed, invalid, _ = check(engine, settings, clock, tmp_path)
+    assert (kept, suppressed, invalid) == (1, 3, 1)
+    assert "snapshot not stored (database is locked)" in caplog.text and stored(engine) == []
