@@ -23,10 +23,11 @@ from pipeline.errors import OptoutError
 from pipeline.ingest import Gate
 from pipeline.landing import LandedFile
 from pipeline.records import IntakeRecord
+from pipeline.resources import data_dir
 from pipeline.store.schema import ingested_files, intake_records, list_versions, suppressions
 from pipeline.timestamps import EARLIEST
 
-SUITES = Path(__file__).resolve().parents[1] / "expectations"
+SUITES = data_dir("expectations")
 LIST_SUITE = "suppression_list"
 RECONCILIATION_SUITE = "reconciliation"
 log = logging.getLogger(__name__)

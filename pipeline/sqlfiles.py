@@ -3,9 +3,9 @@ by the migrations and the report so the files are the single source."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pipeline.resources import data_dir
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+SQL_DIR = data_dir("sql")
 
 
 def read_sql(name: str) -> str:
