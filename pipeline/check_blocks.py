@@ -142,12 +142,12 @@ class BlockPool:
     `kept(judged)` is its kept bytes. At most `in_flight` blocks may be submitted and not yet
     written: a block's output slot is reused by the block `in_flight + 1` places later."""
 
-    def __init__(self, job: BlockJob, workers: int, block_size: int, processes: bool) -> None:
+    def __init__(self, job: BlockJob, workers: int, block_size: int) -> None:
         self.in_flight = 2 * workers
         self.blocks = 0
         self.slots: Slots | None = None
         self.executor: Executor
-        if processes and can_fork():
+        if can_fork():
             # A block is its share of the file plus the rest of the row the share cut: a quarter more
             # covers rows up to 4 MiB at the default block size; a longer block goes back inline.
             self.slots = Slots(self.in_flight + 1, block_size + block_size // 4)
@@ -169,8 +169,8 @@ class BlockPool:
 
 
 @contextmanager
-def block_pool(job: BlockJob, workers: int, block_size: int, processes: bool = True) -> Iterator[BlockPool]:
-    pool = BlockPool(job, workers, block_size, processes)
+def block_pool(job: BlockJob, workers: int, block_size: int) -> Iterator[BlockPool]:
+    pool = BlockPool(job, workers, block_size)
     try:
         yield pool
     except BaseException:

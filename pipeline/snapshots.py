@@ -89,7 +89,8 @@ def encode(
     """The signed snapshot of clear `keys` (each with an entry code into `entries` — distinct
     (channels, since) pairs — and whether its scope is `all`) and erased (key hash, code, all)."""
     index = KeyIndex(keys)
-    order = index.order if index.order is not None else np.arange(len(index))
+    order = index.order
+    assert order is not None  # built from unsorted keys: the permutation that sorted them
     meta = {
         "format": FORMAT, "version": version.version, "digest": version.digest,
         "entries": [list(pair) for pair in entries], "erased": [list(row) for row in erased],
@@ -139,7 +140,7 @@ def problem_of(body: bytes, mac: str, version: ListVersion, hash_key: str) -> st
     if not hmac.compare_digest(mac_of(body, hash_key), mac or ""):
         return "its signature does not match its content"
     try:
-        meta = metadata(body)
+        meta = _meta(pa.ipc.open_stream(pa.py_buffer(body)).schema)
     except (pa.ArrowInvalid, ValueError, KeyError) as exc:
         return f"unreadable ({exc})"
     if meta.get("format") != FORMAT:
@@ -149,9 +150,15 @@ def problem_of(body: bytes, mac: str, version: ListVersion, hash_key: str) -> st
     return None
 
 
-def metadata(body: bytes) -> dict[str, Any]:
-    schema = pa.ipc.open_stream(pa.py_buffer(body)).schema
+def _meta(schema: pa.Schema) -> dict[str, Any]:
+    """The snapshot's own fields (format, version, digest, entries, erased), kept in the schema."""
     return dict(json.loads((schema.metadata or {})[b"optout"]))
+
+
+def _open(body: bytes) -> tuple[pa.Table, dict[str, Any]]:
+    """The snapshot's table (one chunk per column, no copy of the body) and its fields."""
+    table = pa.ipc.open_stream(pa.py_buffer(body)).read_all()
+    return table, _meta(table.schema)
 
 
 def current(conn: sa.Connection, hash_key: str) -> Snapshot | None:
@@ -194,8 +201,7 @@ def refresh(engine: sa.Engine, hash_key: str) -> Snapshot | None:
 def decode(snap: Snapshot, kind: str) -> tuple[KeyIndex, np.ndarray, list[tuple[str, str]], list[list[Any]]]:
     """(index, entry code per indexed key, distinct (channels, since), erased rows) for a send of
     `kind`: a service announcement honours only scope `all` (SPEC §4.3)."""
-    table = pa.ipc.open_stream(pa.py_buffer(snap.body)).read_all()
-    meta = json.loads((table.schema.metadata or {})[b"optout"])
+    table, meta = _open(snap.body)
     erased = meta["erased"]
     if kind == "service":
         table = table.filter(table.column("all"))
@@ -210,8 +216,7 @@ def decode(snap: Snapshot, kind: str) -> tuple[KeyIndex, np.ndarray, list[tuple[
 def content(snap: Snapshot) -> tuple[set[tuple[str, bool, str, str]], set[tuple[str, bool, str, str]]]:
     """What a snapshot says, independent of its layout: (key, scope all?, channels, since) for
     clear keys and (key hash, …) for erased ones."""
-    table = pa.ipc.open_stream(pa.py_buffer(snap.body)).read_all()
-    meta = json.loads((table.schema.metadata or {})[b"optout"])
+    table, meta = _open(snap.body)
     pairs = [tuple(pair) for pair in meta["entries"]]
     keys = table.column("key").to_pylist()
     codes, every = table.column("entry").to_pylist(), table.column("all").to_pylist()

@@ -111,7 +111,3 @@ def load_list(conn: sa.Connection, kind: str, hash_key: str) -> SuppressedSet:
     erased = {key_hash: distinct[code] for key_hash, code, _ in erased_rows}
     return SuppressedSet(snap.version, index, codes, distinct, erased, hash_key, None if snap.stored else snap)
 
-
-def suppressed_keys(lst: SuppressedSet) -> pa.Array:
-    """Every clear key of the list (for tests and the benchmark)."""
-    return lst.index.keys
