@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from email.header import decode_header, make_header
 from email.message import Message
@@ -125,14 +125,23 @@ def is_arf(msg: Message) -> bool:
 def _jmrp_recipients(msg: Message) -> list[str]:
     """Microsoft's feedback loop (JMRP) is not ARF: it attaches the reported message with the
     complaining recipient in X-HmXmrOriginalRecipient."""
+    for inner, _ in _reported(msg, header_parts=False):
+        found = addresses_in(inner, "X-HmXmrOriginalRecipient")
+        if found:
+            return found
+    return []
+
+
+def _reported(msg: Message, *, header_parts: bool) -> Iterator[tuple[Message, str]]:
+    """The reported message attached to a report, as (its headers, "message"), in part order;
+    with `header_parts`, text/rfc822-headers parts too, as (their headers, "headers")."""
     for part, ctype in _parts(msg):
         if ctype == "message/rfc822":
             inner = part.get_payload()
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-                found = addresses_in(inner[0], "X-HmXmrOriginalRecipient")
-                if found:
-                    return found
-    return []
+                yield inner[0], "message"
+        elif header_parts and ctype in ("text/rfc822-headers", "text/rfc822-header"):
+            yield Parser().parsestr(decode_part(part), headersonly=True), "headers"
 
 
 def _report_fields(part: Message) -> Message:
@@ -161,17 +170,10 @@ def complaint_recipients(msg: Message) -> tuple[list[str], str]:
     jmrp = _jmrp_recipients(msg)
     if jmrp:
         return jmrp, "X-HmXmrOriginalRecipient (Microsoft JMRP)"
-    for part, ctype in _parts(msg):
-        if ctype == "message/rfc822":
-            inner = part.get_payload()
-            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-                found = addresses_in(inner[0], "To")
-                if found:
-                    return found, "To of the reported message"
-        elif ctype in ("text/rfc822-headers", "text/rfc822-header"):
-            found = addresses_in(Parser().parsestr(decode_part(part), headersonly=True), "To")
-            if found:
-                return found, "To of the reported headers"
+    for inner, what in _reported(msg, header_parts=True):
+        found = addresses_in(inner, "To")
+        if found:
+            return found, f"To of the reported {what}"
     return [], ""
 
 
