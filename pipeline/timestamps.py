@@ -34,9 +34,12 @@ def parse_time(text: str | None, naive_tz: str = "UTC") -> datetime | None:
     parsed = _parse(s)
     if parsed is None:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo(naive_tz))
-    return parsed.astimezone(UTC)
+    try:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=ZoneInfo(naive_tz))
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):  # e.g. 9999-12-31T23:00-05:00 lies past year 9999 in UTC
+        return None
 
 
 def _parse(s: str) -> datetime | None:
@@ -47,7 +50,10 @@ def _parse(s: str) -> datetime | None:
         pass
     if s.isdigit() and len(s) in (10, 13):  # unix seconds or milliseconds
         seconds = int(s) / (1000 if len(s) == 13 else 1)
-        return datetime.fromtimestamp(seconds, UTC)
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     for fmt in _FORMATS:
         try:
             return datetime.strptime(s, fmt)
