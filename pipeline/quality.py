@@ -221,7 +221,9 @@ def list_frame(conn: sa.Connection) -> pd.DataFrame:
         "key_hash", "match_key", "address", "scope", "first_requested_at", "effective_at", "list_version"
     ])
     for column in ("first_requested_at", "effective_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
+        # Naive UTC: GX compares column pairs through `Series.values`, which pandas deprecates
+        # for time-zone-aware columns (the suite's meaning is the same in UTC).
+        frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_convert(None)
     return frame
 
 

@@ -138,3 +138,18 @@ def test_a_channel_without_its_suite_fails_before_loading(
     engine = make_engine(f"sqlite:///{night_env['store']}")
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(ingested_files)).scalar_one() == 0
+
+
+@pytest.mark.filterwarnings("error::FutureWarning", "error::DeprecationWarning", "error::pandas.errors.PandasChangeWarning")
+def test_every_suite_runs_with_pandas_deprecations_as_errors(night_env: dict[str, Path], run_id: int) -> None:
+    """Each channel's suite, the reconciliation suite and the list suite evaluated on a real
+    night, with any deprecation pandas (or GX through it) raises turned into an error: a pandas
+    upgrade that would change a gate's meaning fails here first."""
+    for channel in REGISTRY:
+        result = orchestration.ingest(run_id, channel)
+        assert result["quarantined"] == [], result
+    assert orchestration.publish_list(run_id)["entries"] == 5
+    assert orchestration.validate_published_list(run_id)["success"] is True
+    engine = make_engine(f"sqlite:///{night_env['store']}")
+    checked = recorded_data_quality(engine, run_id)
+    assert {"phone", "cancellation", "preference_center", "postal_mail"} <= set(checked)
