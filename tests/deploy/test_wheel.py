@@ -26,8 +26,11 @@ def test_installed_wheel_reads_its_sql_and_suites(tmp_path):
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--prefix", str(venv), str(wheel)],
+    # --ignore-installed: without it pip "upgrades" the editable install of the running
+    # environment (uninstalling it) before installing into the prefix.
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--ignore-installed", "--prefix", str(venv), str(wheel)],
                    check=True, capture_output=True)
+    assert _editable_install_intact(), "installing the wheel elsewhere removed this environment's optout"
     probe = (
         "from pipeline.resources import CHECKOUT, data_dir\n"
         "from pipeline.sqlfiles import read_sql\n"
@@ -38,3 +41,11 @@ def test_installed_wheel_reads_its_sql_and_suites(tmp_path):
     ran = subprocess.run([str(venv / "bin" / "python"), "-c", probe], capture_output=True, text=True, cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip() == str(sorted(p.stem for p in (ROOT / "expectations").glob("*.json")))
+
+
+def _editable_install_intact() -> bool:
+    """The environment running the tests still has its own optout (and its `optout` command)."""
+    ran = subprocess.run([sys.executable, "-c", "import importlib.metadata as m; print(m.version('optout'))"],
+                         capture_output=True, text=True, cwd="/")
+    script = Path(sys.executable).with_name("optout")
+    return ran.returncode == 0 and ran.stdout.strip() != "" and script.exists()
