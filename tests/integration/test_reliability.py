@@ -86,19 +86,37 @@ def test_killed_mid_run_then_rerun_ends_identical(
     assert content(engine) == before
 
 
-def test_sigkill_during_a_run_then_rerun_ends_identical(tmp_path: Path, reference: dict[str, Any]) -> None:
-    """A real process killed with SIGKILL at several moments; each time the re-run completes."""
+KILL_POINTS = ["pipeline.ingest:store_records:1", "pipeline.ingest:store_records:4", "pipeline.ingest:store_records:9",
+               "pipeline.publish:_apply:1"]
+
+
+@pytest.mark.parametrize("kill_at", KILL_POINTS)
+def test_sigkill_mid_write_then_rerun_ends_identical(tmp_path: Path, reference: dict[str, Any], kill_at: str) -> None:
+    """A real process killed with SIGKILL inside a write transaction (its rows written, not
+    committed: the marker proves the kill landed there); the store keeps only committed work,
+    and the re-run completes it to exactly the uninterrupted result."""
     landing = tmp_path / "landing"
     shutil.copytree(ROOT / "seeds" / "landing", landing)
     db = f"sqlite:///{tmp_path / 'killed.db'}"
-    env = {**os.environ, "OPTOUT_DATABASE_URL": db, "OPTOUT_LANDING": str(landing), "PYTHONPATH": str(ROOT)}
-    cli = [sys.executable, "-c", "from pipeline.cli import main; main()", "--now", "2026-10-11T02:00:00Z"]
+    marker = tmp_path / "killpoint"
+    env = {**os.environ, "OPTOUT_DATABASE_URL": db, "OPTOUT_LANDING": str(landing), "PYTHONPATH": str(ROOT),
+           "OPTOUT_KILL_AT": kill_at, "OPTOUT_KILL_MARKER": str(marker)}
+    cli = [sys.executable, str(ROOT / "tests" / "killpoint.py"), "--now", "2026-10-11T02:00:00Z"]
     subprocess.run([*cli, "init"], env=env, check=True, capture_output=True)
-    for delay in (0.8, 1.2, 1.6):
-        proc = subprocess.Popen([*cli, "run", "--date", NIGHT.isoformat()], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    final = subprocess.run([*cli, "run", "--date", NIGHT.isoformat()], env=env, capture_output=True, text=True)
+    proc = subprocess.Popen([*cli, "run", "--date", NIGHT.isoformat()], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert marker.exists() and proc.poll() is None, f"never reached {kill_at}: {proc.stderr.read() if proc.stderr else ''}"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    interrupted = content(make_engine(db))
+    # The open transaction's rows are gone, not half there: what survived is committed work.
+    assert interrupted != reference
+    assert set(interrupted["records"]) <= set(reference["records"])
+    assert set(interrupted["events"]) <= set(reference["events"])
+    plain = [sys.executable, "-c", "from pipeline.cli import main; main()", "--now", "2026-10-11T02:00:00Z"]
+    final = subprocess.run([*plain, "run", "--date", NIGHT.isoformat()], env=env, capture_output=True, text=True)
     assert final.returncode == 0, final.stderr
     assert content(make_engine(db)) == reference
