@@ -28,8 +28,8 @@ def test_installed_wheel_reads_its_sql_and_suites(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     # --ignore-installed: without it pip "upgrades" the editable install of the running
     # environment (uninstalling it) before installing into the prefix.
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--ignore-installed", "--prefix", str(venv), str(wheel)],
-                   check=True, capture_output=True)
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--ignore-installed"]
+    subprocess.run([*pip, "--prefix", str(venv), str(wheel)], check=True, capture_output=True)
     assert _editable_install_intact(), "installing the wheel elsewhere removed this environment's optout"
     probe = (
         "from pipeline.resources import CHECKOUT, data_dir\n"
