@@ -83,9 +83,12 @@ class RunSummary:
 
 
 def start_run(engine: sa.Engine, logical_date: date, clock: Clock) -> int:
-    """Open (or re-open) the run of a logical date; returns its id."""
+    """Open (or re-open) the run of a logical date; returns its id. A re-opened run keeps the
+    review items it already resolved, so a re-run reports the same figures."""
     with write_tx(engine) as conn:
-        row = conn.execute(sa.select(pipeline_runs.c.id).where(pipeline_runs.c.logical_date == logical_date)).first()
+        row = conn.execute(
+            sa.select(pipeline_runs.c.id, pipeline_runs.c.counts).where(pipeline_runs.c.logical_date == logical_date)
+        ).first()
         values: dict[str, Any] = {
             "started_at": clock.now(), "finished_at": None, "status": "running", "counts": {}, "error": None,
             "data_quality": None,
@@ -93,6 +96,9 @@ def start_run(engine: sa.Engine, logical_date: date, clock: Clock) -> int:
         if row is None:
             inserted = conn.execute(pipeline_runs.insert().values(logical_date=logical_date, **values))
             return int(inserted.inserted_primary_key[0])  # type: ignore[index]
+        resolved = (row.counts or {}).get("_review_resolved")
+        if resolved:
+            values["counts"] = {"_review_resolved": resolved}
         conn.execute(
             pipeline_runs.update().where(pipeline_runs.c.id == row.id).values(attempts=pipeline_runs.c.attempts + 1, **values)
         )
