@@ -94,12 +94,27 @@ def test_optout_run_lists_the_strays_and_reads_nothing_outside(db_url: str, tmp_
     assert SECRET.lower() not in shown.stdout.lower()
 
 
+ONE_FILE_PER_CHANNEL = {
+    "phone": ("calls.csv", "call_id,started_at,caller_number,account_id,email,disposition\nC1,2026-10-10,,,a@example.com,OPT_OUT\n"),
+    "cancellation": ("tickets.csv", "ticket_id,account_id,created_at,category,status\nT1,AC1,2026-10-10,cancellation,open\n"),
+    "preference_center": ("changes.csv", "change_id,account_id,email,marketing_opt_in,changed_at\nP1,,a@example.com,false,2026-10-10\n"),
+    "postal_mail": ("letters.csv", "letter_id,received_at,email,account_id\nL1,2026-10-10,a@example.com,\n"),
+    "support_inbox": ("m.eml", "From: a@example.com\nSubject: unsubscribe\nMessage-ID: <m1@x>\n\nPlease unsubscribe me.\n"),
+    "unsubscribe_link": ("clicks.jsonl", '{"event_id": "e1", "occurred_at": "2026-10-10T00:00:00Z", "token": "x", "method": "GET"}\n'),
+}
+
+
+@pytest.mark.parametrize("channel", list(ONE_FILE_PER_CHANNEL))
 def test_a_file_swapped_for_a_link_during_the_run_is_quarantined(
-    engine: sa.Engine, settings: Settings, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    channel: str, engine: sa.Engine, settings: Settings, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build_landing(settings.landing, tmp_path / "outside", [])
-    secret = tmp_path / "outside" / "secret.csv"
-    secret.write_text(f"call_id,started_at,caller_number,account_id,email,disposition\nS,2026-10-10,,,{SECRET}@x.example,OPT_OUT\n")
+    """Every channel's reader opens the file as found (`LandedPath`), never the link put in its place."""
+    name, content = ONE_FILE_PER_CHANNEL[channel]
+    folder = settings.landing / channel / "2026-10-10"
+    folder.mkdir(parents=True)
+    (folder / name).write_text(content, encoding="utf-8")
+    secret = tmp_path / "secret.txt"
+    secret.write_text(content.replace("a@example.com", f"{SECRET}@x.example"), encoding="utf-8")
     real_read = ingest.read_file
 
     def swap_then_read(ch: Any, landed: Any, ctx: Any) -> Any:
@@ -110,7 +125,7 @@ def test_a_file_swapped_for_a_link_during_the_run_is_quarantined(
     monkeypatch.setattr(ingest, "read_file", swap_then_read)
     summary = run_nightly(engine, settings, date(2026, 10, 10), clock)
     assert summary.status == "failed"
-    assert any("after the run found it: not read" in e for e in summary.errors), summary.errors
+    assert [q for q in summary.channels[channel]["quarantined"] if "after the run found it: not read" in q], summary.errors
     assert SECRET.lower() not in store_text(settings.database_url)
 
 
@@ -201,6 +216,40 @@ def test_a_later_snapshot_settles_items_held_for_an_unknown_account(engine: sa.E
     again = run_nightly(engine, settings, date(2026, 10, 11), later)
     assert again.review_resolved == second.review_resolved and again.list_version == second.list_version
     assert row_counts(settings.database_url) == before
+
+
+HELD_NIGHT = {
+    "phone": ("calls.csv", "call_id,started_at,caller_number,account_id,email,disposition\n"
+              "CALL-OUT,2026-10-10T09:00:00Z,,AC7,,OPT_OUT\nCALL-CANCEL,2026-10-10T09:05:00Z,,AC7,not-an-address,CANCEL_ACCOUNT\n"
+              "CALL-NUMBER,2026-10-10T09:10:00Z,+1 212 555 0199,,,OPT_OUT\n"),
+    "postal_mail": ("letters.csv", "letter_id,received_at,email,account_id\nLTR-7,2026-10-10,,AC7\n"),
+    "preference_center": ("changes.csv", "change_id,account_id,email,marketing_opt_in,changed_at\nPC-7,AC7,,false,2026-10-10T10:00:00Z\n"),
+    "cancellation": ("tickets.csv", "ticket_id,account_id,created_at,category,status\nTKT-7,AC7,2026-10-10T11:00:00Z,cancellation,open\n"),
+}
+SETTLED = {"CALL-OUT": "marketing", "CALL-CANCEL": "all", "LTR-7": "marketing", "PC-7": "marketing", "TKT-7": "all"}
+
+
+def test_each_channel_s_held_record_is_settled_with_its_own_scope_and_time(engine: sa.Engine, settings: Settings) -> None:
+    root = settings.landing
+    land_accounts(root, "2026-10-01", ACCOUNTS.encode())
+    for channel, (name, content) in HELD_NIGHT.items():
+        (root / channel / "2026-10-10").mkdir(parents=True)
+        (root / channel / "2026-10-10" / name).write_text(content, encoding="utf-8")
+    first = run_nightly(engine, settings, date(2026, 10, 10), FixedClock(datetime(2026, 10, 11, 2, 0, tzinfo=UTC)))
+    assert first.status == "success" and first.channels["phone"]["needs_review"] == 3
+    land_accounts(root, "2026-10-11", (ACCOUNTS + "AC7,active,seven@example.com,+12125550199,owner,2026-10-11T00:00:00Z\n").encode())
+    second = run_nightly(engine, settings, date(2026, 10, 11), FixedClock(datetime(2026, 10, 12, 2, 0, tzinfo=UTC)))
+    assert len(second.review_resolved) == len(SETTLED)
+    with engine.connect() as conn:
+        e, r, q = optout_events.c, intake_records.c, review_queue.c
+        events = conn.execute(
+            sa.select(r.source_ref, e.scope, e.address, e.requested_at, r.requested_at, e.run_id).join(intake_records, r.id == e.record_id)
+        ).all()
+        still_open = conn.execute(sa.select(r.source_ref).join(intake_records, r.id == q.record_id).where(q.status == "open")).scalars()
+        assert list(still_open) == ["CALL-NUMBER"]  # a caller number alone waits for the operator
+        assert verify(conn, settings.hash_key).ok
+    assert {ref: scope for ref, scope, *_ in events} == SETTLED
+    assert all(address == "seven@example.com" and at == own and run == second.run_id for _r, _s, address, at, own, run in events)
 
 
 def held_items(engine: sa.Engine) -> list[int]:
