@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pipeline.addresses import Address, try_parse
 from pipeline.csvfiles import read_rows
-from pipeline.landing import dated_folders
+from pipeline.errors import QuarantineError
+from pipeline.landing import ACCOUNTS, ACCOUNTS_FILE, LandingWarning, Refused, checked_path, walk_channel
 from pipeline.phones import to_e164
 
 COLUMNS = ("account_id", "status", "email", "phone", "role", "updated_at")
@@ -25,6 +26,10 @@ class AccountIndex:
     # Contact phones as written; read to E.164 only when a call first needs them.
     phones: list[tuple[str, str, str]] = field(default_factory=list)
     _by_phone: dict[str, set[str]] | None = None
+    # What a run should know about the snapshot chosen: newer ones passed over, or none at all;
+    # `problem` when snapshots exist and none can be read.
+    warnings: list[LandingWarning] = field(default_factory=list)
+    problem: str = ""
 
     def add(self, account_id: str, email: str, phone: str, region: str) -> None:
         address = try_parse(email)
@@ -61,24 +66,47 @@ class AccountIndex:
         return set(self.by_phone.get(e164, ()))
 
 
+def snapshot_candidates(landing: Path, on_or_before: date) -> list[tuple[date, Path]]:
+    """Every `accounts/<date>/accounts.csv` dated on or before the day, newest first."""
+    return list(reversed(walk_channel(landing, ACCOUNTS, (ACCOUNTS_FILE,), on_or_before).files))
+
+
 def snapshot_path(landing: Path, on_or_before: date) -> Path | None:
     """The newest `accounts/<date>/accounts.csv` dated on or before the given day."""
-    for _day, folder in reversed(dated_folders(landing / "accounts", on_or_before)):
-        candidate = folder / "accounts.csv"
-        if candidate.is_file():
-            return candidate
-    return None
+    candidates = snapshot_candidates(landing, on_or_before)
+    return candidates[0][1] if candidates else None
 
 
 def load_accounts(landing: Path, on_or_before: date, region: str) -> AccountIndex:
-    """Read the snapshot for a run; an empty index when there is none."""
-    path = snapshot_path(landing, on_or_before)
-    index = AccountIndex()
-    if path is None:
+    """The newest readable snapshot dated on or before the day. A newer one that cannot be read
+    (not opened, wrong columns, binary, truncated) is passed over with a warning; when there is
+    no snapshot the index is empty with a warning, and when none can be read the index is
+    empty and `problem` says so (the run then ends failed)."""
+    broken: list[LandingWarning] = []
+    for _day, path in snapshot_candidates(landing, on_or_before):
+        try:
+            index = read_snapshot(landing, path, region)
+        except (Refused, QuarantineError) as exc:
+            broken.append(LandingWarning(str(path), f"unreadable accounts snapshot: {_without_path(str(exc), path)}"))
+            continue
+        index.warnings = [LandingWarning(w.path, f"{w.reason}; the older snapshot {path} is used") for w in broken]
         return index
-    index.snapshot = str(path)
-    for row in read_rows(path, ("account_id", "email")):
+    if broken:
+        return AccountIndex(warnings=broken, problem=f"no readable accounts snapshot dated on or before {on_or_before}: {broken[0]}")
+    reason = f"no accounts snapshot dated on or before {on_or_before}: records naming only an account wait in review"
+    return AccountIndex(warnings=[LandingWarning(str(landing / ACCOUNTS), reason)])
+
+
+def read_snapshot(landing: Path, path: Path, region: str) -> AccountIndex:
+    """Every contact row of one snapshot, read from the file as checked (`pipeline.landing`)."""
+    index = AccountIndex(snapshot=str(path))
+    for row in read_rows(checked_path(landing, path), ("account_id", "email")):
         account_id = row.values["account_id"]
         if account_id:
             index.add(account_id, row.values.get("email", ""), row.values.get("phone", ""), region)
     return index
+
+
+def _without_path(message: str, path: Path) -> str:
+    prefix = f"{path}: "
+    return message[len(prefix):] if message.startswith(prefix) else message

@@ -63,13 +63,17 @@ def store(settings: Settings) -> sa.Engine:
 
 
 def begin_run(logical_date: str) -> int:
-    """Create or migrate the store, then open (or re-open) the run of the logical date."""
-    from pipeline.runner import start_run
+    """Create or migrate the store, open (or re-open) the run of the logical date, and list on
+    it what the landing zone holds that the run cannot place."""
+    from pipeline.runner import start_run, survey_landing
 
     settings = load()
     engine = store(settings)
     migrate(engine)
-    return start_run(engine, date.fromisoformat(logical_date), SystemClock())
+    run_id = start_run(engine, date.fromisoformat(logical_date), SystemClock())
+    for warning in survey_landing(engine, settings, run_id):
+        log.warning("landing zone: %s", warning)
+    return run_id
 
 
 def channel_names() -> list[str]:
@@ -194,7 +198,10 @@ def finish(run_id: int) -> dict[str, Any]:
     summary = finish_run(engine, run_id, SystemClock(), data_quality=quality_results)
     if summary.status != "success":
         raise fail_fast(f"run {summary.logical_date} failed: " + "; ".join(summary.errors))
-    return {"status": summary.status, "list_version": summary.list_version, "entries": summary.entries}
+    return {
+        "status": summary.status, "list_version": summary.list_version, "entries": summary.entries,
+        "warnings": summary.warnings, "review_resolved": summary.review_resolved,
+    }
 
 
 def send_check(

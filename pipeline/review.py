@@ -13,7 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.addresses import InvalidAddress, parse
+from pipeline.accounts import AccountIndex
+from pipeline.addresses import Address, InvalidAddress, parse
 from pipeline.clock import Clock
 from pipeline.config import Settings
 from pipeline.errors import NotFoundError, OptoutError
@@ -25,6 +26,12 @@ from pipeline.store.schema import ingested_files, intake_records, review_queue
 
 OPEN = "open"
 STATUSES = ("open", "accepted", "dismissed")
+SYSTEM = "system:accounts-snapshot"  # who resolves items the accounts snapshot settles
+# Items that wait for an account: their reasons, and each channel's scope once it is known
+# (phone takes its scope from the call's disposition, SPEC §2.3).
+HELD_REASONS = {"unknown_account", "unresolved", "shared_phone"}
+HELD_SCOPES = {"phone": Scope.MARKETING, "postal_mail": Scope.MARKETING, "preference_center": Scope.MARKETING, "cancellation": Scope.ALL}
+PHONE_SCOPES = {"OPT_OUT": Scope.MARKETING, "CANCEL_ACCOUNT": Scope.ALL}
 
 
 @dataclass(frozen=True)
@@ -136,14 +143,67 @@ def accept(
     with write_tx(engine) as conn:
         item = _open_item(conn, item_id)
         chosen = Scope(scope) if scope else (Scope.ALL if item.channel == "cancellation" else Scope.MARKETING)
-        evidence = f"review item {item_id} accepted by {who}: {note}"
-        drafts = [
-            EventDraft(item.record_id, item.channel, a.normalized, a.key, str(chosen), "suppress", item.requested_at, evidence)
-            for a in {a.key: a for a in parsed}.values()
-        ]
-        append_events(conn, drafts, hash_key=settings.hash_key, recorded_at=now, run_id=None)
-        _close(conn, item_id, "accepted", f"{note} [opted out ({chosen}): {', '.join(d.address for d in drafts)}]", who, now)
+        _opt_out(conn, settings, item, parsed, chosen, note, who, now, run_id=None)
     return publish(engine, clock)
+
+
+def _opt_out(
+    conn: sa.Connection, settings: Settings, item: ReviewItem, addresses: list[Address], scope: Scope, note: str, who: str,
+    now: datetime, run_id: int | None,
+) -> None:
+    """Accept an open item: one `suppress` event per distinct key, tied to the record under
+    review at the record's own time, with the note as evidence; then close the item."""
+    evidence = f"review item {item.id} accepted by {who}: {note}"
+    drafts = [
+        EventDraft(item.record_id, item.channel, a.normalized, a.key, str(scope), "suppress", item.requested_at, evidence)
+        for a in {a.key: a for a in addresses}.values()
+    ]
+    append_events(conn, drafts, hash_key=settings.hash_key, recorded_at=now, run_id=run_id)
+    _close(conn, item.id, "accepted", f"{note} [opted out ({scope}): {', '.join(d.address for d in drafts)}]", who, now)
+
+
+def resolve_from_snapshot(engine: sa.Engine, settings: Settings, clock: Clock, accounts: AccountIndex, run_id: int | None) -> list[int]:
+    """Accept every open item that waits for an account the snapshot now knows, exactly as the
+    record would have been accepted had the account been known when it was read: the account's
+    contacts, the record's scope and own time. Resolved by SYSTEM with a note naming the
+    snapshot; returns the items' ids. Events are tied to the run; the run publishes them."""
+    if not accounts.snapshot:
+        return []
+    resolved = []
+    with write_tx(engine) as conn:
+        now = clock.now()
+        for item in _held_for_accounts(conn):
+            found = _snapshot_resolution(item, accounts)
+            if found is None:
+                continue
+            account_id, scope = found
+            note = f"account {account_id} is in the accounts snapshot {accounts.snapshot}"
+            _opt_out(conn, settings, item, accounts.contacts_of(account_id), scope, note, SYSTEM, now, run_id)
+            resolved.append(item.id)
+    return resolved
+
+
+def _held_for_accounts(conn: sa.Connection) -> list[ReviewItem]:
+    q, r = review_queue.c, intake_records.c
+    query = _query().where(q.status == OPEN, q.reason.in_(sorted(HELD_REASONS)), r.channel.in_(sorted(HELD_SCOPES)))
+    return [_item(row, True) for row in conn.execute(query.order_by(q.id))]
+
+
+def _snapshot_resolution(item: ReviewItem, accounts: AccountIndex) -> tuple[str, Scope] | None:
+    """The account a held record names, now in the snapshot with a contact, and the scope the
+    record's channel gives it; None when it still cannot be resolved."""
+    if not isinstance(item.raw, dict):
+        return None  # erased evidence, or not a row
+    fields = {str(k).strip().lower(): str(v).strip() for k, v in item.raw.items() if isinstance(v, str)}
+    account_id = fields.get("account_id", "")
+    if not account_id or not accounts.contacts_of(account_id):
+        return None
+    if item.channel == "phone":
+        scope = PHONE_SCOPES.get(fields.get("disposition", "").upper())
+        return None if scope is None else (account_id, scope)
+    if item.channel == "cancellation" and "ticket_id" not in fields:
+        return None  # a message to cancel@, not a ticket
+    return account_id, HELD_SCOPES[item.channel]
 
 
 def dismiss(engine: sa.Engine, clock: Clock, item_id: int, note: str, who: str) -> None:

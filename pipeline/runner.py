@@ -10,19 +10,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline import snapshots
+from pipeline import landing, review, snapshots
 from pipeline.accounts import AccountIndex, load_accounts
 from pipeline.channels import REGISTRY
 from pipeline.clock import Clock
 from pipeline.config import Settings
-from pipeline.errors import QuarantineError
 from pipeline.ingest import ChannelResult, Gate, ingest_channel
+from pipeline.landing import LandingWarning
 from pipeline.publish import ListVersion, latest_version, publish
 from pipeline.records import Reconciliation
 from pipeline.store.db import write_tx
 from pipeline.store.schema import ingested_files, pipeline_runs
 
 OUTCOMES = ("read", "accepted", "ignored", "rejected", "needs_review", "duplicate")
+KEPT_WARNINGS = 1000  # kept on the run; a landing zone full of strays is summed up past this
+SHOWN_WARNINGS = 20  # in the text summary
 
 
 @dataclass
@@ -36,6 +38,8 @@ class RunSummary:
     digest: str | None = None
     new_files: int = 0
     errors: list[str] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)  # what the landing zone held that the run could not place
+    review_resolved: list[int] = field(default_factory=list)  # review items the accounts snapshot settled
 
     def as_dict(self) -> dict[str, Any]:
         totals = Reconciliation()
@@ -53,6 +57,8 @@ class RunSummary:
             "entries": self.entries,
             "digest": self.digest,
             "errors": self.errors,
+            "warnings": self.warnings,
+            "review_resolved": self.review_resolved,
         }
 
     def report_lines(self) -> list[str]:
@@ -68,13 +74,21 @@ class RunSummary:
         digest = (self.digest or "")[:16]
         lines.append(f"  status {self.status}; list version {self.list_version}: {self.entries} suppressed address(es); digest {digest}…")
         lines.extend(f"  ! {problem}" for problem in self.errors)
+        if self.review_resolved:
+            lines.append(f"  {len(self.review_resolved)} review item(s) resolved by the accounts snapshot")
+        lines.extend(f"  warning: {w['path']}: {w['reason']}" for w in self.warnings[:SHOWN_WARNINGS])
+        if len(self.warnings) > SHOWN_WARNINGS:
+            lines.append(f"  warning: … and {len(self.warnings) - SHOWN_WARNINGS} more (see --json or pipeline_runs.counts)")
         return lines
 
 
 def start_run(engine: sa.Engine, logical_date: date, clock: Clock) -> int:
-    """Open (or re-open) the run of a logical date; returns its id."""
+    """Open (or re-open) the run of a logical date; returns its id. A re-opened run keeps the
+    review items it already resolved, so a re-run reports the same figures."""
     with write_tx(engine) as conn:
-        row = conn.execute(sa.select(pipeline_runs.c.id).where(pipeline_runs.c.logical_date == logical_date)).first()
+        row = conn.execute(
+            sa.select(pipeline_runs.c.id, pipeline_runs.c.counts).where(pipeline_runs.c.logical_date == logical_date)
+        ).first()
         values: dict[str, Any] = {
             "started_at": clock.now(), "finished_at": None, "status": "running", "counts": {}, "error": None,
             "data_quality": None,
@@ -82,6 +96,9 @@ def start_run(engine: sa.Engine, logical_date: date, clock: Clock) -> int:
         if row is None:
             inserted = conn.execute(pipeline_runs.insert().values(logical_date=logical_date, **values))
             return int(inserted.inserted_primary_key[0])  # type: ignore[index]
+        resolved = (row.counts or {}).get("_review_resolved")
+        if resolved:
+            values["counts"] = {"_review_resolved": resolved}
         conn.execute(
             pipeline_runs.update().where(pipeline_runs.c.id == row.id).values(attempts=pipeline_runs.c.attempts + 1, **values)
         )
@@ -95,6 +112,39 @@ def run_logical_date(engine: sa.Engine, run_id: int) -> date:
 
 def accounts_for(settings: Settings, logical_date: date) -> AccountIndex:
     return load_accounts(settings.landing, logical_date, settings.phone_region)
+
+
+def run_accounts(engine: sa.Engine, settings: Settings, run_id: int) -> AccountIndex:
+    """The run's accounts snapshot, its warnings kept on the run; no readable snapshot at all
+    (when some exist) fails the run, while the channels go on with an empty index."""
+    accounts = accounts_for(settings, run_logical_date(engine, run_id))
+    record_warnings(engine, run_id, accounts.warnings)
+    if accounts.problem:
+        record_channel_error(engine, run_id, "accounts", accounts.problem)
+    return accounts
+
+
+def survey_landing(engine: sa.Engine, settings: Settings, run_id: int) -> list[LandingWarning]:
+    """List on the run everything in the landing zone it cannot place (SPEC §3)."""
+    patterns = {name: ch.patterns for name, ch in REGISTRY.items()}
+    warnings = landing.survey(settings.landing, patterns, run_logical_date(engine, run_id))
+    record_warnings(engine, run_id, warnings)
+    return warnings
+
+
+def record_warnings(engine: sa.Engine, run_id: int, warnings: list[LandingWarning]) -> None:
+    """Add warnings to the run's `_warnings` (once each, by path and reason, sorted by path)."""
+    if not warnings:
+        return
+    with write_tx(engine) as conn:
+        counts = conn.execute(sa.select(pipeline_runs.c.counts).where(pipeline_runs.c.id == run_id)).scalar_one() or {}
+        kept = {(w["path"], w["reason"]) for w in counts.get("_warnings", [])}
+        kept.update((w.path, w.reason) for w in warnings)
+        listed = [{"path": path, "reason": reason} for path, reason in sorted(kept)]
+        if len(listed) > KEPT_WARNINGS:
+            more = len(listed) - KEPT_WARNINGS + 1
+            listed = [*listed[: KEPT_WARNINGS - 1], {"path": "…", "reason": f"and {more} more warning(s) not kept"}]
+        conn.execute(pipeline_runs.update().where(pipeline_runs.c.id == run_id).values(counts={**counts, "_warnings": listed}))
 
 
 def run_channel(
@@ -112,7 +162,7 @@ def run_channel(
     logical_date = run_logical_date(engine, run_id)
     try:
         if accounts is None:
-            accounts = accounts_for(settings, logical_date)
+            accounts = run_accounts(engine, settings, run_id)
         return ingest_channel(engine, settings, name, logical_date, run_id, clock, accounts, gate=gate)
     except Exception as exc:
         record_channel_error(engine, run_id, name, f"{type(exc).__name__}: {exc}")
@@ -140,9 +190,20 @@ def recorded_data_quality(engine: sa.Engine, run_id: int) -> dict[str, Any] | No
         return conn.execute(sa.select(pipeline_runs.c.data_quality).where(pipeline_runs.c.id == run_id)).scalar_one()
 
 
-def publish_run(engine: sa.Engine, settings: Settings, run_id: int, clock: Clock) -> ListVersion | None:
-    """Publish the run's events as a new version, then store that version's list snapshot so
-    the day's checks load it in a fraction of a second (pipeline/snapshots.py)."""
+def publish_run(
+    engine: sa.Engine, settings: Settings, run_id: int, clock: Clock, accounts: AccountIndex | None = None
+) -> ListVersion | None:
+    """Resolve the review items the accounts snapshot now settles, publish the run's events as
+    a new version, then store that version's list snapshot so the day's checks load it in a
+    fraction of a second (pipeline/snapshots.py)."""
+    if accounts is None:
+        accounts = run_accounts(engine, settings, run_id)
+    resolved = review.resolve_from_snapshot(engine, settings, clock, accounts, run_id)
+    if resolved:
+        with write_tx(engine) as conn:
+            counts = conn.execute(sa.select(pipeline_runs.c.counts).where(pipeline_runs.c.id == run_id)).scalar_one() or {}
+            done = sorted({*counts.get("_review_resolved", []), *resolved})
+            conn.execute(pipeline_runs.update().where(pipeline_runs.c.id == run_id).values(counts={**counts, "_review_resolved": done}))
     version = publish(engine, clock, run_id)
     if version is not None:
         snapshots.refresh(engine, settings.hash_key)
@@ -175,7 +236,10 @@ def finish_run(engine: sa.Engine, run_id: int, clock: Clock, data_quality: dict[
     with write_tx(engine) as conn:
         run = conn.execute(sa.select(pipeline_runs).where(pipeline_runs.c.id == run_id)).one()
         counts = channel_counts(conn, run_id)
-        errors = dict((run.counts or {}).get("_errors", {}))
+        kept = run.counts or {}
+        errors = dict(kept.get("_errors", {}))
+        warnings = list(kept.get("_warnings", []))
+        resolved = list(kept.get("_review_resolved", []))
         problems = []
         for name, error in errors.items():
             counts.setdefault(name, _empty_counts())["error"] = error
@@ -187,7 +251,8 @@ def finish_run(engine: sa.Engine, run_id: int, clock: Clock, data_quality: dict[
         status = "failed" if problems else "success"
         conn.execute(
             pipeline_runs.update().where(pipeline_runs.c.id == run_id).values(
-                finished_at=clock.now(), status=status, counts={**counts, "_errors": errors},
+                finished_at=clock.now(), status=status,
+                counts={**counts, "_errors": errors, "_warnings": warnings, "_review_resolved": resolved},
                 data_quality=data_quality, list_version=version.version if version else None,
                 error="\n".join(problems) or None,
             )
@@ -195,25 +260,22 @@ def finish_run(engine: sa.Engine, run_id: int, clock: Clock, data_quality: dict[
     return RunSummary(
         run_id, run.logical_date, status, counts,
         version.version if version else None, version.entries if version else None,
-        version.digest if version else None, errors=problems,
+        version.digest if version else None, errors=problems, warnings=warnings, review_resolved=resolved,
     )
 
 
 def run_nightly(engine: sa.Engine, settings: Settings, logical_date: date, clock: Clock) -> RunSummary:
     """Every step for one logical date, without a scheduler."""
     run_id = start_run(engine, logical_date, clock)
-    try:
-        accounts = accounts_for(settings, logical_date)
-    except QuarantineError as exc:
-        record_channel_error(engine, run_id, "accounts", str(exc))
-        accounts = AccountIndex()
+    survey_landing(engine, settings, run_id)
+    accounts = run_accounts(engine, settings, run_id)
     new_files = 0
     for name in REGISTRY:
         try:
             new_files += len(run_channel(engine, settings, run_id, name, clock, accounts).files)
         except Exception:  # recorded on the run by run_channel; the other channels go on
             traceback.print_exc()
-    publish_run(engine, settings, run_id, clock)
+    publish_run(engine, settings, run_id, clock, accounts)
     summary = finish_run(engine, run_id, clock)
     summary.new_files = new_files
     return summary
