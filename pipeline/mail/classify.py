@@ -67,9 +67,10 @@ def _header_index(msg: Message) -> dict[str, str]:
 
 
 def decode_header_text(raw: str) -> str:
-    """A raw header value unfolded (any line ending) and its encoded-words decoded; an
-    encoded-word in an unknown or wrong charset is read as UTF-8, then Latin-1."""
-    text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """A raw header value unfolded (any line ending) and its encoded-words decoded; raw 8-bit
+    text and an encoded-word in an unknown or wrong charset are read as UTF-8, else
+    Windows-1252, else Latin-1 (a client that never encoded "Désabonnement")."""
+    text = _eight_bit(raw.encode("utf-8", "surrogateescape"))
     text = re.sub(r"(\r\n|\r|\n)[ \t]*", " ", text).strip()
     if "=?" not in text:
         return text
@@ -83,6 +84,15 @@ def decode_header_text(raw: str) -> str:
         except (ValueError, LookupError, UnicodeError):
             continue
     return text
+
+
+def _eight_bit(data: bytes) -> str:
+    for charset in ("utf-8", "windows-1252"):
+        try:
+            return data.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
 
 
 def subject_of(msg: Message) -> tuple[str, bool]:
@@ -313,6 +323,8 @@ class Sentence:
     kind: str
     hit: tuple[str, str] = ("", "")  # (language, matched phrase) for command, optout, keep
     cancel: bool = False  # asks to cancel the account
+    topic: bool = False  # speaks of unsubscribing (an instruction may not: "Don't want these?")
+    personal: bool = False  # in the first person singular ("remove me", "I want to…")
 
 
 QUIET = frozenset({"empty", "greeting", "address"})  # what may stand around a bare command
@@ -350,11 +362,11 @@ def read_sentence(sentence: str) -> Sentence:
         return Sentence(written, "keep", keep)
     cancel = bool(P.CANCEL_ACCOUNT_RE.search(s))
     if _is_instruction(s + "?" if folded.endswith("?") else s):
-        return Sentence(written, "instruction" if topic else "other", cancel=cancel)
-    for kind, table in (("command", P.COMMAND_RE), ("optout", P.OPTOUT_RE)):
+        return Sentence(written, "instruction", cancel=cancel, topic=topic)
+    for kind, table in (("optout", P.OPTOUT_RE), ("command", P.COMMAND_RE)):  # a request in words counts anywhere
         hit = _first(table, s)
         if hit:
-            return Sentence(written, kind, hit, cancel)
+            return Sentence(written, kind, hit, cancel, topic, bool(P.FIRST_PERSON_RE.search(s)))
     if topic:
         return Sentence(written, "mention", cancel=cancel)
     if P.GREETING_LINE_RE.match(s):
@@ -376,9 +388,23 @@ class Body:
     only_commands: bool  # bare commands with nothing but greetings, addresses and a name around them
 
 
-def read_body(paragraphs: list[str], *, relayed: bool) -> Body:
-    read = [(p, [read_sentence(x) for x in SENTENCE.split(p)]) for p in paragraphs]
-    footer = frozenset(i for i, (_, ss) in enumerate(read) if relayed and any(s.kind == "instruction" for s in ss))
+def _is_footer(sentences: list[Sentence]) -> bool:
+    """A paragraph that tells the reader how to unsubscribe, or a command word standing next
+    to an instruction ("Don't want these? Unsubscribe."): a footer and its link."""
+    instructions = [s for s in sentences if s.kind == "instruction"]
+    return any(s.topic for s in instructions) or (bool(instructions) and any(s.kind == "command" for s in sentences))
+
+
+def read_in(text: str, *, bulk: bool) -> list[Sentence]:
+    """The sentences of a paragraph. In bulk mail an impersonal request ("Unsubscribe from
+    this newsletter", a newsletter's link words as often as a person's) weighs as a command."""
+    sentences = [read_sentence(x) for x in SENTENCE.split(text)]
+    return [replace(s, kind="command") if bulk and s.kind == "optout" and not s.personal else s for s in sentences]
+
+
+def read_body(paragraphs: list[str], *, relayed: bool, bulk: bool = False) -> Body:
+    read = [(p, read_in(p, bulk=bulk)) for p in paragraphs]
+    footer = frozenset(i for i, (_, ss) in enumerate(read) if relayed and _is_footer(ss))
     said = [s for i, (_, ss) in enumerate(read) if i not in footer for s in ss if s.kind != "empty"]
     if said and said[-1].kind == "name":  # "Hi,\n\nunsubscribe\n\nJane": a signature without a sign-off
         said = said[:-1]
@@ -394,17 +420,19 @@ def analyse_text(subject: str, paragraphs: list[str], *, replied: bool = False, 
     a person sent us directly. In relayed mail (a list, a group alias, bulk mail) a list's
     footer paragraphs are set aside, and a bare command in the body counts only when it is all
     the body says (newsletters end in "Don't want these? Unsubscribe"); a command subject of
-    bulk mail likewise needs a body that says nothing else. Commands in doubt go to review.
+    bulk mail likewise needs a body that says nothing else, and there a request that names
+    no person ("Unsubscribe from this newsletter") weighs as a command. Commands in doubt go
+    to review.
     A reply's or forward's subject is someone else's, unless the body is empty or only a
     command: then "Re: unsubscribe" is the person's own subject-only request."""
-    body = read_body(paragraphs, relayed=relayed)
+    body = read_body(paragraphs, relayed=relayed, bulk=bulk)
     found = TextFindings()
     if subject and (not replied or body.quiet or body.only_commands):
-        sentences = [read_sentence(x) for x in SENTENCE.split(subject)]
+        sentences = read_in(subject, bulk=bulk)
         _collect(found, subject, sentences, commands_count=not bulk or body.quiet or body.only_commands, relayed=relayed)
     for i, (paragraph, sentences) in enumerate(body.paragraphs):
         if i in body.footer:
-            found.footer.extend(s.text for s in sentences if s.kind == "instruction")
+            found.footer.extend(s.text for s in sentences if s.kind == "instruction" and s.topic)
             sentences = [s for s in sentences if s.kind not in ("instruction", "command")]
         _collect(found, paragraph, sentences, commands_count=not relayed or body.only_commands, relayed=relayed)
     return found
@@ -421,7 +449,7 @@ def _collect(found: TextFindings, paragraph: str, sentences: list[Sentence], *, 
             asks = True
         elif command:
             found.demoted.append(s.text)
-        elif s.kind in ("mention", "instruction", "command"):
+        elif s.kind in ("mention", "command") or (s.kind == "instruction" and s.topic):
             found.mention.append(s.text)
         if s.cancel:
             found.cancel_account.append(s.text)
@@ -437,7 +465,8 @@ def text_parts(msg: Message, own: OwnText) -> tuple[str, bool, list[str]]:
 
 
 def _quote(items: list[tuple[str, str, str]]) -> str:
-    return "; ".join(f"({lang}) «{sentence[:120]}»" for lang, _, sentence in items[:3])
+    distinct = dict.fromkeys((lang, sentence[:120]) for lang, _, sentence in items)  # a subject the body repeats, once
+    return "; ".join(f"({lang}) «{sentence}»" for lang, sentence in list(distinct)[:3])
 
 
 def classify_text(msg: Message, own: OwnText, mailbox_addresses: Iterable[str] = ()) -> Verdict:
@@ -490,7 +519,11 @@ def text_verdict(msg: Message, own: OwnText, found: TextFindings, mailbox_addres
     if not own.text.strip():
         quoted = " (its quoted or forwarded text mentions unsubscribing)" if P.MENTION_RE.search(P.fold(own.removed)) else ""
         return Verdict("not_optout", f"no text of its own{quoted}")
-    quoted = "; only quoted text, a signature or a disclaimer mentions unsubscribing" if P.MENTION_RE.search(P.fold(own.removed)) else ""
+    quoted = (
+        "; only quoted text, a signature, a disclaimer or a list's footer mentions unsubscribing"
+        if P.MENTION_RE.search(P.fold(own.removed))
+        else ""
+    )
     return Verdict("not_optout", f"does not ask to opt out{footer or quoted}")
 
 

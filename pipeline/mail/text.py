@@ -241,6 +241,7 @@ def strip_signature(text: str) -> tuple[str, str]:
 
 def own_text(msg: Message) -> OwnText:
     body, source = body_text(msg)
+    body = body.replace("\x00", "")  # NUL bytes a broken gateway left between the letters
     text, quoted = strip_quotes(body)
     text, signature = strip_signature(text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
