@@ -346,9 +346,11 @@ def _is_instruction(s: str) -> bool:
     return bool(_first(P.INSTRUCTION_ANYWHERE_RE, s)) and not P.FIRST_PERSON_RE.search(s)
 
 
-def read_sentence(sentence: str) -> Sentence:
+def read_sentence(sentence: str, *, relayed: bool = False) -> Sentence:
     """What one sentence says. A KEEP phrase wins over an opt-out phrase; a question about
-    what an opt-out would do, and an instruction to the reader, are only mentions."""
+    what an opt-out would do is only a mention. In relayed mail (`relayed`), an instruction
+    to the reader ("To unsubscribe, click here") is the list's or newsletter's, never a
+    request; mail a person sent us directly has no footer of that kind, and is read as written."""
     written = sentence.strip()
     folded = P.fix_spelling(P.fold(sentence)).strip()
     s = folded.strip(" .!?,;:-*\"'()¿¡")
@@ -361,7 +363,7 @@ def read_sentence(sentence: str) -> Sentence:
     if keep:
         return Sentence(written, "keep", keep)
     cancel = bool(P.CANCEL_ACCOUNT_RE.search(s))
-    if _is_instruction(s + "?" if folded.endswith("?") else s):
+    if relayed and _is_instruction(s + "?" if folded.endswith("?") else s):
         return Sentence(written, "instruction", cancel=cancel, topic=topic)
     for kind, table in (("optout", P.OPTOUT_RE), ("command", P.COMMAND_RE)):  # a request in words counts anywhere
         hit = _first(table, s)
@@ -395,15 +397,15 @@ def _is_footer(sentences: list[Sentence]) -> bool:
     return any(s.topic for s in instructions) or (bool(instructions) and any(s.kind == "command" for s in sentences))
 
 
-def read_in(text: str, *, bulk: bool) -> list[Sentence]:
+def read_in(text: str, *, relayed: bool, bulk: bool) -> list[Sentence]:
     """The sentences of a paragraph. In bulk mail an impersonal request ("Unsubscribe from
     this newsletter", a newsletter's link words as often as a person's) weighs as a command."""
-    sentences = [read_sentence(x) for x in SENTENCE.split(text)]
+    sentences = [read_sentence(x, relayed=relayed) for x in SENTENCE.split(text)]
     return [replace(s, kind="command") if bulk and s.kind == "optout" and not s.personal else s for s in sentences]
 
 
 def read_body(paragraphs: list[str], *, relayed: bool, bulk: bool = False) -> Body:
-    read = [(p, read_in(p, bulk=bulk)) for p in paragraphs]
+    read = [(p, read_in(p, relayed=relayed, bulk=bulk)) for p in paragraphs]
     footer = frozenset(i for i, (_, ss) in enumerate(read) if relayed and _is_footer(ss))
     said = [s for i, (_, ss) in enumerate(read) if i not in footer for s in ss if s.kind != "empty"]
     if said and said[-1].kind == "name":  # "Hi,\n\nunsubscribe\n\nJane": a signature without a sign-off
@@ -428,7 +430,7 @@ def analyse_text(subject: str, paragraphs: list[str], *, replied: bool = False, 
     body = read_body(paragraphs, relayed=relayed, bulk=bulk)
     found = TextFindings()
     if subject and (not replied or body.quiet or body.only_commands):
-        sentences = read_in(subject, bulk=bulk)
+        sentences = read_in(subject, relayed=relayed, bulk=bulk)
         _collect(found, subject, sentences, commands_count=not bulk or body.quiet or body.only_commands, relayed=relayed)
     for i, (paragraph, sentences) in enumerate(body.paragraphs):
         if i in body.footer:

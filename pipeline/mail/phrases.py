@@ -185,9 +185,10 @@ MISSPELLED_UNSUBSCRIBE = re.compile(
 )
 
 # Sentences that tell the *reader* how to unsubscribe: newsletter and list footers, a list
-# server's notices. They are never a request; with an opt-out word they only count as a
-# mention. Those anchored at the start ("To unsubscribe…", "If you no longer wish…") hold
-# whoever writes them; the others give way to a first-person sentence ("I clicked here…").
+# server's notices. Looked for in relayed and bulk mail only (List-*, Precedence headers).
+# They are never a request; with an opt-out word they only count as a mention. Those
+# anchored at the start ("To unsubscribe…", "If you no longer wish…") hold whoever writes
+# them; the others give way to a first-person sentence ("I clicked here…").
 INSTRUCTION_LEAD: dict[str, tuple[str, ...]] = {
     "en": (
         r"^to (unsubscribe|unsub|opt[- ]?out|stop receiving|be removed|remove yourself|leave|manage|update|change|cancel)\b",
@@ -213,7 +214,7 @@ INSTRUCTION_ANYWHERE: dict[str, tuple[str, ...]] = {
         r"\byou (can|may|will be able to|could|are able to|will)( always| also| at any time)?"
         r" (unsubscribe|opt[- ]?out|update|manage|change|stop)\b",
         r"\byou('ve| have| had)? (asked|requested|chose|decided|been (unsubscribed|removed)|are (now )?(unsubscribed|removed))\b",
-        r"\b(yourself|your request|your subscription|your (e-?mail )?preferences|your settings)\b",
+        r"\b(yourself|your request|your (e-?mail )?preferences|your settings)\b",
         r"\bunsubscribe (here|now|below|anytime|at any time|instantly|by clicking|using|via|with one click|online)\b",
     ),
     "fr": (r"\b(cliquez|cliquer|cliquant)\b", r"\bvous (pouvez|pourrez)( a tout moment)? (vous )?(desabonner|desinscrire)"),

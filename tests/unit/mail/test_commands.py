@@ -58,8 +58,23 @@ pytestmark = pytest.mark.unit
         ("Jane Roe", "name"),
     ],
 )
-def test_what_a_sentence_says(sentence: str, kind: str) -> None:
-    assert read_sentence(sentence).kind == kind
+def test_what_a_sentence_says_in_relayed_mail(sentence: str, kind: str) -> None:
+    assert read_sentence(sentence, relayed=True).kind == kind
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "If you don't stop sending me newsletters I will report you as spam.",
+        "Unsubscribe here: https://progiga.example/u/abc123",  # the person pasted our link
+        "To unsubscribe from your newsletter I wrote twice already.",
+    ],
+)
+def test_mail_sent_directly_has_no_footer_instructions(sentence: str) -> None:
+    """A person's own message to support@ is read as written: what would be a footer's
+    instruction in list mail is the person's request here."""
+    assert read_sentence(sentence, relayed=True).kind == "instruction"
+    assert read_sentence(sentence).kind in ("optout", "mention")
 
 
 @pytest.mark.parametrize(
@@ -67,7 +82,7 @@ def test_what_a_sentence_says(sentence: str, kind: str) -> None:
     ["cancel", "leave", "leave request", "help", "stop by tomorrow", "remove the DNS record"],  # cancel: the account
 )
 def test_words_that_are_not_commands(sentence: str) -> None:
-    assert read_sentence(sentence).kind not in ("command", "optout")
+    assert read_sentence(sentence, relayed=True).kind not in ("command", "optout")
 
 
 @pytest.mark.parametrize(
