@@ -241,10 +241,8 @@ LIST_ROBOT = re.compile(
 # by the list's name and address (Mailman), or Google Groups' "You received this message…".
 LIST_FOOTER_RULE = re.compile(r"^_{10,}\s*$")
 LIST_FOOTER_NEXT = re.compile(r"(?i)(mailing list|listinfo|to unsubscribe|unsubscribe|list-id|https?://)")
-LIST_FOOTER_START = re.compile(
-    r"(?i)^(you received this (message|email|e-mail) because you are subscribed to|you are subscribed to\b"
-    r"|to unsubscribe from this (group|list)\b)"
-)
+# Only Google Groups' exact words: a person may well begin a line "To unsubscribe from this list…".
+LIST_FOOTER_START = re.compile(r"(?i)^you received this (message|email|e-mail) because you are subscribed to\b")
 
 # A question about what an opt-out would do ("will unsubscribing also stop my invoices?") is
 # not a request: a sentence ending in "?" with one of these words only counts as a mention.
