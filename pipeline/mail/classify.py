@@ -431,6 +431,8 @@ def analyse_text(subject: str, paragraphs: list[str], *, replied: bool = False, 
     found = TextFindings()
     if subject and (not replied or body.quiet or body.only_commands):
         sentences = read_in(subject, relayed=relayed, bulk=bulk)
+        if replied:  # someone else's subject: only a request (or its refusal) can be the person's
+            sentences = [s for s in sentences if s.kind in ("optout", "command", "keep")]
         _collect(found, subject, sentences, commands_count=not bulk or body.quiet or body.only_commands, relayed=relayed)
     for i, (paragraph, sentences) in enumerate(body.paragraphs):
         if i in body.footer:
@@ -552,7 +554,7 @@ def classify(msg: Message, unsubscribe_mailboxes: Iterable[str] = ()) -> Verdict
         return Verdict("auto_reply", f"automatic reply ({auto})")
     bulk = bulk_evidence(msg)
     sender = (addresses_in(msg, "From") or [""])[0]
-    if bulk and P.NO_REPLY.search(sender):
+    if bulk and (P.NO_REPLY.search(sender) or P.LIST_SERVER_SENDER.search(sender)):
         return Verdict("auto_reply", f"automatic reply ({bulk} from {sender})")
     mailbox = _unsubscribe_mailbox(msg, unsubscribe_mailboxes)
     if mailbox and not bulk:

@@ -237,6 +237,11 @@ LIST_ROBOT = re.compile(
     r"(?i)^[^@]*-(request|leave|unsubscribe|subscribe|join|owner|bounces|admin)(\+[^@]*)?@|\+unsubscribe@"
     r"|^(majordomo|listserv|sympa|mailman|listproc|ezmlm|owner-[^@]*)@"
 )
+# A list server's own mail (digests, confirmations, notices): never a person's request when
+# it comes in bulk. Narrower than LIST_ROBOT: a person may well be "it-admin@…".
+LIST_SERVER_SENDER = re.compile(
+    r"(?i)^[^@]*-(request|bounces|confirm)(\+[^@]*)?@|^(majordomo|listserv|sympa|mailman|listproc|ezmlm)@|^owner-"
+)
 # A mailing list's footer appended below the writer's text: a line of underscores followed
 # by the list's name and address (Mailman), or Google Groups' "You received this message…".
 LIST_FOOTER_RULE = re.compile(r"^_{10,}\s*$")

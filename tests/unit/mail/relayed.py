@@ -41,6 +41,16 @@ NEWSLETTER_TEXT = (
     "If you no longer wish to receive these emails, unsubscribe here: https://acme.example/u/9f3a\n\n"
     "Don't want these? Unsubscribe.\n"
 )
+DIGEST = (
+    "Send Users mailing list submissions to\n\tusers@lists.example.org\n\n"
+    "To subscribe or unsubscribe via the World Wide Web, visit\n\thttps://lists.example.org/mailman/listinfo/users\n"
+    "or, via email, send a message with subject or body 'help' to\n\tusers-request@lists.example.org\n\n"
+    "Today's Topics:\n\n   1. unsubscribe (Jane Roe)\n   2. Re: unsubscribe (Carol Diaz)\n\n"
+    "----------------------------------------------------------------------\n\nMessage: 1\n"
+    "From: Jane Roe <jane.roe@example.com>\nSubject: unsubscribe\n\nunsubscribe\n\n"
+    "------------------------------\n\nMessage: 2\nFrom: Carol Diaz <carol.diaz@example.net>\n"
+    "Subject: Re: unsubscribe\n\nUse the link at the bottom, nobody here can do it for you.\n"
+)
 NEWSLETTER_HTML = (
     "<html><body><table><tr><td><h1>Autumn sale</h1><p>Managed WordPress from $2.99 a month.</p></td></tr>"
     '<tr><td><p><a href="https://acme.example/u/9f3a">Unsubscribe</a></p>'
@@ -456,6 +466,24 @@ def relayed_cases() -> list[Case]:
             "accepted",
             "optout",
             "ravi.shah@example.com",
+        ),
+        _case(
+            "mailman-digest-bulk",
+            message("users-request@lists.example.org", "Users Digest, Vol 5, Issue 3", DIGEST, mailman("bulk")),
+            "ignored",
+            "auto_reply",
+        ),
+        _case(
+            "mailman-digest-list",
+            message("users-request@lists.example.org", "Users Digest, Vol 5, Issue 4", DIGEST, mailman()),
+            "needs_review",
+            "unclear",
+        ),
+        _case(
+            "forwarded-confirmation-empty-body",
+            message("Mia Wong <mia.wong@example.com>", "Fwd: Unsubscribe confirmation", ""),
+            "ignored",
+            "not_optout",
         ),
         _case(
             "noreply-bulk",
