@@ -356,7 +356,9 @@ def read_sentence(sentence: str, *, relayed: bool = False) -> Sentence:
     s = folded.strip(" .!?,;:-*\"'()¿¡")
     if not s:
         return Sentence(written, "empty")
-    topic = bool(P.MENTION_RE.search(s) or _first(P.OPTOUT_RE, s) or _first(P.COMMAND_RE, s))
+    optout = _first(P.OPTOUT_RE, s)
+    command = None if optout else _first(P.COMMAND_RE, s)  # a request in words counts anywhere: it goes first
+    topic = bool(optout or command or P.MENTION_RE.search(s))
     if folded.endswith("?") and P.HEDGE_RE.search(s):
         return Sentence(written, "mention" if topic else "other")
     keep = _first(P.KEEP_RE, s)
@@ -365,10 +367,9 @@ def read_sentence(sentence: str, *, relayed: bool = False) -> Sentence:
     cancel = bool(P.CANCEL_ACCOUNT_RE.search(s))
     if relayed and _is_instruction(s + "?" if folded.endswith("?") else s):
         return Sentence(written, "instruction", cancel=cancel, topic=topic)
-    for kind, table in (("optout", P.OPTOUT_RE), ("command", P.COMMAND_RE)):  # a request in words counts anywhere
-        hit = _first(table, s)
-        if hit:
-            return Sentence(written, kind, hit, cancel, topic, bool(P.FIRST_PERSON_RE.search(s)))
+    hit = optout or command
+    if hit:
+        return Sentence(written, "optout" if optout else "command", hit, cancel, topic, bool(P.FIRST_PERSON_RE.search(s)))
     if topic:
         return Sentence(written, "mention", cancel=cancel)
     if P.GREETING_LINE_RE.match(s):

@@ -97,3 +97,26 @@ def test_bulk_mail_made_of_newsletter_lines_is_never_a_request(lines: list[str],
 def test_reading_any_header_text_never_raises(raw: str) -> None:
     decode_header_text(raw)
     subject_of(_message(raw.replace("\r", " ").replace("\n", " ")))
+
+
+WORDS = st.sampled_from(
+    ["unsubscribe", "unsubcribe", "Re:", "[Users]", "(list)", "me@x.example", "please", "stop", "?", ".", "\n", "\n\n", "Hi,"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(WORDS | st.text(max_size=12), max_size=12).map(" ".join),
+    st.lists(WORDS | st.text(max_size=12), max_size=30).map(" ".join),
+    st.sampled_from(["", "bulk", "list", "junk", "BULK", "auto_reply"]),
+    st.booleans(),
+)
+def test_any_subject_and_body_classify_without_raising(subject: str, body: str, precedence: str, list_headers: bool) -> None:
+    headers = {"Precedence": precedence} if precedence else {}
+    if list_headers:
+        headers["List_Id"] = "<users.lists.example.org>"
+    msg = _message(subject.replace("\r", " ").replace("\n", " "), body, **headers)
+    verdict = classify(msg)
+    assert verdict.kind in ("optout", "keep", "unclear", "cancel_account", "not_optout", "auto_reply")
+    if verdict.kind == "optout":
+        assert "mia.wong@example.com" in verdict.addresses
