@@ -18,7 +18,10 @@ from pipeline.mail import phrases as P
 from pipeline.mail.text import OwnText, decode_part, own_text
 
 ADDRESS_IN_TEXT = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
-REPLY_PREFIX = re.compile(r"(?i)^\s*((re|fwd?|aw|wg|tr|rv|res|enc|antw|sv|vs)\s*(\[\d+\])?\s*:\s*)+")
+# Reply and forward prefixes in the languages mail clients write them ("RE :", "Réf :", "AW:",
+# "WG:", "TR:", "RV:", "Fw:", "Re[2]:"), and list tags ("[users]", "(list)") in front of a subject.
+REPLY_PREFIX = re.compile(r"(?i)^\s*((re|fwd?|aw|wg|tr|rv|res|enc|antw|sv|vs|r[ée]f)\s*(\[\d+\])?\s*:\s*)+")
+LIST_TAG = re.compile(r"^\s*(\[[^\[\]]{1,60}\]|\([^()]{1,40}\))\s*")
 OWN_TEXT_KEPT = 4000  # characters of the decoded own text kept with the record, for operators
 
 # `Name <a@b>` or `a@b` with no quotes, commas, comments or groups; anything else gets getaddresses.
@@ -26,6 +29,9 @@ SIMPLE_ADDRESS = re.compile(
     r"^\s*(?:[^\"<>,;:()@\\]*<([^<>\s,;:()\"\\@]+@[^<>\s,;:()\"\\@]+)>|([^<>\s,;:()\"\\@]+@[^<>\s,;:()\"\\@]+))\s*$"
 )
 SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n")
+NAME_LINE = re.compile(r"[^\W\d_][\w.'-]*( [^\W\d_][\w.'-]*){0,3}")  # "Jane", "J. Roe": a signature without a sign-off
+VIA_LIST = re.compile(r"(?i)\bvia\b[^<@]*<")  # "Jane Roe via Users <users@lists.example.org>"
+LIST_HEADERS = ("List-Id", "List-Unsubscribe", "List-Post", "Mailing-List", "X-Mailing-List")
 
 
 @dataclass(frozen=True)
@@ -61,14 +67,48 @@ def _header_index(msg: Message) -> dict[str, str]:
 
 
 def decode_header_text(raw: str) -> str:
-    text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    text = re.sub(r"\r?\n[ \t]+", " ", text).strip()
+    """A raw header value unfolded (any line ending) and its encoded-words decoded; raw 8-bit
+    text and an encoded-word in an unknown or wrong charset are read as UTF-8, else
+    Windows-1252, else Latin-1 (a client that never encoded "Désabonnement")."""
+    text = _eight_bit(raw.encode("utf-8", "surrogateescape"))
+    text = re.sub(r"(\r\n|\r|\n)[ \t]*", " ", text).strip()
     if "=?" not in text:
         return text
     try:
-        return str(make_header(decode_header(text)))
-    except (ValueError, LookupError, UnicodeError):  # a broken encoded-word: keep it as written
+        chunks = decode_header(text)
+    except Exception:  # a broken encoded-word (bad base64): keep it as written
         return text
+    for fallback in ("", "utf-8", "latin-1"):
+        try:
+            return str(make_header([(b, fallback or c) if isinstance(b, bytes) and c else (b, c) for b, c in chunks]))
+        except (ValueError, LookupError, UnicodeError):
+            continue
+    return text
+
+
+def _eight_bit(data: bytes) -> str:
+    for charset in ("utf-8", "windows-1252"):
+        try:
+            return data.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def subject_of(msg: Message) -> tuple[str, bool]:
+    """The subject without its reply/forward prefixes and list tags, in any order and
+    repeated ("Re: [users] AW: unsubscribe"), and whether it had a reply/forward prefix."""
+    subject = header(msg, "Subject").strip()
+    replied = False
+    while True:
+        prefix = REPLY_PREFIX.match(subject)
+        tag = LIST_TAG.match(subject)
+        if prefix and prefix.end():
+            subject, replied = subject[prefix.end() :], True
+        elif tag and tag.end():
+            subject = subject[tag.end() :]
+        else:
+            return subject.strip(), replied
 
 
 def addresses_in(msg: Message, *names: str) -> list[str]:
@@ -87,9 +127,14 @@ def addresses_in(msg: Message, *names: str) -> list[str]:
 
 
 def senders(msg: Message) -> list[str]:
-    """From, and Reply-To when it differs (mailing lists rewrite From for DMARC)."""
+    """From, and Reply-To when it differs (mailing lists rewrite From for DMARC: "Jane via
+    Users <users@lists…>" with the person in Reply-To). When such a list keeps Reply-To for
+    itself, the person is in X-Original-From (Google Groups, Mailman)."""
     found: list[str] = []
-    for addr in addresses_in(msg, "From") + addresses_in(msg, "Reply-To"):
+    candidates = addresses_in(msg, "From") + addresses_in(msg, "Reply-To")
+    if VIA_LIST.search(header(msg, "From")) and {a.lower() for a in candidates} <= {a.lower() for a in addresses_in(msg, "From")}:
+        candidates += addresses_in(msg, "X-Original-From")
+    for addr in candidates:
         if addr.lower() not in (a.lower() for a in found):
             found.append(addr)
     return found
@@ -222,7 +267,8 @@ def esp_notification(msg: Message) -> tuple[str, list[str]]:
 
 
 def auto_reply_evidence(msg: Message) -> str:
-    """Why this is an automatic reply (RFC 3834 headers, vendor headers, OOO subjects), or ""."""
+    """Why this is an automatic reply (RFC 3834 headers, vendor headers, OOO subjects), or "".
+    `Precedence: bulk|junk` is weaker: see `bulk_evidence`."""
     if header(msg, "X-Apple-Unsubscribe").strip().lower() == "true":
         return ""  # Apple Mail's unsubscribe button: marked auto-submitted, but a person's request
     auto = header(msg, "Auto-Submitted").strip().lower()
@@ -232,14 +278,28 @@ def auto_reply_evidence(msg: Message) -> str:
         if header(msg, name):
             return f"{name} header"
     precedence = header(msg, "Precedence").strip().lower()
-    if precedence in ("auto_reply", "bulk", "junk"):
+    if precedence == "auto_reply":
         return f"Precedence: {precedence}"
     subject = header(msg, "Subject").strip()
-    if P.AUTO_SUBJECT.search(REPLY_PREFIX.sub("", subject)) or P.AUTO_SUBJECT.search(subject):
+    if P.AUTO_SUBJECT.search(subject_of(msg)[0]) or P.AUTO_SUBJECT.search(subject):
         return f"out-of-office subject {subject!r}"
     if msg.get_content_type() == "multipart/report" and _report_type(msg) == "disposition-notification":
         return "read receipt (RFC 8098 disposition notification)"
     return ""
+
+
+def bulk_evidence(msg: Message) -> str:
+    """`Precedence: bulk|junk`, or "". Lists and newsletters send it, but so does a list that
+    relays a person's "unsubscribe": it makes a message an auto-reply only when its text
+    holds no person's request (see `classify`)."""
+    precedence = header(msg, "Precedence").strip().lower()
+    return f"Precedence: {precedence}" if precedence in ("bulk", "junk") else ""
+
+
+def relayed(msg: Message) -> bool:
+    """Sent by a mailing list, a group alias or a bulk sender (Precedence: bulk|junk|list or
+    a List-* header): its text may carry the list's footer and a newsletter's link words."""
+    return header(msg, "Precedence").strip().lower() in ("bulk", "junk", "list") or any(header(msg, h) for h in LIST_HEADERS)
 
 
 # ----------------------------------------------------------------------- the text
@@ -250,6 +310,24 @@ class TextFindings:
     mention: list[str] = field(default_factory=list)
     cancel_account: list[str] = field(default_factory=list)
     named: list[str] = field(default_factory=list)  # addresses in paragraphs that ask to opt out
+    demoted: list[str] = field(default_factory=list)  # bare commands that the rest of relayed mail leaves in doubt
+    footer: list[str] = field(default_factory=list)  # a relaying list's or a newsletter's instructions
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of the subject or own text and what it says: empty, greeting, address,
+    name, command, optout, keep, mention, instruction, or other."""
+
+    text: str
+    kind: str
+    hit: tuple[str, str] = ("", "")  # (language, matched phrase) for command, optout, keep
+    cancel: bool = False  # asks to cancel the account
+    topic: bool = False  # speaks of unsubscribing (an instruction may not: "Don't want these?")
+    personal: bool = False  # in the first person singular ("remove me", "I want to…")
+
+
+QUIET = frozenset({"empty", "greeting", "address"})  # what may stand around a bare command
 
 
 def _first(table: dict[str, tuple[re.Pattern[str], ...]], sentence: str) -> tuple[str, str] | None:
@@ -261,61 +339,164 @@ def _first(table: dict[str, tuple[re.Pattern[str], ...]], sentence: str) -> tupl
     return None
 
 
-def analyse_text(paragraphs: Iterable[str]) -> TextFindings:
-    """Sentence by sentence: a KEEP phrase wins over an opt-out phrase in the same sentence."""
+def _is_instruction(s: str) -> bool:
+    """Tells the reader how to unsubscribe (a footer, a list server's notice)."""
+    if _first(P.INSTRUCTION_LEAD_RE, s):
+        return True
+    return bool(_first(P.INSTRUCTION_ANYWHERE_RE, s)) and not P.FIRST_PERSON_RE.search(s)
+
+
+def read_sentence(sentence: str, *, relayed: bool = False) -> Sentence:
+    """What one sentence says. A KEEP phrase wins over an opt-out phrase; a question about
+    what an opt-out would do is only a mention. In relayed mail (`relayed`), an instruction
+    to the reader ("To unsubscribe, click here") is the list's or newsletter's, never a
+    request; mail a person sent us directly has no footer of that kind, and is read as written."""
+    written = sentence.strip()
+    folded = P.fix_spelling(P.fold(sentence)).strip()
+    s = folded.strip(" .!?,;:-*\"'()¿¡")
+    if not s:
+        return Sentence(written, "empty")
+    optout = _first(P.OPTOUT_RE, s)
+    command = None if optout else _first(P.COMMAND_RE, s)  # a request in words counts anywhere: it goes first
+    topic = bool(optout or command or P.MENTION_RE.search(s))
+    if folded.endswith("?") and P.HEDGE_RE.search(s):
+        return Sentence(written, "mention" if topic else "other")
+    keep = _first(P.KEEP_RE, s)
+    if keep:
+        return Sentence(written, "keep", keep)
+    cancel = bool(P.CANCEL_ACCOUNT_RE.search(s))
+    if relayed and _is_instruction(s + "?" if folded.endswith("?") else s):
+        return Sentence(written, "instruction", cancel=cancel, topic=topic)
+    hit = optout or command
+    if hit:
+        return Sentence(written, "optout" if optout else "command", hit, cancel, topic, bool(P.FIRST_PERSON_RE.search(s)))
+    if topic:
+        return Sentence(written, "mention", cancel=cancel)
+    if P.GREETING_LINE_RE.match(s):
+        return Sentence(written, "greeting")
+    if ADDRESS_IN_TEXT.fullmatch(s):
+        return Sentence(written, "address")
+    if NAME_LINE.fullmatch(written):
+        return Sentence(written, "name", cancel=cancel)
+    return Sentence(written, "other", cancel=cancel)
+
+
+@dataclass(frozen=True)
+class Body:
+    """The own text's paragraphs, read; and how much of it is more than a bare command."""
+
+    paragraphs: list[tuple[str, list[Sentence]]]
+    footer: frozenset[int]  # paragraphs that are a relaying list's or a newsletter's footer
+    quiet: bool  # nothing but greetings, addresses and a name
+    only_commands: bool  # bare commands with nothing but greetings, addresses and a name around them
+
+
+def _is_footer(sentences: list[Sentence]) -> bool:
+    """A paragraph that tells the reader how to unsubscribe, or a command word standing next
+    to an instruction ("Don't want these? Unsubscribe."): a footer and its link."""
+    instructions = [s for s in sentences if s.kind == "instruction"]
+    return any(s.topic for s in instructions) or (bool(instructions) and any(s.kind == "command" for s in sentences))
+
+
+def read_in(text: str, *, relayed: bool, bulk: bool) -> list[Sentence]:
+    """The sentences of a paragraph. In bulk mail an impersonal request ("Unsubscribe from
+    this newsletter", a newsletter's link words as often as a person's) weighs as a command."""
+    sentences = [read_sentence(x, relayed=relayed) for x in SENTENCE.split(text)]
+    return [replace(s, kind="command") if bulk and s.kind == "optout" and not s.personal else s for s in sentences]
+
+
+def read_body(paragraphs: list[str], *, relayed: bool, bulk: bool = False) -> Body:
+    read = [(p, read_in(p, relayed=relayed, bulk=bulk)) for p in paragraphs]
+    footer = frozenset(i for i, (_, ss) in enumerate(read) if relayed and _is_footer(ss))
+    said = [s for i, (_, ss) in enumerate(read) if i not in footer for s in ss if s.kind != "empty"]
+    if said and said[-1].kind == "name":  # "Hi,\n\nunsubscribe\n\nJane": a signature without a sign-off
+        said = said[:-1]
+    quiet = all(s.kind in QUIET for s in said)
+    only_commands = any(s.kind == "command" for s in said) and all(s.kind in QUIET or s.kind == "command" for s in said)
+    return Body(read, footer, quiet, only_commands)
+
+
+def analyse_text(subject: str, paragraphs: list[str], *, replied: bool = False, relayed: bool = False, bulk: bool = False) -> TextFindings:
+    """Sentence by sentence over the subject and the own text's paragraphs.
+
+    A bare command ("unsubscribe", "unsubscribe users me@x") counts wherever it stands in mail
+    a person sent us directly. In relayed mail (a list, a group alias, bulk mail) a list's
+    footer paragraphs are set aside, and a bare command in the body counts only when it is all
+    the body says (newsletters end in "Don't want these? Unsubscribe"); a command subject of
+    bulk mail likewise needs a body that says nothing else, and there a request that names
+    no person ("Unsubscribe from this newsletter") weighs as a command. Commands in doubt go
+    to review.
+    A reply's or forward's subject is someone else's, unless the body is empty or only a
+    command: then "Re: unsubscribe" is the person's own subject-only request."""
+    body = read_body(paragraphs, relayed=relayed, bulk=bulk)
     found = TextFindings()
-    for paragraph in paragraphs:
-        asks = False
-        for sentence in SENTENCE.split(paragraph):
-            folded = P.fold(sentence).strip()
-            s = folded.strip(" .!?,;:-*\"'()¿¡")
-            if not s:
-                continue
-            if folded.endswith("?") and P.HEDGE_RE.search(s):
-                if P.MENTION_RE.search(s) or _first(P.OPTOUT_RE, s):
-                    found.mention.append(sentence.strip())
-                continue
-            keep = _first(P.KEEP_RE, s)
-            if keep:
-                found.keep.append((*keep, sentence.strip()))
-                continue
-            hit = _first(P.OPTOUT_RE, s)
-            if hit:
-                found.optout.append((*hit, sentence.strip()))
-                asks = True
-            elif P.MENTION_RE.search(s):
-                found.mention.append(sentence.strip())
-            if P.CANCEL_ACCOUNT_RE.search(s):
-                found.cancel_account.append(sentence.strip())
-        if asks:
-            found.named.extend(ADDRESS_IN_TEXT.findall(paragraph))
+    if subject and (not replied or body.quiet or body.only_commands):
+        sentences = read_in(subject, relayed=relayed, bulk=bulk)
+        if replied:  # someone else's subject: only a request (or its refusal) can be the person's
+            sentences = [s for s in sentences if s.kind in ("optout", "command", "keep")]
+        _collect(found, subject, sentences, commands_count=not bulk or body.quiet or body.only_commands, relayed=relayed)
+    for i, (paragraph, sentences) in enumerate(body.paragraphs):
+        if i in body.footer:
+            found.footer.extend(s.text for s in sentences if s.kind == "instruction" and s.topic)
+            sentences = [s for s in sentences if s.kind not in ("instruction", "command")]
+        _collect(found, paragraph, sentences, commands_count=not relayed or body.only_commands, relayed=relayed)
     return found
 
 
-def text_paragraphs(msg: Message, own: OwnText) -> list[str]:
-    """The subject (unless it is a reply's or forward's, which is someone else's) and the
-    body's paragraphs."""
-    subject = header(msg, "Subject").strip()
-    parts = [] if not subject or REPLY_PREFIX.match(subject) else [subject]
-    return parts + [p for p in re.split(r"\n\s*\n", own.text) if p.strip()]
+def _collect(found: TextFindings, paragraph: str, sentences: list[Sentence], *, commands_count: bool, relayed: bool) -> None:
+    asks = False
+    for s in sentences:
+        command = s.kind == "command" and not (relayed and s.text.endswith("?"))
+        if s.kind == "keep":
+            found.keep.append((*s.hit, s.text))
+        elif s.kind == "optout" or (command and commands_count):
+            found.optout.append((*s.hit, s.text))
+            asks = True
+        elif command:
+            found.demoted.append(s.text)
+        elif s.kind in ("mention", "command") or (s.kind == "instruction" and s.topic):
+            found.mention.append(s.text)
+        if s.cancel:
+            found.cancel_account.append(s.text)
+    if asks:
+        found.named.extend(ADDRESS_IN_TEXT.findall(paragraph))
+
+
+def text_parts(msg: Message, own: OwnText) -> tuple[str, bool, list[str]]:
+    """The subject without prefixes and list tags, whether it is a reply's or forward's
+    (someone else's: "Re: October deals" is our newsletter's), and the body's paragraphs."""
+    subject, replied = subject_of(msg)
+    return subject, replied, [p for p in re.split(r"\n\s*\n", own.text) if p.strip()]
 
 
 def _quote(items: list[tuple[str, str, str]]) -> str:
-    return "; ".join(f"({lang}) «{sentence[:120]}»" for lang, _, sentence in items[:3])
+    distinct = dict.fromkeys((lang, sentence[:120]) for lang, _, sentence in items)  # a subject the body repeats, once
+    return "; ".join(f"({lang}) «{sentence}»" for lang, sentence in list(distinct)[:3])
 
 
 def classify_text(msg: Message, own: OwnText, mailbox_addresses: Iterable[str] = ()) -> Verdict:
-    verdict = _text_verdict(msg, own, mailbox_addresses)
-    return replace(verdict, text=own.text[:OWN_TEXT_KEPT])
+    found = text_findings(msg, own)
+    return replace(text_verdict(msg, own, found, mailbox_addresses), text=own.text[:OWN_TEXT_KEPT])
 
 
-def _text_verdict(msg: Message, own: OwnText, mailbox_addresses: Iterable[str]) -> Verdict:
-    found = analyse_text(text_paragraphs(msg, own))
+def text_findings(msg: Message, own: OwnText) -> TextFindings:
+    subject, replied, paragraphs = text_parts(msg, own)
+    return analyse_text(subject, paragraphs, replied=replied, relayed=relayed(msg), bulk=bool(bulk_evidence(msg)))
+
+
+def _not_people(msg: Message, mailbox_addresses: Iterable[str]) -> set[str]:
+    """Addresses named in a request that are not people to opt out: the mailbox's own, the
+    relaying list's (List-Post, List-Unsubscribe, Sender) and list servers' robots."""
+    listed = " ".join(header(msg, h) for h in ("List-Post", "List-Unsubscribe", "List-Subscribe", "List-Help", "List-Owner", "Sender"))
+    return {a.lower() for a in mailbox_addresses} | {a.lower() for a in ADDRESS_IN_TEXT.findall(listed)}
+
+
+def text_verdict(msg: Message, own: OwnText, found: TextFindings, mailbox_addresses: Iterable[str]) -> Verdict:
     if found.optout and found.keep:
         return Verdict("unclear", f"asks to opt out {_quote(found.optout)} and not to {_quote(found.keep)}")
     if found.optout:
-        mailbox = {a.lower() for a in mailbox_addresses}
-        named = [a for a in dict.fromkeys(found.named) if a.lower() not in mailbox]
+        skip = _not_people(msg, mailbox_addresses)
+        named = [a for a in dict.fromkeys(found.named) if a.lower() not in skip and not P.LIST_ROBOT.search(a)]
         extra = f"; also names {', '.join(named)}" if named else ""
         return Verdict(
             "optout",
@@ -326,6 +507,12 @@ def _text_verdict(msg: Message, own: OwnText, mailbox_addresses: Iterable[str]) 
         )
     if found.keep:
         return Verdict("keep", f"asks NOT to be unsubscribed: {_quote(found.keep)}", language=found.keep[0][0])
+    if found.demoted:
+        return Verdict(
+            "unclear",
+            f"a bare unsubscribe command («{found.demoted[0][:120]}») in mail relayed by a list or sent in bulk that says more"
+            " besides: a person decides",
+        )
     if found.mention:
         return Verdict("unclear", "mentions unsubscribing without a clear request: " + "; ".join(f"«{s[:120]}»" for s in found.mention[:3]))
     if found.cancel_account:
@@ -333,15 +520,22 @@ def _text_verdict(msg: Message, own: OwnText, mailbox_addresses: Iterable[str]) 
             "cancel_account",
             f"asks to cancel the account («{found.cancel_account[0][:120]}»): support@ does not take cancellations, cancel@ does",
         )
+    footer = f"; only the list's or newsletter's footer mentions unsubscribing («{found.footer[0][:120]}»)" if found.footer else ""
     if not own.text.strip():
         quoted = " (its quoted or forwarded text mentions unsubscribing)" if P.MENTION_RE.search(P.fold(own.removed)) else ""
         return Verdict("not_optout", f"no text of its own{quoted}")
-    quoted = "; only quoted text, a signature or a disclaimer mentions unsubscribing" if P.MENTION_RE.search(P.fold(own.removed)) else ""
-    return Verdict("not_optout", f"does not ask to opt out{quoted}")
+    quoted = (
+        "; only quoted text, a signature, a disclaimer or a list's footer mentions unsubscribing"
+        if P.MENTION_RE.search(P.fold(own.removed))
+        else ""
+    )
+    return Verdict("not_optout", f"does not ask to opt out{footer or quoted}")
 
 
 def classify(msg: Message, unsubscribe_mailboxes: Iterable[str] = ()) -> Verdict:
-    """SPEC §2.2 in its order: ARF, delivery status, auto-reply, unsubscribe mailbox, text."""
+    """SPEC §2.2 in its order: ARF, delivery status, auto-reply, unsubscribe mailbox, text.
+    `Precedence: bulk|junk` alone is an auto-reply only when the text holds no person's
+    request: lists relay people's "unsubscribe" with it."""
     if is_arf(msg):
         recipients, where = complaint_recipients(msg)
         feedback = _feedback_type(msg)
@@ -359,11 +553,24 @@ def classify(msg: Message, unsubscribe_mailboxes: Iterable[str] = ()) -> Verdict
     auto = auto_reply_evidence(msg)
     if auto:
         return Verdict("auto_reply", f"automatic reply ({auto})")
+    bulk = bulk_evidence(msg)
+    sender = (addresses_in(msg, "From") or [""])[0]
+    if bulk and (P.NO_REPLY.search(sender) or P.LIST_SERVER_SENDER.search(sender)):
+        return Verdict("auto_reply", f"automatic reply ({bulk} from {sender})")
     mailbox = _unsubscribe_mailbox(msg, unsubscribe_mailboxes)
-    if mailbox:
+    if mailbox and not bulk:
         return Verdict("unsubscribe_mailbox", f"sent to the unsubscribe mailbox {mailbox}", tuple(senders(msg)))
+    own = own_text(msg)
+    found = text_findings(msg, own)
     recipients = addresses_in(msg, "To", "Cc", "Delivered-To", "X-Original-To")
-    return classify_text(msg, own_text(msg), recipients)
+    verdict = replace(text_verdict(msg, own, found, recipients), text=own.text[:OWN_TEXT_KEPT])
+    if bulk and verdict.kind != "optout" and not found.demoted:
+        return Verdict("auto_reply", f"automatic reply ({bulk}; its text asks nothing of its own)")
+    if bulk and mailbox and verdict.kind == "optout":
+        return replace(
+            verdict, kind="unsubscribe_mailbox", details=f"sent to the unsubscribe mailbox {mailbox} ({bulk}): " + verdict.details
+        )
+    return verdict
 
 
 def _feedback_type(msg: Message) -> str:

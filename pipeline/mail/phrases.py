@@ -34,7 +34,6 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\b(how|where) (do|can|could) i unsubscribe\b",
         r"\bi (have |already )?unsubscribed\b",
         r"\bi (can ?not|can't|cant|couldn't|am unable to) unsubscribe\b",
-        r"^(please )?(unsubscribe|unsub|remove|stop)( me)?( please)?$",
         r"\b(remove|delete|take|drop|erase)\b" + _W + r"\b(from|off)\b" + r"[^.!?\n]{0,30}\b" + _LIST_EN + r"\b",
         r"\b(remove|delete|take|drop|erase) (me|us)\b[^.!?\n]{0,10}\b(from|off)\b",
         r"\b(stop|quit|cease) (sending|emailing|e-mailing|mailing|spamming|contacting)( me| us)?\b"
@@ -57,7 +56,6 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\bdesinscri(vez|s)[- ]moi\b",
         r"\bretirez[- ]moi\b",
         r"\bme (desabonner|desinscrire|retirer de)\b",
-        r"^(demande de )?(desabonnement|desinscription)$",
         r"\bne (veux|souhaite|desire) plus (rien )?recevoir\b",
         r"\bne plus recevoir\b",
         r"\barretez (de |d')m'?(envoyer|ecrire)\b",
@@ -68,7 +66,6 @@ OPTOUT: dict[str, tuple[str, ...]] = {
     ),
     "es": (
         r"\b(darme|darnos|denme|dame|dar|dan|den) de baja\b",
-        r"^(solicitud de )?baja( del boletin| de la lista)?$",
         r"\b(solicito|quiero|pido|deseo|tramitar|solicitar) (la )?baja\b",
         r"\bdesuscribi(r|rme|rnos)\b",
         r"\bdesuscri(bame|banme|banos)\b",
@@ -87,8 +84,6 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         + _W
         + r"\b(newsletter|verteiler|liste|werbung|e-?mails?|mailings?|werbemails?)\b",
         r"\babbestellen\b",
-        r"^(newsletter[- ])?(abmeldung|abbestellung)$",
-        r"^(bitte )?(abmelden|austragen|abbestellen)( bitte)?$",
         r"\bmelden sie mich\b" + _W + r"\bab\b",
         r"\btragen sie mich\b" + _W + r"\baus\b",
         r"\bkeine\b[^.!?\n]{0,20}\b(newsletter|werbung|e-?mails?|mails|werbemails?|nachrichten|angebote|werbe-?e-?mails?)\b[^.!?\n]{0,20}\bmehr\b",
@@ -99,7 +94,6 @@ OPTOUT: dict[str, tuple[str, ...]] = {
     "pt": (
         r"\bdescadastre-?me\b|\bdescadastrem-?me\b",
         r"\b(quero|gostaria de|desejo|preciso|favor|por favor,?)( me)? descadastr",
-        r"^(por favor,? )?descadastr\w*( por favor)?$",
         r"\bdescadastr\w* (da|de|do) (sua |vossa |vosso )?(lista|newsletter|boletim|mailing)",
         r"\b(cancelar|cancele)\b[^.!?\n]{0,20}\b(inscricao|assinatura|subscricao)\b[^.!?\n]{0,30}\b(newsletter|boletim|lista|e-?mails?)",
         r"\b(remover|remova|removam|retirar|retire|excluir|exclua|tirar|tire|apagar|apague)(-me)?\b"
@@ -153,6 +147,107 @@ KEEP: dict[str, tuple[str, ...]] = {
         r"\bpor engano\b[^.!?\n]{0,40}\bdescadastr",
     ),
 }
+
+# A sentence that is nothing but an unsubscribe command, as people type it into a subject or a
+# one-line body, and as list servers take it (Mailman, Sympa, LISTSERV: "unsubscribe <list>
+# [address]", "signoff <list>"). Single words that are commands: unsubscribe (and its common
+# misspellings, see MISSPELLED_UNSUBSCRIBE), unsub, signoff, opt out, remove, stop. Not
+# commands: "cancel" (support@ reads it as the account), "leave" ("leave request"), "help".
+# A word after the command is a list name unless it says what the subject is *about*
+# ("unsubscribe confirmation", "unsubscribe link", "unsubscribe not working").
+_NOT_A_LIST = (
+    r"(confirm\w*|success\w*|complete\w*|done|processed|received|fail\w*|links?|buttons?|page|instructions?"
+    r"|problems?|issues?|errors?|help|questions?|info|information|notices?|notification|policy|options?|process"
+    r"|not|isn'?t|doesn'?t|does|didn'?t|working|broken|form|url|feature|settings|preferences|status|reminder"
+    r"|report|test\w*|here|below|now|link:)"
+)
+_LIST_NAME = rf"(?!{_NOT_A_LIST}\b)[a-z0-9][\w.+-]*"
+_ADDRESS = r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(\.[\w-]+)+"
+COMMAND: dict[str, tuple[str, ...]] = {
+    "en": (
+        rf"^(please )?(unsubscribe|unsub|signoff|sign[- ]off|opt[- ]?out)( me)?( from)?( the| this| your| my)?( {_LIST_NAME})?"
+        rf"( list| mailing list| newsletter| group)?( {_ADDRESS})?( please| now| asap| thanks| thank you)?$",
+        r"^(please )?(remove|stop)( me)?( please| now)?$",
+        r"^(please )?stop( all| these| your| the)? (e-?mails?|emails|newsletters?|mailings?|marketing( e-?mails?)?|spam|promotions?)"
+        r"( please| now)?$",
+    ),
+    "fr": (r"^(demande de )?(desabonnement|desinscription)$",),
+    "es": (r"^(solicitud de )?baja( del boletin| de la lista)?$",),
+    "de": (r"^(newsletter[- ])?(abmeldung|abbestellung)$", r"^(bitte )?(abmelden|austragen|abbestellen)( bitte)?$"),
+    "pt": (r"^(por favor,? )?descadastr\w*( por favor)?$",),
+}
+
+# Misspellings of "unsubscribe" seen in real support inboxes; `fix_spelling` rewrites them
+# (with -e/-ed/-es/-ing endings) to the right word before any phrase is matched.
+MISSPELLED_UNSUBSCRIBE = re.compile(
+    r"\bun(?:[- ]subscrib|subscrib(?=les?\b)|subcrib|suscrib|subscib|subscirb|subsrib|subscrip|subscrb|subsrcib|subscrieb|sbscrib|subscriv)"
+    r"(?P<end>e|es|ed|ing|le|les)\b"
+)
+
+# Sentences that tell the *reader* how to unsubscribe: newsletter and list footers, a list
+# server's notices. Looked for in relayed and bulk mail only (List-*, Precedence headers).
+# They are never a request; with an opt-out word they only count as a mention. Those
+# anchored at the start ("To unsubscribe…", "If you no longer wish…") hold whoever writes
+# them; the others give way to a first-person sentence ("I clicked here…").
+INSTRUCTION_LEAD: dict[str, tuple[str, ...]] = {
+    "en": (
+        r"^to (unsubscribe|unsub|opt[- ]?out|stop receiving|be removed|remove yourself|leave|manage|update|change|cancel)\b",
+        r"^if you (no longer|do not|don't|dont|would (like|prefer|rather)|'d (like|prefer|rather)|prefer|wish|want|would no longer"
+        r"|'d no longer|are not|aren't|received this)\b",
+        r"^(don't|do not|no longer|not|want|wish|prefer|tired of|too many|rather|receiving|getting)\b.*\?$",
+    ),
+    "fr": (
+        r"^pour (vous |ne plus |se )?(desabonner|desinscrire|recevoir|ne plus)",
+        r"^si vous (ne )?(souhaitez|voulez|desirez)( ne)? plus\b",
+    ),
+    "es": (r"^para (darte|darse|darle|dar|darnos|cancelar|anular|dejar)\b", r"^si (ya )?no (deseas|desea|quieres|quiere)\b"),
+    "de": (r"^(um|zum) (sich |den newsletter |ihn )?(abzumelden|abbestellen|abmelden|austragen|abzubestellen)", r"^(wenn|falls) sie\b"),
+    "pt": (
+        r"^para (se |voce se |nao )?(descadastrar|cancelar|sair|receber)",
+        r"^se (voce )?(nao quiser|nao deseja|nao desejar|preferir)\b",
+    ),
+}
+INSTRUCTION_ANYWHERE: dict[str, tuple[str, ...]] = {
+    "en": (
+        r"https?://|\bwww\.|\bmailto:",
+        r"\b(click|tap|press|follow|visit|use)\b[^.!?\n]{0,40}\b(unsubscribe|opt[- ]?out|link|here|below|button)\b",
+        r"\byou (can|may|will be able to|could|are able to|will)( always| also| at any time)?"
+        r" (unsubscribe|opt[- ]?out|update|manage|change|stop)\b",
+        r"\byou('ve| have| had)? (asked|requested|chose|decided|been (unsubscribed|removed)|are (now )?(unsubscribed|removed))\b",
+        r"\b(yourself|your request|your (e-?mail )?preferences|your settings)\b",
+        r"\bunsubscribe (here|now|below|anytime|at any time|instantly|by clicking|using|via|with one click|online)\b",
+    ),
+    "fr": (r"\b(cliquez|cliquer|cliquant)\b", r"\bvous (pouvez|pourrez)( a tout moment)? (vous )?(desabonner|desinscrire)"),
+    "es": (r"\b(haz|haga|pulsa|pulse|hacer) clic\b", r"\b(puedes darte|puede darse|puedes cancelar|puede cancelar)\b"),
+    "de": (r"\b(klicken sie|hier klicken|klicke|klick)\b", r"\b(konnen|konnen sie) sich\b[^.!?\n]{0,30}\b(abmelden|austragen)"),
+    "pt": (r"\b(clique|clicar|clicando)\b", r"\b(pode|podera|podes) (se )?descadastr"),
+}
+# First person singular: such a sentence is the writer's own, not a footer's instruction.
+FIRST_PERSON = r"\b(i|i'm|i've|im|me|my|mine|je|j'|moi|mon|ma|mes|yo|mi|mis|ich|mich|mir|mein\w*|eu|meu|minha|meus|minhas)\b|\bm'"
+# A greeting or a courtesy that may stand around a bare command ("Hi,\n\nunsubscribe\n\nJane").
+GREETING_LINE = (
+    r"^((hi|hello|hey|dear|good (morning|afternoon|evening)|greetings|bonjour|salut|hola|buenos dias|buenas"
+    r"|hallo|guten (tag|morgen)|liebe|lieber|sehr geehrte\w*|ola|oi|bom dia|boa tarde)\b[^.!?\n]{0,40}"
+    r"|please|pls|thanks|thank you|thx|merci|gracias|danke|obrigad[oa]|ok)$"
+)
+
+# Addresses of list servers' robots: named in a command ("send unsubscribe to
+# users-request@…") they are not a person to opt out.
+LIST_ROBOT = re.compile(
+    r"(?i)^[^@]*-(request|leave|unsubscribe|subscribe|join|owner|bounces|admin)(\+[^@]*)?@|\+unsubscribe@"
+    r"|^(majordomo|listserv|sympa|mailman|listproc|ezmlm|owner-[^@]*)@"
+)
+# A list server's own mail (digests, confirmations, notices): never a person's request when
+# it comes in bulk. Narrower than LIST_ROBOT: a person may well be "it-admin@…".
+LIST_SERVER_SENDER = re.compile(
+    r"(?i)^[^@]*-(request|bounces|confirm)(\+[^@]*)?@|^(majordomo|listserv|sympa|mailman|listproc|ezmlm)@|^owner-"
+)
+# A mailing list's footer appended below the writer's text: a line of underscores followed
+# by the list's name and address (Mailman), or Google Groups' "You received this message…".
+LIST_FOOTER_RULE = re.compile(r"^_{10,}\s*$")
+LIST_FOOTER_NEXT = re.compile(r"(?i)(mailing list|listinfo|to unsubscribe|unsubscribe|list-id|https?://)")
+# Only Google Groups' exact words: a person may well begin a line "To unsubscribe from this list…".
+LIST_FOOTER_START = re.compile(r"(?i)^you received this (message|email|e-mail) because you are subscribed to\b")
 
 # A question about what an opt-out would do ("will unsubscribing also stop my invoices?") is
 # not a request: a sentence ending in "?" with one of these words only counts as a mention.
@@ -242,11 +337,23 @@ def fold(text: str) -> str:
     return re.sub(r"[ \t\u00a0]+", " ", text)
 
 
+def fix_spelling(folded: str) -> str:
+    """Folded text with the common misspellings of "unsubscribe" written right."""
+    if "un" not in folded:
+        return folded
+    return MISSPELLED_UNSUBSCRIBE.sub(lambda m: "unsubscrib" + {"le": "e", "les": "es"}.get(m["end"], m["end"]), folded)
+
+
 def _compile(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[re.Pattern[str], ...]]:
     return {lang: tuple(re.compile(p) for p in patterns) for lang, patterns in table.items()}
 
 
 OPTOUT_RE = _compile(OPTOUT)
+COMMAND_RE = _compile(COMMAND)
+INSTRUCTION_LEAD_RE = _compile(INSTRUCTION_LEAD)
+INSTRUCTION_ANYWHERE_RE = _compile(INSTRUCTION_ANYWHERE)
+FIRST_PERSON_RE = re.compile(FIRST_PERSON)
+GREETING_LINE_RE = re.compile(GREETING_LINE)
 KEEP_RE = _compile(KEEP)
 MENTION_RE = re.compile(MENTION)
 HEDGE_RE = re.compile(HEDGE)

@@ -16,6 +16,9 @@ from pipeline.mail.phrases import (
     FORWARD_MARKER,
     HEADER_BLOCK_FROM,
     HEADER_BLOCK_NEXT,
+    LIST_FOOTER_NEXT,
+    LIST_FOOTER_RULE,
+    LIST_FOOTER_START,
     ORIGINAL_MESSAGE,
     SIGN_OFF,
 )
@@ -85,8 +88,10 @@ def _own_parts(part: Message) -> list[Message]:
 
 
 class _HtmlText(HTMLParser):
-    """HTML to plain text: block elements break lines, script/style are dropped, and
-    blockquotes (Gmail, Apple Mail, Thunderbird quoting) become `>` lines."""
+    """HTML to plain text: block elements break lines, script/style are dropped,
+    blockquotes (Gmail, Apple Mail, Thunderbird quoting) become `>` lines, and a link keeps
+    its target after its words ("Unsubscribe <https://…>"), so a newsletter's link reads as
+    the instruction it is, not as a person's one-word request."""
 
     BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "hr", "ul", "ol", "pre"})
     SKIP = frozenset({"script", "style", "head", "title"})
@@ -95,9 +100,13 @@ class _HtmlText(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self.skip = 0
+        self.link: tuple[str, int] | None = None  # an open <a>'s target and where its words start
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         classes = " ".join(v or "" for k, v in attrs if k == "class")
+        href = next((v or "" for k, v in attrs if k == "href"), "").strip()
+        if tag == "a" and re.match(r"(?i)(https?|mailto):", href):
+            self.link = (href, len(self.out))
         if tag in self.SKIP:
             self.skip += 1
         elif tag == "blockquote" or "gmail_quote" in classes:
@@ -106,6 +115,12 @@ class _HtmlText(HTMLParser):
             self.out.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.link is not None:
+            href, start = self.link
+            self.link = None
+            words = "".join(self.out[start:])
+            if words.strip() and href.split(":", 1)[-1].lower() not in words.lower():
+                self.out.append(f" <{href[:200]}>")
         if tag in self.SKIP:
             self.skip = max(0, self.skip - 1)
         elif tag == "blockquote":
@@ -202,14 +217,23 @@ def strip_quotes(text: str) -> tuple[str, str]:
     return "\n".join(own), "\n".join(removed)
 
 
+def _list_footer(lines: list[str], i: int) -> bool:
+    """A mailing list's footer starts at line i: Mailman's rule of underscores above the
+    list's name, address or "To unsubscribe…", or Google Groups' "You received this…"."""
+    s = lines[i].strip()
+    if LIST_FOOTER_START.match(s):
+        return True
+    return bool(LIST_FOOTER_RULE.match(s)) and any(LIST_FOOTER_NEXT.search(ln) for ln in lines[i + 1 : i + 4])
+
+
 def strip_signature(text: str) -> tuple[str, str]:
     """Cut at a "-- " delimiter, a sign-off line ("Thanks,", "Cordialement") that follows
-    some text, or the start of a legal disclaimer."""
+    some text, the start of a legal disclaimer, or a mailing list's footer."""
     lines = text.split("\n")
     seen_text = False
     for i, line in enumerate(lines):
         s = line.strip()
-        if s in ("--", "-- ", "—") or DISCLAIMER_START.match(s) or (seen_text and SIGN_OFF.fullmatch(s)):
+        if s in ("--", "-- ", "—") or DISCLAIMER_START.match(s) or (seen_text and SIGN_OFF.fullmatch(s)) or _list_footer(lines, i):
             return "\n".join(lines[:i]), "\n".join(lines[i:])
         seen_text = seen_text or bool(s)
     return text, ""
@@ -217,6 +241,7 @@ def strip_signature(text: str) -> tuple[str, str]:
 
 def own_text(msg: Message) -> OwnText:
     body, source = body_text(msg)
+    body = body.replace("\x00", "")  # NUL bytes a broken gateway left between the letters
     text, quoted = strip_quotes(body)
     text, signature = strip_signature(text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -5,7 +5,8 @@ the addresses an accepted message must opt out. The messages vary what real mail
 multipart/alternative, HTML-only, base64 and quoted-printable bodies, ISO-8859-1 and UTF-8
 with encoded-word headers, top- and bottom-posting over a quoted newsletter (whose footer
 says "unsubscribe"), Outlook header blocks, nested forwards, long signatures with
-disclaimers, auto-replies in five languages, RFC 3464 DSNs and RFC 5965 ARF reports.
+disclaimers, auto-replies in five languages, RFC 3464 DSNs and RFC 5965 ARF reports; and
+(relayed.py) what lists, group aliases and bulk senders send.
 """
 
 from __future__ import annotations
@@ -544,4 +545,8 @@ def cases() -> list[Case]:
     # Delivery status notifications.
     for form in ("rfc3464", "qmail", "postfix"):
         out.append(Case(f"dsn-{form}", dsn(form), "ignored", "bounce"))
-    return out
+    # Mail relayed by lists and group aliases, bare commands, misspellings, bulk mail that must
+    # stay out (tests/unit/mail/relayed.py), and the hostile files of tests/hostile/mail/.
+    from tests.unit.mail.relayed import hostile_cases, relayed_cases
+
+    return out + relayed_cases() + hostile_cases()

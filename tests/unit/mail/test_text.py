@@ -36,6 +36,10 @@ def test_strip_quotes(text: str, own: str) -> None:
         ("Question?\n\nCONFIDENTIALITY NOTICE: unsubscribe…", "Question?\n"),
         ("Thanks!\n\nPlease unsubscribe me.", "Thanks!\n\nPlease unsubscribe me."),  # a sign-off needs text before it
         ("Frage?\n\nMit freundlichen Grüßen\nJürgen", "Frage?\n"),
+        ("unsubscribe\n\n_______________________________________________\nUsers mailing list\nUsers@lists.example.org", "unsubscribe\n"),
+        ('unsubscribe\nYou received this message because you are subscribed to the Google Groups "U" group.', "unsubscribe"),
+        ("To unsubscribe from this list, what do I do?", "To unsubscribe from this list, what do I do?"),  # a person's own line
+        ("Total: 12\n______________\nTax: 2", "Total: 12\n______________\nTax: 2"),  # a rule, no list below it
     ],
 )
 def test_strip_signature(text: str, own: str) -> None:
