@@ -162,3 +162,11 @@ def test_token_verify_with_a_hostile_token_is_one_line_exit_1(
 ) -> None:
     code, out, err = run_cli(monkeypatch, capsys, REAL, "token", "verify", token)
     assert (code, err) == (1, "") and out.startswith("INVALID: ") and out.count("\n") == 1 and len(out) < 200
+
+
+def test_the_airflow_path_raises_the_same_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline import orchestration
+
+    monkeypatch.setenv("OPTOUT_CALL_CENTER_TZ", "Nowhere/Land")
+    with pytest.raises(SettingsError, match="^OPTOUT_CALL_CENTER_TZ: 'Nowhere/Land' is not an IANA time zone"):
+        orchestration.load()
