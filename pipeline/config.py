@@ -97,7 +97,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         output=Path(env.get("OPTOUT_OUTPUT", str(default.output))),
         store_conn_id=env.get("OPTOUT_STORE_CONN_ID", default.store_conn_id),
         alert_to=_addresses(env, "OPTOUT_ALERT_TO", local=True),
-        alert_from=_checked(env, "OPTOUT_ALERT_FROM", default.alert_from, _local_address),
+        # Empty as unset: compose passes `${OPTOUT_ALERT_FROM}` through even when .env leaves it out.
+        alert_from=_local_address(env.get("OPTOUT_ALERT_FROM") or default.alert_from, "OPTOUT_ALERT_FROM"),
     )
     return settings
 

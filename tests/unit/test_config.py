@@ -81,6 +81,8 @@ def test_secrets_never_appear_in_the_message() -> None:
         ({"OPTOUT_TOKEN_KEYS": "k2:new, k1:old"}, "token_keys", (("k2", "new"), ("k1", "old"))),
         ({"OPTOUT_DATABASE_URL": "postgresql+psycopg://u@db/optout"}, "database_url", "postgresql+psycopg://u@db/optout"),
         ({"OPTOUT_ALERT_FROM": "optout@localhost"}, "alert_from", "optout@localhost"),
+        ({"OPTOUT_ALERT_FROM": ""}, "alert_from", "optout@localhost"),
+        ({"OPTOUT_ALERT_TO": ""}, "alert_to", ()),
         ({"OPTOUT_UNSUBSCRIBE_MAILBOXES": "unsubscribe@progiga.example"}, "unsubscribe_mailboxes", ("unsubscribe@progiga.example",)),
     ],
 )
