@@ -166,9 +166,12 @@ def test_token_verify_with_a_hostile_token_is_one_line_exit_1(
     assert (code, err) == (1, "") and out.startswith("INVALID: ") and out.count("\n") == 1 and len(out) < 200
 
 
-def test_the_airflow_path_raises_the_same_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_airflow_path_fails_fast_with_the_same_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a task, a bad setting is a failure Airflow does not retry (a retry cannot mend it)."""
     from pipeline import orchestration
 
     monkeypatch.setenv("OPTOUT_CALL_CENTER_TZ", "Nowhere/Land")
-    with pytest.raises(SettingsError, match="^OPTOUT_CALL_CENTER_TZ: 'Nowhere/Land' is not an IANA time zone"):
+    with pytest.raises(orchestration.RunFailedError, match="^OPTOUT_CALL_CENTER_TZ: 'Nowhere/Land' is not an IANA time zone") as caught:
         orchestration.load()
+    assert isinstance(caught.value.__cause__, SettingsError)
+    assert type(caught.value) is type(orchestration.fail_fast("x"))
