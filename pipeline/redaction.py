@@ -30,12 +30,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.addresses import try_parse
+from pipeline.addresses import DOMAIN_ALIASES, try_parse
 
 ERASED = "[erased]"
 MASK = "#"
 MAX_DEPTH = 3
-_EMAILISH = re.compile(r"[^\s<>\"'(),;:\[\]\\]+@[^\s<>\"'(),;:\[\]\\]+")
+# Bounded on both sides of the `@`, so a long run without one (a base64 blob) costs linear time.
+_TOKEN_CHAR = r"[^\s<>\"'(),;:\[\]\\]"
+_TOKEN_REACH = 256
+_EMAILISH = re.compile(rf"{_TOKEN_CHAR}{{1,{_TOKEN_REACH}}}@{_TOKEN_CHAR}{{1,{_TOKEN_REACH}}}")
 _B64URL = re.compile(r"[A-Za-z0-9_\-]{16,}={0,2}")
 _B64STD = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _B64_LINE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
@@ -75,8 +78,11 @@ class Redactor:
     key: str  # the person's match key (SPEC §4.2)
     spellings: Iterable[str] = ()
     _literal: re.Pattern[str] | None = field(init=False, default=None)
+    _key_domains: frozenset[str] = field(init=False, default=frozenset())
 
     def __post_init__(self) -> None:
+        domain = self.key.rpartition("@")[2]
+        self._key_domains = frozenset({domain} | {a for a, target in DOMAIN_ALIASES.items() if target == domain})
         terms = {s.strip() for s in self.spellings if s and s.strip()}
         if terms:
             alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
@@ -142,8 +148,9 @@ class Redactor:
         if "@" not in text:
             return []
         spans = [m.span() for m in self._literal.finditer(text)] if self._literal else []
-        for m in _EMAILISH.finditer(text):
-            spans.extend((m.start() + s, m.start() + e) for s, e in self._person_spans(m.group(0)))
+        for start, end in _around_ats(text):
+            for m in _EMAILISH.finditer(text, start, end):
+                spans.extend((m.start() + s, m.start() + e) for s, e in self._person_spans(m.group(0)))
         return _merge(spans)
 
     def _person_spans(self, token: str) -> list[tuple[int, int]]:
@@ -164,6 +171,8 @@ class Redactor:
     def _person_at(self, local: str, domains: list[str]) -> tuple[int, int] | None:
         starts = [0] + [m.end() for m in _URL_SEPARATOR.finditer(local)]
         for domain in domains:
+            if domain.isascii() and domain.lower() not in self._key_domains:
+                continue  # an ASCII domain only ever maps to itself, lower-cased (or an alias)
             for start in starts:
                 found = try_parse(f"{local[start:]}@{domain}")
                 if found is not None and found.key == self.key:
@@ -261,6 +270,22 @@ class Redactor:
         if words[0].group(2) in "Bb":
             return f"=?{charset}?B?{base64.b64encode(data).decode('ascii')}?="
         return f"=?{charset}?Q?{_q_encode(data)}?="
+
+
+def _around_ats(text: str) -> list[tuple[int, int]]:
+    """Stretches of the text within a token's reach of an `@` (merged), the only places an
+    e-mail-like token can be: searching just these keeps a long text with few `@` linear."""
+    reach = _TOKEN_REACH + 1
+    windows: list[tuple[int, int]] = []
+    at = text.find("@")
+    while at != -1:
+        start, end = max(0, at - reach), min(len(text), at + reach + 1)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+        at = text.find("@", at + 1)
+    return windows
 
 
 def _domains(domain: str) -> list[str]:

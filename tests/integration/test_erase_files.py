@@ -74,10 +74,15 @@ MANUAL = {
 
 
 def test_every_committed_case_is_driven_and_described():
-    committed = {p.relative_to(HOSTILE).as_posix() for p in HOSTILE.rglob("*") if p.is_file()} - {"README.md"}
+    committed = {p.relative_to(HOSTILE).as_posix() for p in hostile_cases()}
     assert committed == REWRITTEN | set(MANUAL) and len(committed) >= 15
     readme = (HOSTILE / "README.md").read_text(encoding="utf-8")
     assert all(f"`{case}`" in readme for case in committed)
+
+
+def hostile_cases() -> list[Path]:
+    """The committed case files (not the README, not .gitattributes)."""
+    return sorted(p for p in HOSTILE.rglob("*") if p.is_file() and p.name != "README.md" and not p.name.startswith("."))
 
 
 def landed_path(landing: Path, case: str) -> Path:
@@ -195,7 +200,7 @@ def hostile(engine, settings, landing, clock, tmp_path):
     """Every committed case landed in its channel's folder for DAY (accounts as the snapshot),
     the nightly run, then what the project writes under OPTOUT_OUTPUT: exports, the compliance
     report, a history CSV and a send check with its removed list."""
-    for source in sorted(p for p in HOSTILE.rglob("*") if p.is_file() and p.name != "README.md"):
+    for source in hostile_cases():
         target = landed_path(landing, source.relative_to(HOSTILE).as_posix())
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
@@ -313,7 +318,8 @@ def test_other_peoples_messages_and_rows_stay_readable(engine, settings, landing
     )
     pdf = [p for p in attachment.walk() if p.get_content_type() == "application/pdf"][0].get_content()
     assert pdf.startswith(b"%PDF-1.4\n\x00") and len(pdf) == 51 and b"erin" not in pdf
-    clicks = [json.loads(line) for line in landed_path(landing, "unsubscribe_link/token_payload_names_address.jsonl").read_text().splitlines()]
+    clicks_file = landed_path(landing, "unsubscribe_link/token_payload_names_address.jsonl")
+    clicks = [json.loads(line) for line in clicks_file.read_text().splitlines()]
     assert clicks[0]["token"].startswith("[erased].") and clicks[1] == json.loads(
         (HOSTILE / "unsubscribe_link" / "token_payload_names_address.jsonl").read_text().splitlines()[1]
     )

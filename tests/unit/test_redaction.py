@@ -149,3 +149,16 @@ def test_redacting_anything_leaves_nothing_to_redact(text):
 def test_text_naming_only_other_people_is_left_alone(before, after):
     text = f"{before} bob.erin@gmail.com erin@target.org {after}"
     assert ERIN.redact(text) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="@\x00"), max_size=80),
+    after=st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="@\x00"), max_size=80),
+    width=st.integers(min_value=4, max_value=80).map(lambda n: n - n % 4),
+)
+def test_a_base64_body_round_trips_all_but_the_address(before, after, width):
+    body = f"{before} erin.target@gmail.com {after}".encode()
+    out = ERIN.redact(f"Subject: x\n\n{wrapped(body, width, chr(10))}\n")
+    block = out.split("\n\n", 1)[1]
+    assert base64.b64decode(block.replace("\n", "")) == f"{before} {ERASED} {after}".encode()
