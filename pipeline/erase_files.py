@@ -33,6 +33,13 @@ from pipeline.store.schema import ingested_files, send_checks
 
 LANDING, OUTPUT, SEND_CHECK = "landing", "output", "send_check"
 MAX_DECOMPRESSED = 1 << 30  # bytes read out of one compressed file to search it
+BINARY_NOTES = {
+    "gzip": "a gzip file: not rewritten (compressed); decompress, redact and recompress it by hand, or delete it",
+    "zip": "a zip file (or .xlsx): not rewritten (compressed); redact it in the program that made it, or delete it",
+    "Parquet": "a Parquet file: not rewritten (compressed columns); write it again without the address, or delete it",
+    "binary": "a binary file: not rewritten (offsets inside it would break); redact it with the program that wrote it, "
+    "or delete it",
+}
 SEND_CHECK_ACTION = (
     "not rewritten: send check {check} (campaign {campaign}) holds its SHA-256 in `send_checks` and its "
     "signed receipt, and a rewrite would make `optout audit campaign` fail; delete the file once that "
@@ -175,7 +182,10 @@ def _plan_one(redactor: Redactor, area: str, path: Path, send_note: str | None) 
     manual.change.old_sha256 = digest
     text = _as_text(data)
     if text is None:
-        return _plan_binary(redactor, manual, path, data)
+        planned = _plan_binary(redactor, manual, path, data)
+        if planned is not None and send_note:
+            planned.change.note = send_note
+        return planned
     content, codec = text
     redacted = redactor.redact(content) or ""
     renamed = redactor.redact(path.name) if redactor.hits(path.name) else None
@@ -183,7 +193,7 @@ def _plan_one(redactor: Redactor, area: str, path: Path, send_note: str | None) 
         return None
     if send_note:
         manual.change.note = send_note
-    elif in_flight(path.name) and area == LANDING:
+    elif in_flight(path.name) or path.name.endswith(".partial"):
         manual.change.note = "still being written (in-flight name): run `optout erase` again once it is finished"
     elif not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
         manual.change.note = "not writable: make it (and its folder) writable and run `optout erase` again"
@@ -216,15 +226,11 @@ def _plan_binary(redactor: Redactor, manual: _Planned, path: Path, data: bytes) 
     try:
         texts, kind = _unpacked(data)
     except (OSError, EOFError, zipfile.BadZipFile, ValueError) as exc:
-        manual.change.note = f"a compressed file that cannot be read ({exc}): check it by hand or delete it"
+        manual.change.note = f"a compressed file that cannot be searched ({exc}): check it by hand or delete it"
         return manual
     if not any(redactor.hits(t) for t in texts) and not redactor.hits(path.name):
         return None
-    manual.change.note = (
-        f"a {kind} file: it cannot be rewritten safely; decompress, redact and recompress it by hand, or delete it"
-        if kind != "binary"
-        else "a binary file: it cannot be rewritten safely; redact it with the program that wrote it, or delete it"
-    )
+    manual.change.note = BINARY_NOTES[kind]
     return manual
 
 
@@ -243,7 +249,25 @@ def _unpacked(data: bytes) -> tuple[list[str], str]:
                 texts.append((_as_text(inner) or (inner.decode("latin-1"), ""))[0])
                 texts.append(info.filename)
         return texts, "zip"
+    if data[:4] == b"PAR1":
+        return _parquet_texts(data), "Parquet"
     return [data.decode("latin-1")], "binary"
+
+
+def _parquet_texts(data: bytes) -> list[str]:
+    """Every value and column name of a Parquet file as text (its pages are compressed, so
+    the raw bytes would hide the address)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowException, OSError) as exc:
+        raise ValueError(f"not a readable Parquet file: {exc}") from None
+    texts = list(table.column_names)
+    for column in table.columns:
+        texts.append("\n".join(str(v) for v in column.to_pylist() if v is not None))
+    return texts
 
 
 def _as_text(data: bytes) -> tuple[str, str] | None:
@@ -254,7 +278,7 @@ def _as_text(data: bytes) -> tuple[str, str] | None:
         return _decoded(data, "utf-16-le")
     if data.startswith(codecs.BOM_UTF16_BE):
         return _decoded(data, "utf-16-be")
-    if b"\x00" in data or data[:2] == b"\x1f\x8b" or data[:4] == b"PK\x03\x04":
+    if b"\x00" in data or data[:2] == b"\x1f\x8b" or data[:4] in (b"PK\x03\x04", b"PAR1"):
         return None
     try:
         return data.decode("utf-8"), "utf-8"
@@ -308,7 +332,13 @@ def _stage(path: Path, content: bytes) -> Path:
         fh.write(content)
         fh.flush()
         os.fsync(fh.fileno())
-    os.chmod(staged, path.stat().st_mode & 0o7777)
+    st = path.stat()
+    os.chmod(staged, st.st_mode & 0o7777)
+    if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+        try:
+            os.chown(staged, st.st_uid, st.st_gid)
+        except PermissionError:
+            pass  # the rewritten file belongs to whoever runs erase
     return staged
 
 

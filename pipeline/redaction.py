@@ -41,7 +41,7 @@ _TOKEN_REACH = 256
 _EMAILISH = re.compile(rf"{_TOKEN_CHAR}{{1,{_TOKEN_REACH}}}@{_TOKEN_CHAR}{{1,{_TOKEN_REACH}}}")
 _B64URL = re.compile(r"[A-Za-z0-9_\-]{16,}={0,2}")
 _B64STD = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
-_B64_LINE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+_B64_LINE = re.compile(r"[A-Za-z0-9+/]+={0,2}[ \t]*")
 _MIN_BLOCK = 16
 # Suffixes of file names that may follow an address in a path (a file named after its sender).
 FILE_SUFFIXES = frozenset(
@@ -54,7 +54,8 @@ _ESCAPE = re.compile(
     r"=\r?\n"  # quoted-printable soft line break
     r"|(?:=[0-9A-Fa-f]{2})+"  # quoted-printable octets
     r"|(?:%[0-9A-Fa-f]{2})+"  # percent-encoded octets
-    r"|&#[0-9]{1,7};|&#[xX][0-9A-Fa-f]{1,6};|&[A-Za-z][A-Za-z0-9]{1,31};"  # HTML references
+    r"|&#[0-9]{1,7};?|&#[xX][0-9A-Fa-f]{1,6};?|&[A-Za-z][A-Za-z0-9]{1,31};"  # HTML references
+    r"|\\u[0-9A-Fa-f]{4}"  # JSON and JavaScript escapes (`\u0040`)
 )
 _WORD = r"=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?="
 _ENCODED_WORD = re.compile(_WORD)
@@ -201,20 +202,22 @@ class Redactor:
         return "".join(out)
 
     def _redact_base64_block(self, lines: list[str], depth: int) -> str:
-        original = "".join(lines)
-        payload = "".join(line.rstrip("\r\n") for line in lines)
-        if len(payload) < _MIN_BLOCK or len(payload) % 4:
-            return original
-        try:
-            data = base64.b64decode(payload, validate=True)
-        except (binascii.Error, ValueError):
-            return original
-        if base64.b64encode(data).decode("ascii") != payload:  # not canonical: leave it be
-            return original
+        """A run of base64 lines; a line or two of plain text at either end (a word on a line
+        of its own next to a body) is left out when the whole run does not decode."""
+        for head in range(min(3, len(lines))):
+            for tail in range(min(3, len(lines) - head)):
+                body = lines[head : len(lines) - tail]
+                data = _canonical_base64(body)
+                if data is not None:
+                    return "".join(lines[:head]) + self._reencode(body, data, depth) + "".join(lines[len(lines) - tail :])
+        return "".join(lines)
+
+    def _reencode(self, lines: list[str], data: bytes, depth: int) -> str:
+        """Decoded lines redacted and encoded again in the same line length and line ending."""
         redacted = self._redact_bytes(data, depth + 1)
         if redacted is None:
-            return original
-        width = len(lines[0].rstrip("\r\n"))
+            return "".join(lines)
+        width = len(lines[0].rstrip("\r\n").rstrip(" \t"))
         eol = lines[0][len(lines[0].rstrip("\r\n")) :] or "\n"
         encoded = base64.b64encode(redacted).decode("ascii")
         wrapped = [encoded[k : k + width] for k in range(0, len(encoded), width)] or [""]
@@ -270,6 +273,18 @@ class Redactor:
         if words[0].group(2) in "Bb":
             return f"=?{charset}?B?{base64.b64encode(data).decode('ascii')}?="
         return f"=?{charset}?Q?{_q_encode(data)}?="
+
+
+def _canonical_base64(lines: list[str]) -> bytes | None:
+    """The bytes of base64 lines that decode and encode back to exactly themselves, else None."""
+    payload = "".join(line.rstrip("\r\n").rstrip(" \t") for line in lines)
+    if len(payload) < _MIN_BLOCK or len(payload) % 4:
+        return None
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return data if base64.b64encode(data).decode("ascii") == payload else None
 
 
 def _around_ats(text: str) -> list[tuple[int, int]]:
@@ -331,6 +346,8 @@ def _to_source(chunks: list[_Chunk], start: int, end: int) -> tuple[int, int]:
 def _unescape(token: str) -> str:
     if token.startswith("=") and token[1:2] in ("\r", "\n"):
         return ""
+    if token.startswith("\\u"):
+        return chr(int(token[2:], 16))
     if token[0] in "=%":
         data = bytes.fromhex(token.replace(token[0], ""))
         try:

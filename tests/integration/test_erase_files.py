@@ -21,6 +21,7 @@ import quopri
 import re
 import shutil
 import sys
+import zipfile
 from dataclasses import replace
 from email.header import decode_header, make_header
 from pathlib import Path
@@ -343,6 +344,10 @@ def test_a_run_after_erasure_ingests_nothing_new(engine, settings, landing, cloc
         assert verify(conn, settings.hash_key).ok
         assert lookup(conn, settings.hash_key, "e.r.i.n.target+again@googlemail.com").suppressed
     assert after == before
+    again = recipients_csv(hostile / "again.csv", ["E.R.I.N.Target+promo@googlemail.com", "bob.other@example.org"])
+    checked = run_check(engine, settings, clock, again, hostile / "again.out.csv", max_age_hours=1000)
+    assert (checked.suppressed, checked.kept) == (1, 1)  # the erased person is still removed
+    assert "erin" not in (hostile / "again.out.csv").read_text().lower()
 
 
 def test_send_check_files_are_listed_and_their_audit_still_verifies(engine, settings, clock, hostile):
@@ -452,3 +457,18 @@ def test_cli_dry_run_lists_what_the_real_run_then_does(engine, settings, landing
     assert {f["area"] for f in data["files"]["manual"]} == {"landing", "send_check"}
     assert optout("verify")[0] == 0
     assert optout("lookup", "erin.target+x@googlemail.com")[0] == 0  # still suppressed, by keyed hash
+
+
+def test_a_parquet_or_xlsx_file_is_searched_inside_and_listed(engine, settings, clock, hostile):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = settings.output / NEXT
+    pq.write_table(pa.table({"email": ["bob@example.org", "ERIN.TARGET@gmail.com"]}), folder / "list.parquet", compression="snappy")
+    pq.write_table(pa.table({"email": ["bob@example.org"]}), folder / "bob.parquet")
+    with zipfile.ZipFile(folder / "list.xlsx", "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("xl/sharedStrings.xml", "<sst><si><t>erin.target+x@gmail.com</t></si></sst>")
+    result = erase(engine, settings, clock, PERSON, "GDPR-101")
+    notes = {Path(f.path).name: f.note for f in result.manual}
+    assert notes["list.parquet"].startswith("a Parquet file") and notes["list.xlsx"].startswith("a zip file")
+    assert "bob.parquet" not in {Path(f.path).name for f in result.files}

@@ -53,6 +53,8 @@ def wrapped(data: bytes, width: int, eol: str = "\r\n") -> str:
         ('<a href="mailto:erin.target&#64;gmail.com">x</a>', f'<a href="mailto:{ERASED}">x</a>'),
         ("erin.target&#x40;gmail&period;com", ERASED),
         ("erin.target&commat;gmail.com &amp; bob&#64;x.org", f"{ERASED} &amp; bob&#64;x.org"),
+        ("erin.target&#064gmail.com.", f"{ERASED}."),  # a numeric reference without its semicolon
+        ('{"e": "erin.target\\u0040gmail.com"}', f'{{"e": "{ERASED}"}}'),  # a JSON escape
         # RFC 2047 encoded-words, alone and split mid-address
         (f"From: {b64_word('Erin <erin.target@gmail.com>')}", f"From: {b64_word('Erin <[erased]>')}"),
         (
@@ -85,6 +87,13 @@ def test_a_base64_body_is_decoded_redacted_and_re_encoded_in_its_layout(width, e
     assert head == "Content-Transfer-Encoding: base64" and tail == f"--b--{eol}"
     assert {len(line) for line in block.split(eol)[:-1]} <= {width}
     assert base64.b64decode(block.replace(eol, "")).decode() == BODY.replace("erin.target@gmail.com", ERASED)
+
+
+def test_base64_lines_with_trailing_blanks_are_one_body():
+    lines = wrapped(BODY.encode(), 20, "\n").split("\n")
+    block = "\n".join(line + (" " if i % 2 else "") for i, line in enumerate(lines)) + "\n"
+    out = ERIN.redact(block)
+    assert base64.b64decode(out.replace("\n", "")).decode() == BODY.replace("erin.target@gmail.com", ERASED)
 
 
 def test_base64_inside_base64_and_quoted_printable_inside_base64_are_found():
