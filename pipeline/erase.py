@@ -93,6 +93,7 @@ class ErasureResult:
             "rewritten": [f.as_dict() for f in self.rewritten],
             "manual": [f.as_dict() for f in self.manual],
         }
+        data["complete"] = self.complete
         return data
 
 
