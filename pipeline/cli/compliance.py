@@ -137,6 +137,7 @@ def print_erasure(r: ErasureResult) -> None:
         f"{r.events_cleared} event(s) cleared, {changed} other row(s) redacted; "
         f"still suppressed as key {r.key_hash[:12]}… in list version {r.list_version}"
     )
+    typer.echo(f"  {would}append: 1 erasure event (channel erasure), list version {r.list_version}")
     tables = ", ".join(f"{table} {n}" for table, n in sorted(r.redacted.items()) if n)
     typer.echo(f"  tables ({'rows it would change' if r.dry_run else 'rows changed'}): {tables or 'none'}")
     for f in r.rewritten:

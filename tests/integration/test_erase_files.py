@@ -449,6 +449,7 @@ def test_cli_dry_run_lists_what_the_real_run_then_does(engine, settings, landing
     assert f"would rewrite landing file {letters}: sha256" in out and "ingested_files row(s) moved" in out
     assert f"MANUAL landing file {landed_path(landing, 'postal_mail/scan_binary.dat')}: a binary file" in out
     assert "tables (rows it would change): " in out and "intake_records" in out
+    assert "would append: 1 erasure event (channel erasure), list version 2" in out
     code, out, err = optout("erase", PERSON, "--ref", "GDPR-101", "--json")
     assert code == 1 and "still" not in err  # files left for manual action: exit 1
     data = json.loads(out)
