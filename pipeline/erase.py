@@ -228,11 +228,13 @@ def _clear_events(conn: sa.Connection, key_hash: str, redactor: Redactor) -> int
     the keyed hashes stay, so the chain still verifies."""
     e = optout_events.c
     result = conn.execute(
-        optout_events.update().where(e.key_hash == key_hash).values(address=None, match_key=None)
+        optout_events.update()
+        .where(e.key_hash == key_hash, sa.or_(e.address.is_not(None), e.match_key.is_not(None)))
+        .values(address=None, match_key=None)
     )
     conn.execute(
         optout_events.update()
-        .where(e.key_hash == key_hash, e.channel != ERASURE_CHANNEL)
+        .where(e.key_hash == key_hash, e.channel != ERASURE_CHANNEL, e.evidence.is_not(None))
         .values(evidence=None)
     )
     naming = [
@@ -263,13 +265,25 @@ def _redact_records(
         mentions = redactor.hits(row.source_ref) or redactor.hits(row.details) or redactor.hits_json(row.raw)
         if not own and not (key_hash in keys or mentions):
             continue
-        values: dict[str, Any] = {"details": redactor.redact(row.details)}
-        values["raw"] = stub if own or (not keys and mentions) else redactor.redact_json(row.raw)
+        values: dict[str, Any] = {}
+        if redactor.hits(row.details):
+            values["details"] = redactor.redact(row.details)
+        if own or (not keys and mentions):
+            if not _is_stub(row.raw):
+                values["raw"] = stub
+        elif redactor.hits_json(row.raw):
+            values["raw"] = redactor.redact_json(row.raw)
         if redactor.hits(row.source_ref):
             values["source_ref"] = "erased:" + keyed_hash(hash_key, row.source_ref)[:32]
-        conn.execute(intake_records.update().where(r.id == row.id).values(**values))
-        changed += 1
+        if values:  # an erasure run again changes (and counts) only what is left
+            conn.execute(intake_records.update().where(r.id == row.id).values(**values))
+            changed += 1
     return changed
+
+
+def _is_stub(raw: Any) -> bool:
+    """Raw evidence an earlier erasure already replaced."""
+    return isinstance(raw, dict) and raw.get("erased") is True and set(raw) == {"erased", "erasure_ref", "erased_at"}
 
 
 def _rows(conn: sa.Connection, table: sa.Table, batch: int = 1000) -> Any:

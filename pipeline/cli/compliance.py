@@ -132,11 +132,16 @@ def erase(
 def print_erasure(r: ErasureResult) -> None:
     would = "would " if r.dry_run else ""
     changed = sum(n for table, n in r.redacted.items() if table != "optout_events")
-    typer.echo(
-        f"{'dry run: nothing changed; erasure would clear' if r.dry_run else 'erased:'} "
-        f"{r.events_cleared} event(s) cleared, {changed} other row(s) redacted; "
-        f"still suppressed as key {r.key_hash[:12]}… in list version {r.list_version}"
-    )
+    if r.dry_run:
+        typer.echo(
+            f"dry run: nothing changed; erasure would clear {r.events_cleared} event(s) and redact {changed} "
+            f"other row(s); the address would stay suppressed as key {r.key_hash[:12]}… in list version {r.list_version}"
+        )
+    else:
+        typer.echo(
+            f"erased: {r.events_cleared} event(s) cleared, {changed} other row(s) redacted; "
+            f"still suppressed as key {r.key_hash[:12]}… in list version {r.list_version}"
+        )
     typer.echo(f"  {would}append: 1 erasure event (channel erasure), list version {r.list_version}")
     tables = ", ".join(f"{table} {n}" for table, n in sorted(r.redacted.items()) if n)
     typer.echo(f"  tables ({'rows it would change' if r.dry_run else 'rows changed'}): {tables or 'none'}")

@@ -388,6 +388,8 @@ def test_dry_run_lists_everything_and_changes_nothing(engine, settings, landing,
 def test_erasing_again_finds_nothing_left_to_rewrite(engine, settings, clock, hostile):
     erase(engine, settings, clock, PERSON, "GDPR-101")
     again = erase(engine, settings, clock, "erin.target+later@googlemail.com", "GDPR-101b")
+    assert again.events_cleared == 1  # only the new erasure event's own clear fields
+    assert again.redacted["intake_records"] == 0 and again.redacted["review_queue"] == 0
     assert again.rewritten == [] and {f.path for f in again.manual} >= {
         str(Path(p)) for p in (settings.landing / "postal_mail" / DAY / "letters_compressed.csv.gz",)
     }
