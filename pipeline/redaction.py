@@ -26,7 +26,7 @@ import binascii
 import html
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,10 +35,11 @@ from pipeline.addresses import DOMAIN_ALIASES, try_parse
 ERASED = "[erased]"
 MASK = "#"
 MAX_DEPTH = 3
-# Bounded on both sides of the `@`, so a long run without one (a base64 blob) costs linear time.
-_TOKEN_CHAR = r"[^\s<>\"'(),;:\[\]\\]"
+# The characters of an e-mail-like token (not white space nor `<>"'(),;:[]\`), and how far it
+# reaches on each side of its `@`.
 _TOKEN_REACH = 256
-_EMAILISH = re.compile(rf"{_TOKEN_CHAR}{{1,{_TOKEN_REACH}}}@{_TOKEN_CHAR}{{1,{_TOKEN_REACH}}}")
+_TOKEN_CHAR = r"[^\s<>\"'(),;:\[\]\\]"
+_RUN = re.compile(rf"{_TOKEN_CHAR}{{0,{_TOKEN_REACH}}}")
 _B64URL = re.compile(r"[A-Za-z0-9_\-]{16,}={0,2}")
 _B64STD = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _B64_LINE = re.compile(r"[A-Za-z0-9+/]+={0,2}[ \t]*")
@@ -115,14 +116,30 @@ class Redactor:
         return value
 
     def _redact(self, text: str, depth: int, *, masked: bool) -> str:
+        covered: set[str] = set()  # lines of base64 bodies already decoded whole
         if depth < MAX_DEPTH:
-            text = self._redact_base64_blocks(text, depth)
+            text = self._redact_base64_blocks(text, depth, covered)
             text = _ENCODED_RUN.sub(lambda m: self._redact_encoded_words(m.group(0), depth), text)
         text = self._redact_view(text, masked=masked)
         if depth < MAX_DEPTH:
-            for segment in (_B64URL, _B64STD):
-                text = segment.sub(lambda m: self._segment(m.group(0), depth, masked=masked), text)
+            text = self._redact_segments(text, depth, covered, masked=masked)
         return text
+
+    def _redact_segments(self, text: str, depth: int, covered: set[str], *, masked: bool) -> str:
+        """Base64(url) segments on one line, except on the lines of a body decoded whole (a
+        line of it decodes to part of what the body decoded to: nothing new to find)."""
+
+        def one(line: str) -> str:
+            for segment in (_B64URL, _B64STD):
+                line = segment.sub(lambda m: self._segment(m.group(0), depth, masked=masked), line)
+            return line
+
+        if not covered:
+            return one(text)
+        return "".join(
+            line if line.rstrip("\r\n").rstrip(" \t") in covered else one(line)
+            for line in text.splitlines(keepends=True)
+        )
 
     # -- plain and escaped text -------------------------------------------------------------
 
@@ -149,9 +166,8 @@ class Redactor:
         if "@" not in text:
             return []
         spans = [m.span() for m in self._literal.finditer(text)] if self._literal else []
-        for start, end in _around_ats(text):
-            for m in _EMAILISH.finditer(text, start, end):
-                spans.extend((m.start() + s, m.start() + e) for s, e in self._person_spans(m.group(0)))
+        for start, end in _emailish_tokens(text):
+            spans.extend((start + s, start + e) for s, e in self._person_spans(text[start:end]))
         return _merge(spans)
 
     def _person_spans(self, token: str) -> list[tuple[int, int]]:
@@ -182,8 +198,9 @@ class Redactor:
 
     # -- base64 -------------------------------------------------------------------------------
 
-    def _redact_base64_blocks(self, text: str, depth: int) -> str:
-        """Every run of base64 lines (a MIME body) decoded, redacted and re-encoded."""
+    def _redact_base64_blocks(self, text: str, depth: int, covered: set[str]) -> str:
+        """Every run of base64 lines (a MIME body) decoded, redacted and re-encoded; the lines
+        of the bodies that decoded are added to `covered`."""
         if "\n" not in text:
             return text
         lines = text.splitlines(keepends=True)
@@ -197,11 +214,11 @@ class Redactor:
                 out.append(lines[i])
                 i += 1
                 continue
-            out.append(self._redact_base64_block(lines[i:j], depth))
+            out.append(self._redact_base64_block(lines[i:j], depth, covered))
             i = j
         return "".join(out)
 
-    def _redact_base64_block(self, lines: list[str], depth: int) -> str:
+    def _redact_base64_block(self, lines: list[str], depth: int, covered: set[str]) -> str:
         """A run of base64 lines; a line or two of plain text at either end (a word on a line
         of its own next to a body) is left out when the whole run does not decode."""
         for head in range(min(3, len(lines))):
@@ -209,7 +226,9 @@ class Redactor:
                 body = lines[head : len(lines) - tail]
                 data = _canonical_base64(body)
                 if data is not None:
-                    return "".join(lines[:head]) + self._reencode(body, data, depth) + "".join(lines[len(lines) - tail :])
+                    encoded = self._reencode(body, data, depth)
+                    covered.update(line.rstrip("\r\n").rstrip(" \t") for line in encoded.splitlines())
+                    return "".join(lines[:head]) + encoded + "".join(lines[len(lines) - tail :])
         return "".join(lines)
 
     def _reencode(self, lines: list[str], data: bytes, depth: int) -> str:
@@ -287,20 +306,19 @@ def _canonical_base64(lines: list[str]) -> bytes | None:
     return data if base64.b64encode(data).decode("ascii") == payload else None
 
 
-def _around_ats(text: str) -> list[tuple[int, int]]:
-    """Stretches of the text within a token's reach of an `@` (merged), the only places an
-    e-mail-like token can be: searching just these keeps a long text with few `@` linear."""
-    reach = _TOKEN_REACH + 1
-    windows: list[tuple[int, int]] = []
-    at = text.find("@")
+def _emailish_tokens(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the e-mail-like tokens: around each `@`, the characters an address or a URL
+    may hold, up to `_TOKEN_REACH` on each side (so a long text with few `@` costs linear time)."""
+    at, end = text.find("@"), -1
     while at != -1:
-        start, end = max(0, at - reach), min(len(text), at + reach + 1)
-        if windows and start <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], end)
-        else:
-            windows.append((start, end))
+        if at >= end:
+            before = text[max(0, at - _TOKEN_REACH) : at][::-1]  # read backwards from the `@`
+            left = at - _RUN.match(before).end()  # type: ignore[union-attr]
+            right = _RUN.match(text, at + 1).end()  # type: ignore[union-attr]
+            if left < at < right - 1:
+                yield left, right
+                end = right
         at = text.find("@", at + 1)
-    return windows
 
 
 def _domains(domain: str) -> list[str]:
