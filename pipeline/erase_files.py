@@ -17,7 +17,6 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
-import json
 import os
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -27,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pipeline import safejson
 from pipeline.landing import in_flight
 from pipeline.redaction import Redactor
 from pipeline.store.schema import ingested_files, send_checks
@@ -111,8 +111,8 @@ def _receipt_output(receipt: str | None) -> str | None:
     if not receipt:
         return None
     try:
-        data = json.loads(Path(receipt).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = safejson.loads(Path(receipt).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # UnsafeJSON is a ValueError
         return None
     output = data.get("output") if isinstance(data, dict) else None
     return output if isinstance(output, str) else None
