@@ -262,12 +262,13 @@ def _redact_records(
     for row in _rows(conn, intake_records):
         keys = owners.get(row.id, set())
         own = key_hash in keys and keys == {key_hash}
-        mentions = redactor.hits(row.source_ref) or redactor.hits(row.details) or redactor.hits_json(row.raw)
+        mentions = any(redactor.hits(t) for t in (row.source_ref, row.details, row.locator)) or redactor.hits_json(row.raw)
         if not own and not (key_hash in keys or mentions):
             continue
         values: dict[str, Any] = {}
-        if redactor.hits(row.details):
-            values["details"] = redactor.redact(row.details)
+        for column in ("details", "locator"):
+            if redactor.hits(getattr(row, column)):
+                values[column] = redactor.redact(getattr(row, column))
         if own or (not keys and mentions):
             if not _is_stub(row.raw):
                 values["raw"] = stub
