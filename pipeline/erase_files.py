@@ -143,6 +143,11 @@ def plan_files(
         planned = _plan_one(redactor, area, path, protected.get(key))
         if planned is not None:
             plan.planned.append(planned)
+    for area, root in roots:
+        for folder in _folders(root):
+            if redactor.hits(folder.name):
+                note = "a folder whose name holds the address: rename it by hand (the files in it are handled)"
+                plan.planned.append(_Planned(FileChange(str(folder), area, "manual", note)))
     _plan_manifests(plan)
     if stage:
         for p in plan.planned:
@@ -162,6 +167,12 @@ def _walk(root: Path) -> list[Path]:
     for folder, _dirs, names in os.walk(root):
         found.extend(Path(folder) / name for name in sorted(names))
     return sorted(found)
+
+
+def _folders(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(Path(folder) / name for folder, dirs, _names in os.walk(root) for name in dirs)
 
 
 def _plan_one(redactor: Redactor, area: str, path: Path, send_note: str | None) -> _Planned | None:

@@ -89,3 +89,11 @@ def test_a_file_whose_name_holds_the_address_is_renamed(tmp_path):
     apply_plan(_NoStore(), plan)  # type: ignore[arg-type]
     assert [p.name for p in tmp_path.iterdir()] == ["[erased].eml"]
     assert Path(plan.changes[0].new_path or "").read_bytes() == b"Subject: hi\n\nbob@example.org"
+
+
+def test_a_folder_named_after_the_address_is_listed(tmp_path):
+    (tmp_path / "erin.target@gmail.com").mkdir()
+    (tmp_path / "erin.target@gmail.com" / "a.txt").write_text("bob@example.org")
+    plan = plan_files(ERIN, [(OUTPUT, tmp_path)], [], {}, set(), stage=False)
+    assert [(c.action, Path(c.path).name) for c in plan.changes] == [("manual", "erin.target@gmail.com")]
+    assert "folder" in plan.changes[0].note
