@@ -363,19 +363,27 @@ def apply_plan(conn: sa.Connection, plan: FilePlan) -> list[FileChange]:
         if c.action != "rewrite":
             continue
         path = Path(c.path)
-        if p.staged is not None and _sha256_of(path) != c.old_sha256:
-            c.action, c.note = "manual", "changed while erasure ran: run `optout erase` again"
-            continue
+        if p.staged is not None:
+            if _sha256_of(path) != c.old_sha256:
+                c.action, c.note = "manual", "changed while erasure ran: run `optout erase` again"
+                continue
+            try:
+                _put_in_place(p.staged, path, c.new_path)
+            except OSError as exc:
+                c.action, c.note = "manual", f"could not be replaced ({exc.strerror}): redact it by hand or run erase again"
+                continue
+            p.staged = None
         if c.area == LANDING:
             c.ingested_rows = _move_hash(conn, c.old_sha256, c.new_sha256, len(p.content or b""))
-        if p.staged is None:
-            continue
-        os.replace(p.staged, path)
-        p.staged = None
-        if c.new_path:
-            os.replace(path, c.new_path)
-        _fsync_folder(path.parent)
     return plan.changes
+
+
+def _put_in_place(staged: Path, path: Path, new_path: str | None) -> None:
+    """The staged content renamed over the file (then to its new name), the folder fsynced."""
+    os.replace(staged, path)
+    if new_path:
+        os.replace(path, new_path)
+    _fsync_folder(path.parent)
 
 
 def _move_hash(conn: sa.Connection, old: str, new: str, size: int) -> int:
@@ -400,8 +408,14 @@ def _sha256_of(path: Path) -> str:
 
 
 def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+    """Make the rename durable; a file system that cannot fsync a folder is let be."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
     try:
         os.fsync(fd)
+    except OSError:
+        pass
     finally:
         os.close(fd)

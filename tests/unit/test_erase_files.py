@@ -97,3 +97,20 @@ def test_a_folder_named_after_the_address_is_listed(tmp_path):
     plan = plan_files(ERIN, [(OUTPUT, tmp_path)], [], {}, set(), stage=False)
     assert [(c.action, Path(c.path).name) for c in plan.changes] == [("manual", "erin.target@gmail.com")]
     assert "folder" in plan.changes[0].note
+
+
+def test_a_file_that_cannot_be_replaced_is_listed_and_its_staged_copy_removed(tmp_path, monkeypatch):
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"x,erin.target@gmail.com\n")
+    plan = plan_files(ERIN, [(OUTPUT, tmp_path)], [], {}, set(), stage=True)
+
+    def refuse(*_args: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("pipeline.erase_files.os.replace", refuse)
+    try:
+        (change,) = apply_plan(_NoStore(), plan)  # type: ignore[arg-type]
+    finally:
+        plan.discard()
+    assert change.action == "manual" and "could not be replaced (Permission denied)" in change.note
+    assert [p.name for p in tmp_path.iterdir()] == ["a.csv"] and b"erin" in path.read_bytes()
