@@ -77,6 +77,9 @@ class _Chunk:
 
 @dataclass
 class Redactor:
+    """One person to erase: their match key, and the literal spellings the store held for it
+    (found even where they do not parse, a quoted local part)."""
+
     key: str  # the person's match key (SPEC §4.2)
     spellings: Iterable[str] = ()
     _literal: re.Pattern[str] | None = field(init=False, default=None)
@@ -116,6 +119,8 @@ class Redactor:
         return value
 
     def _redact(self, text: str, depth: int, *, masked: bool) -> str:
+        """Every pass, in the order that lets an outer encoding be undone before the inner one
+        is searched; `masked` (a binary payload) replaces with `#` of the same length."""
         covered: set[str] = set()  # lines of base64 bodies already decoded whole
         if depth < MAX_DEPTH:
             text = self._redact_base64_blocks(text, depth, covered)
