@@ -71,10 +71,8 @@ def file_lines(fh: IO[bytes], limit: int = MAX_LINE) -> Iterator[Line]:
     than `limit` bytes keeps only its first `limit` + 1 bytes (and the hash of all of it), so
     one huge line costs neither memory nor time."""
     number, kept, size, digest = 1, bytearray(), 0, None
-    after_cr, first = False, True
-    for block in iter(lambda: fh.read(_BLOCK), b""):
-        if first:
-            block, first = block.removeprefix(BOM), False
+    after_cr = False
+    for block in _blocks(fh):
         pos = 1 if after_cr and block.startswith(b"\n") else 0  # the LF of a CRLF split between blocks
         while True:
             match = _LINE_END.search(block, pos)
@@ -87,13 +85,21 @@ def file_lines(fh: IO[bytes], limit: int = MAX_LINE) -> Iterator[Line]:
                 kept += piece[: limit + 1 - len(kept)]
             size += len(piece)
             if match is None:
-                after_cr = False
+                after_cr = pos == len(block) and block.endswith(b"\r")  # a CR, maybe of a CRLF, ended the block
                 break
             yield Line(number, bytes(kept), size, digest.hexdigest() if digest else "")
             number, kept, size, digest = number + 1, bytearray(), 0, None
-            after_cr, pos = match.group() == b"\r" and match.end() == len(block), match.end()
+            pos = match.end()
     if size:
         yield Line(number, bytes(kept), size, digest.hexdigest() if digest else "")
+
+
+def _blocks(fh: IO[bytes]) -> Iterator[bytes]:
+    """The file's bytes in blocks, without a leading UTF-8 BOM."""
+    head = fh.read(len(BOM))
+    if head and head != BOM:
+        yield head
+    yield from iter(lambda: fh.read(_BLOCK), b"")
 
 
 def line_evidence(line: Line) -> dict[str, Any]:

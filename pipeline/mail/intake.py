@@ -5,6 +5,7 @@ and the evidence kept with the record (SPEC §2.2, §3)."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -21,6 +22,7 @@ from pipeline.timestamps import plausible
 EVIDENCE_HEADERS = ("From", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID", "Auto-Submitted", "Content-Type")
 MAX_KEPT_MESSAGE = 1 << 20  # the full message is kept as evidence up to 1 MiB; above, its hash and place
 MAX_REF = 500
+_YEAR = re.compile(r"\b\d{1,2}\s+[A-Za-z]{3,}\s+(\d{3,})\b")  # "01 Jan 0001": day, month, year
 
 
 def message_time(raw: RawMessage, arrival: datetime) -> tuple[datetime, str]:
@@ -38,6 +40,9 @@ def date_header_time(text: str) -> datetime | None:
     """A Date header's time in UTC; None when it cannot be read or overflows."""
     if not text.strip():
         return None
+    year = _YEAR.search(text)
+    if year and len(year.group(1)) >= 4 and int(year.group(1)) < 1000:
+        return None  # the parser reads year 0001 as 2001 (RFC 5322's two-digit years)
     try:
         at = parsedate_to_datetime(text)
         if at.tzinfo is None:
