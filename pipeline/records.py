@@ -55,19 +55,32 @@ def storable_text(text: str) -> str:
 
 
 def storable(value: Any) -> Any:
-    """A JSON-like value with every string (keys too) made storable; unchanged parts are
-    returned as they are, so clean evidence costs no copy."""
+    """A JSON-like value with every string (keys too) made storable; a clean value (nearly
+    all evidence) is returned as it is, after a check that copies nothing."""
+    if _clean(value):
+        return value
     if isinstance(value, str):
         return storable_text(value)
     if isinstance(value, dict):
-        items = [(storable_text(k) if isinstance(k, str) else k, storable(v)) for k, v in value.items()]
-        if all(k is k0 and v is v0 for (k, v), (k0, v0) in zip(items, value.items(), strict=True)):
-            return value
-        return dict(items)
+        return {storable_text(k) if isinstance(k, str) else k: storable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        cleaned = [storable(v) for v in value]
-        return value if all(a is b for a, b in zip(cleaned, value, strict=True)) else type(value)(cleaned)
+        return type(value)(storable(v) for v in value)
     return value
+
+
+def _clean(value: Any) -> bool:
+    if isinstance(value, str):
+        return ("\x00" not in value) if value.isascii() else _UNSTORABLE.search(value) is None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not (_clean(k) and _clean(v)):
+                return False
+        return True
+    if isinstance(value, list | tuple):
+        for v in value:
+            if not _clean(v):
+                return False
+    return True
 
 
 def storable_ref(ref: str) -> str:
