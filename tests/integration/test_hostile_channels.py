@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -144,3 +145,15 @@ def test_no_nul_or_surrogate_reaches_the_store(engine: sa.Engine, settings: Sett
     assert by_ref["e4"]["user_agent"] == "a\ufffdb"
     assert by_ref["e\ufffd"]["user_agent"] == "\ufffdx\ufffd"  # event_id "e\ud83d"
     assert not any("\x00" in json.dumps(raw) or "\\u0000" in json.dumps(raw) for raw in by_ref.values())
+
+
+def test_a_file_name_that_is_not_utf8_is_recorded(engine: sa.Engine, settings: Settings, clock: FixedClock) -> None:
+    """Such a name reads as lone surrogates, which PostgreSQL cannot store as they are."""
+    folder = settings.landing / "support_inbox" / DAY.isoformat()
+    folder.mkdir(parents=True)
+    name = os.fsdecode(b"inbox-\xff.mbox")
+    shutil.copyfile(CORPUS / "support_inbox" / "bom.mbox", folder / name)
+    result = ingest_channel(engine, settings, "support_inbox", DAY, None, clock, load_accounts(settings.landing, DAY, "US"))
+    assert [f.counts.accepted for f in result.files] == [2]
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(ingested_files.c.path)).scalar_one().endswith("inbox-\ufffd.mbox")
