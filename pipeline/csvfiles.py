@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pipeline.errors import QuarantineError
 csv.field_size_limit(1 << 30)
 BOM = b"\xef\xbb\xbf"
 MAX_CELL = 64 * 1024  # characters of one cell kept; a longer cell is cut, and the row says so
+_LINE_END = re.compile(rb"[\r\n]")
 BINARY_NUL_SHARE = 0.01  # a file with NUL in its header, or NUL as more than 1% of it, is binary
 
 
@@ -33,7 +35,8 @@ def looks_binary(data: bytes) -> bool:
     NUL in one row is not that: the row is read and its NUL never reaches the store."""
     if b"\x00" not in data:
         return False
-    header = data[: data.find(b"\n")] if b"\n" in data else data
+    end = _LINE_END.search(data)  # lines end in LF, CRLF or CR alone
+    header = data[: end.start()] if end else data
     return b"\x00" in header or data.count(b"\x00") > len(data) * BINARY_NUL_SHARE
 
 

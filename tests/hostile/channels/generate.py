@@ -180,6 +180,8 @@ def postal_cases() -> None:
          "`received_at` that overflows in UTC", "accepted 3")
     case("postal_mail/duplicate-ids.csv", "\n".join([POSTAL_HEAD, *good, letter(1, "l1@ok.example"), letter(2, "l9@bad.example")]) + "\n",
          "letter ids repeated with different content", "accepted 2, duplicate 2")
+    case("postal_mail/cr-only-with-nul.csv", "\r".join([POSTAL_HEAD, *good, letter(3, "l3@ok.example", name="a\x00b")]) + "\r",
+         "CR-only line ends and a NUL in a name (the file is one line to a LF search)", "accepted 3")
     case("postal_mail/missing-column.csv", "letter_id;received_at;email\nL1;2026-10-07;l1@bad.example\n",
          "a ;-separated export (whole file)", "quarantined: ';'-separated")
 
