@@ -20,7 +20,7 @@ csv.field_size_limit(1 << 30)
 BOM = b"\xef\xbb\xbf"
 MAX_CELL = 64 * 1024  # characters of one cell kept; a longer cell is cut, and the row says so
 _LINE_END = re.compile(rb"[\r\n]")
-BINARY_NUL_SHARE = 0.01  # a file with NUL in its header, or NUL as more than 1% of it, is binary
+BINARY_NUL_SHARE = 0.01  # a file with NUL in its header, or NUL as over 1% of it (3 or more), is binary
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,8 @@ def looks_binary(data: bytes) -> bool:
         return False
     end = _LINE_END.search(data)  # lines end in LF, CRLF or CR alone
     header = data[: end.start()] if end else data
-    return b"\x00" in header or data.count(b"\x00") > len(data) * BINARY_NUL_SHARE
+    nuls = data.count(b"\x00")
+    return b"\x00" in header or nuls > max(2, len(data) * BINARY_NUL_SHARE)
 
 
 def decode(data: bytes, path: Path) -> str:
