@@ -151,7 +151,10 @@ MAX_EVIDENCE_TEXT = 4000  # characters of each text an unreadable record keeps a
 
 def one_line(exc: BaseException) -> str:
     """An exception as one bounded line: its type and message."""
-    message = " ".join(str(exc).split())
+    try:
+        message = " ".join(str(exc).split())
+    except Exception:  # an exception whose message itself fails
+        message = "(message cannot be shown)"
     return bounded(f"{type(exc).__name__}: {message}" if message else type(exc).__name__, 500)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.addresses import Address, try_parse
-from pipeline.channels.base import ChannelContext, Draft, guarded
+from pipeline.channels.base import MAX_EVIDENCE_TEXT, ChannelContext, Draft, guarded
 from pipeline.mail.classify import Verdict, classify, header, senders
 from pipeline.mail.reader import RawMessage, read_messages
 from pipeline.records import IntakeRecord
@@ -138,7 +138,7 @@ def fallback_evidence(raw: RawMessage, path: Path) -> dict[str, Any]:
         "locator": raw.locator,
         "sha256": hashlib.sha256(raw.data).hexdigest(),
         "size": str(len(raw.data)),
-        "message_latin1": raw.data[:8192].decode("latin-1"),
+        "message_latin1": raw.data[:MAX_EVIDENCE_TEXT].decode("latin-1"),
     }
 
 def common_outcome(draft: Draft, verdict: Verdict) -> IntakeRecord | None:

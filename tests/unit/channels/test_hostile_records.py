@@ -358,3 +358,15 @@ def test_every_channel_suite_knows_every_reason_code() -> None:
             if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == "reason"
         ]
         assert found == [every], name
+
+
+def test_an_exception_whose_message_fails_is_still_one_record() -> None:
+    class Odd(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no message")
+
+    def build() -> IntakeRecord:
+        raise Odd()
+
+    record = guarded("phone", ARRIVAL, "line 3", lambda: {"call_id": "C3"}, build)
+    assert record.details == "the record could not be read: Odd: (message cannot be shown)"
