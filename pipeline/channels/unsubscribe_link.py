@@ -34,8 +34,8 @@ _LINE_END = re.compile(rb"\r\n|\r|\n")  # JSON escapes CR and LF inside strings:
 
 @dataclass(frozen=True)
 class Line:
-    """One line of the file: its number, its first MAX_LINE + 1 bytes, and its full size
-    (with the full line's hash when it was cut)."""
+    """One line of the file: its bytes (only their start when it is over the limit: `cut`),
+    and its full size (with the full line's hash when it was cut)."""
 
     number: int
     data: bytes
@@ -68,8 +68,8 @@ def guarded_line(line: Line, ctx: ChannelContext) -> IntakeRecord:
 
 def file_lines(fh: IO[bytes], limit: int = MAX_LINE) -> Iterator[Line]:
     """The lines of a file, ended by LF, CRLF or CR, a leading BOM dropped. A line longer
-    than `limit` bytes keeps only its first `limit` + 1 bytes (and the hash of all of it), so
-    one huge line costs neither memory nor time."""
+    than `limit` bytes keeps only its start (and the hash of all of it), so one huge line
+    costs neither memory nor time."""
     number, kept, size, digest = 1, bytearray(), 0, None
     after_cr = False
     for block in _blocks(fh):
@@ -87,11 +87,18 @@ def file_lines(fh: IO[bytes], limit: int = MAX_LINE) -> Iterator[Line]:
             if match is None:
                 after_cr = pos == len(block) and block.endswith(b"\r")  # a CR, maybe of a CRLF, ended the block
                 break
-            yield Line(number, bytes(kept), size, digest.hexdigest() if digest else "")
+            yield _line(number, kept, size, digest)
             number, kept, size, digest = number + 1, bytearray(), 0, None
             pos = match.end()
     if size:
-        yield Line(number, bytes(kept), size, digest.hexdigest() if digest else "")
+        yield _line(number, kept, size, digest)
+
+
+def _line(number: int, kept: bytearray, size: int, digest: Any) -> Line:
+    """A line; one that was cut keeps only what its evidence shows (UTF-8: up to 4 bytes a character)."""
+    if digest is None:
+        return Line(number, bytes(kept), size)
+    return Line(number, bytes(kept[: MAX_EVIDENCE_TEXT * 4]), size, digest.hexdigest())
 
 
 def _blocks(fh: IO[bytes]) -> Iterator[bytes]:

@@ -256,6 +256,8 @@ def test_file_lines_splits_every_line_end_across_blocks(monkeypatch: pytest.Monk
     ]
     cut = list(unsubscribe_link.file_lines(io.BytesIO(b"abcdefgh\nx"), limit=3))
     assert (cut[0].data, cut[0].size, cut[0].cut, len(cut[0].sha256)) == (b"abcd", 8, True, 64)
+    huge = list(unsubscribe_link.file_lines(io.BytesIO(b"y" * 100_000 + b"\nx"), limit=50_000))
+    assert (len(huge[0].data), huge[0].size, huge[0].cut) == (16_000, 100_000, True)
 
 
 # --- fuzzers --------------------------------------------------------------------------------
