@@ -1,5 +1,5 @@
-"""The row-by-row check for CSV the block reader does not handle (ragged rows, bare-CR line
-ends): the `csv` module reads and re-writes each row; the answers are the same, only slower."""
+"""The row-by-row check for CSV the block reader does not handle (ragged rows, an unbalanced
+quote): the `csv` module reads and re-writes each row; the answers are the same, only slower."""
 from __future__ import annotations
 
 import csv
@@ -9,42 +9,62 @@ from pathlib import Path
 from pipeline.addresses import try_parse
 from pipeline.check import REMOVED_COLUMNS, Tally, address_column, open_text
 from pipeline.errors import OptoutError
+from pipeline.fastkeys import invalid_reason
+from pipeline.formulas import neutralise
 from pipeline.receipts import file_sha256
 from pipeline.suppressed import Entry, SuppressedSet
 
 
-def classify(rows: Iterator[list[str]], col: int, lst: SuppressedSet) -> Iterator[tuple[list[str], str | None, Entry | None]]:
-    """Each row with None (keep), 'invalid_address' or 'suppressed' and the matching entry."""
+def classify(rows: Iterator[list[str]], col: int, lst: SuppressedSet) -> Iterator[tuple[list[str], str | None, Entry | None, str]]:
+    """Each row with None (keep), 'invalid_address' or 'suppressed', the matching entry and the key."""
     for row in rows:
         parsed = try_parse(row[col] if col < len(row) else "")
         if parsed is None:
-            yield row, "invalid_address", None
+            yield row, "invalid_address", None, ""
             continue
         entry = lst.lookup(parsed.key)
-        yield row, ("suppressed" if entry else None), entry
+        yield row, ("suppressed" if entry else None), entry, parsed.key
 
 
-def filter_csv_rows(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet) -> Tally:
-    """The row-by-row reader for CSV the block reader does not handle (ragged rows, bare CR)."""
+def removed_fields(row: list[str], col: int, reason: str, entry: Entry | None, key: str) -> list[str]:
+    """`REMOVED_COLUMNS` of one removed row (as the block reader writes them)."""
+    if entry is None:
+        cell = row[col] if col < len(row) else None
+        return [reason, "", "", "", "", "", invalid_reason(cell)]
+    first = entry.first_requested.isoformat() if entry.first_requested else ""
+    return [reason, entry.channels, entry.since.isoformat(), key, entry.scope, first, ""]
+
+
+def filter_csv_rows(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet,
+                    delimiter: str = ",") -> Tally:
+    """The row-by-row reader for CSV the block reader does not handle (ragged rows, stray quotes)."""
     tally = Tally()
+    seen: set[str] = set()
     with open_text(input_path) as src, output.open("w", encoding="utf-8", newline="") as out:
-        reader = csv.reader(src)
+        reader = csv.reader(src, delimiter=delimiter)
         try:
             header = next(reader)
+            while not header:  # blank lines before the header
+                header = next(reader)
         except StopIteration:
             raise OptoutError(f"{input_path}: empty file, no header row") from None
+        except csv.Error as exc:
+            raise OptoutError(f"{input_path}: line {reader.line_num}: {exc}") from None
         col = address_column(header, column, input_path)
-        kept = csv.writer(out, lineterminator="\n")
+        kept = csv.writer(out, delimiter=delimiter, lineterminator="\n")
         kept.writerow(header)
         rem_fh = removed.open("w", encoding="utf-8", newline="") if removed else None
-        rem = csv.writer(rem_fh, lineterminator="\n") if rem_fh else None
+        rem = csv.writer(rem_fh, delimiter=delimiter, lineterminator="\n") if rem_fh else None
         if rem:
-            rem.writerow([*header, *REMOVED_COLUMNS])
+            rem.writerow([*(neutralise(c) for c in header), *REMOVED_COLUMNS])
         try:
-            for row, reason, entry in classify(reader, col, lst):
+            for row, reason, entry, key in classify(reader, col, lst):
                 if not row:
                     continue  # an empty line is not a recipient (as in the block reader)
                 tally.rows_in += 1
+                if key:
+                    tally.duplicates += key in seen
+                    seen.add(key)
                 if reason is None:
                     tally.kept += 1
                     kept.writerow(row)
@@ -54,7 +74,7 @@ def filter_csv_rows(input_path: Path, output: Path, removed: Path | None, column
                 else:
                     tally.invalid += 1
                 if rem:
-                    rem.writerow([*row, reason, entry.channels if entry else "", entry.since.isoformat() if entry else ""])
+                    rem.writerow([neutralise(c) for c in (*row, *removed_fields(row, col, reason, entry, key))])
         except csv.Error as exc:
             raise OptoutError(f"{input_path}: line {reader.line_num}: {exc}") from None
         finally:
