@@ -363,9 +363,9 @@ def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str
 
 def removed_header(header: bytes, delimiter: str) -> bytes:
     """The --removed header: INPUT's header (cells neutralised) and `REMOVED_COLUMNS`."""
-    from pipeline.check_blocks import neutralised_rows
-
     import pyarrow as pa
+
+    from pipeline.check_blocks import neutralised_rows
 
     named = neutralised_rows(pa.array([header.decode("utf-8")], pa.string()), delimiter)[0].as_py()
     return delimiter.join([named, *REMOVED_COLUMNS]).encode("utf-8")

@@ -38,6 +38,7 @@ from pipeline.errors import OptoutError
 SAMPLE = 1 << 16
 DELIMITERS = (",", ";", "\t", "|")
 GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 UTF8_BOM = codecs.BOM_UTF8
 COPY_CHUNK = 1 << 22
@@ -101,6 +102,8 @@ def _gzip_head(path: Path) -> bytes:
 def refuse_binary(path: Path, head: bytes, what: str = "") -> None:
     """Refuse a sample that is not text: NUL bytes, many control bytes, or neither UTF-8 nor Windows-1252."""
     inside = f" ({what})" if what else ""
+    if head.startswith(ZIP_MAGIC):
+        raise OptoutError(f"{path}{inside}: a ZIP archive (an Excel .xlsx workbook?), not a CSV: save the sheet as CSV (UTF-8)")
     if b"\x00" in head:
         hint = "; UTF-16 without a byte-order mark? save it as UTF-8 CSV" if head[1::2].count(0) > len(head) // 4 else ""
         raise OptoutError(f"{path}{inside}: binary file (NUL bytes), not a CSV{hint}")

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 
 from pipeline.check import Tally, address_column
 from pipeline.check_blocks import REMOVED_COLUMNS, DistinctKeys, Verdict, judge
-from pipeline.fastkeys import invalid_reason
 from pipeline.errors import OptoutError
+from pipeline.fastkeys import invalid_reason
 from pipeline.receipts import file_sha256
 from pipeline.suppressed import SuppressedSet
 

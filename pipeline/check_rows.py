@@ -41,7 +41,8 @@ def filter_csv_rows(input_path: Path, output: Path, removed: Path | None, column
     tally = Tally()
     seen: set[str] = set()
     with open_text(input_path) as src, output.open("w", encoding="utf-8", newline="") as out:
-        reader = csv.reader(src, delimiter=delimiter)
+        # strict: a quote never closed is an error, not a value swallowing every row after it
+        reader = csv.reader(src, delimiter=delimiter, strict=True)
         try:
             header = next(reader)
             while not header:  # blank lines before the header
@@ -49,7 +50,7 @@ def filter_csv_rows(input_path: Path, output: Path, removed: Path | None, column
         except StopIteration:
             raise OptoutError(f"{input_path}: empty file, no header row") from None
         except csv.Error as exc:
-            raise OptoutError(f"{input_path}: line {reader.line_num}: {exc}") from None
+            raise OptoutError(f"{input_path}: line {reader.line_num}: {_explained(exc)}") from None
         col = address_column(header, column, input_path)
         kept = csv.writer(out, delimiter=delimiter, lineterminator="\n")
         kept.writerow(header)
@@ -76,10 +77,17 @@ def filter_csv_rows(input_path: Path, output: Path, removed: Path | None, column
                 if rem:
                     rem.writerow([neutralise(c) for c in (*row, *removed_fields(row, col, reason, entry, key))])
         except csv.Error as exc:
-            raise OptoutError(f"{input_path}: line {reader.line_num}: {exc}") from None
+            raise OptoutError(f"{input_path}: line {reader.line_num}: {_explained(exc)}") from None
         finally:
             if rem_fh:
                 rem_fh.close()
     tally.input_sha256 = file_sha256(input_path)
     tally.output_sha256 = file_sha256(output)
     return tally
+
+
+def _explained(exc: csv.Error) -> str:
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return "a quoted value is never closed (an unbalanced quote runs to the end of the file)"
+    return f"{text} (malformed CSV quoting)"

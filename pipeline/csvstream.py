@@ -9,6 +9,7 @@ falls back to the row-by-row reader.
 """
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,7 +105,7 @@ def parse_cells(data: bytes, ncols: int, col: int, rows: int, delimiter: str = "
     names = [f"c{i}" for i in range(ncols)]
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(data),
+            pa.BufferReader(arrow_owned(data)),
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=len(data) + 1),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
@@ -120,6 +121,19 @@ def parse_cells(data: bytes, ncols: int, col: int, rows: int, delimiter: str = "
         raise IrregularCsv(f"{table.num_rows} parsed rows for {rows} lines")
     column = table.column(0)
     return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+
+
+def arrow_owned(data: bytes) -> pa.Buffer:
+    """`data` copied into memory Arrow owns, for Arrow's CSV reader.
+
+    The reader reads its input on a background thread of Arrow's I/O pool, which may drop the
+    last reference to it after `read_csv` returned. Were the input Python memory (a `bytes`),
+    that thread would need the GIL to free it; if the interpreter is exiting by then, Python
+    ends the thread inside Arrow's C++ frames and the process aborts ("terminate called without
+    an active exception", exit 134). A copy costs a few milliseconds per 16 MiB block."""
+    buffer = pa.allocate_buffer(len(data))
+    np.frombuffer(buffer, dtype=np.uint8)[:] = np.frombuffer(data, dtype=np.uint8)
+    return buffer
 
 
 def _check_utf8(data: bytes, cp1252: bool) -> bytes:
@@ -163,14 +177,10 @@ def read_header(fh: BinaryIO, cp1252: bool, delimiter: str = ",") -> tuple[bytes
     if not head:
         return head, [], terminator
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(head + b"\n"), read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise IrregularCsv(str(exc).splitlines()[0]) from None
-    names = next(iter(table.to_pylist()), None)
-    return head, [str(v) for v in (names or {}).values()], terminator
+        names = next(csv.reader(io.StringIO(head.decode("utf-8"), newline=""), delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise IrregularCsv(f"header row: {exc}") from None
+    return head, names, terminator
 
 
 def _cut(data: bytearray, size: int, final: bool) -> int:
@@ -221,6 +231,8 @@ def prepare(data: bytes, ncols: int, col: int, cp1252: bool, delimiter: str = ",
     if b"\x00" in data:
         raise BadText("NUL byte in a row")
     data = _check_utf8(data, cp1252)
+    if b'"' in data and data.count(b'"') % 2:  # blocks are cut outside quotes: only the last can be odd
+        raise IrregularCsv("a quote is never closed (or a stray quote inside a value)")
     starts, ends, stops, _ = split_rows(data, True)
     if not len(starts):
         return Block(data, starts, ends, stops, pa.array([], pa.string()))
