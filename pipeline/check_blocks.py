@@ -263,9 +263,15 @@ def neutralised_rows(texts: pa.Array, delimiter: str) -> pa.Array:
 
 def _neutralised_row(text: str, delimiter: str) -> str:
     cells = [cell for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) for cell in record]
+    return csv_line([neutralise(c) for c in cells], delimiter)
+
+
+def csv_line(cells: list[str], delimiter: str) -> str:
+    """One CSV record, without a line end. The `csv` writer quotes a value holding CR or LF only
+    when that character is in its line terminator, so it writes with CRLF and the CRLF is cut."""
     out = io.StringIO()
-    csv.writer(out, delimiter=delimiter, lineterminator="").writerow([neutralise(c) for c in cells])
-    return out.getvalue()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerow(cells)
+    return out.getvalue()[:-2]
 
 
 def csv_fields(values: pa.Array, delimiter: str) -> pa.Array:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline.addresses import try_parse
 from pipeline.check import REMOVED_COLUMNS, Tally, address_column, open_text
+from pipeline.check_blocks import csv_line
 from pipeline.errors import OptoutError
 from pipeline.fastkeys import invalid_reason
 from pipeline.formulas import neutralise
@@ -52,12 +53,10 @@ def filter_csv_rows(input_path: Path, output: Path, removed: Path | None, column
         except csv.Error as exc:
             raise OptoutError(f"{input_path}: line {reader.line_num}: {_explained(exc)}") from None
         col = address_column(header, column, input_path)
-        kept = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-        kept.writerow(header)
-        rem_fh = removed.open("w", encoding="utf-8", newline="") if removed else None
-        rem = csv.writer(rem_fh, delimiter=delimiter, lineterminator="\n") if rem_fh else None
+        out.write(csv_line(header, delimiter) + "\n")
+        rem = removed.open("w", encoding="utf-8", newline="") if removed else None
         if rem:
-            rem.writerow([*(neutralise(c) for c in header), *REMOVED_COLUMNS])
+            rem.write(csv_line([*(neutralise(c) for c in header), *REMOVED_COLUMNS], delimiter) + "\n")
         try:
             for row, reason, entry, key in classify(reader, col, lst):
                 if not row:
@@ -68,19 +67,20 @@ def filter_csv_rows(input_path: Path, output: Path, removed: Path | None, column
                     seen.add(key)
                 if reason is None:
                     tally.kept += 1
-                    kept.writerow(row)
+                    out.write(csv_line(row, delimiter) + "\n")
                     continue
                 if reason == "suppressed":
                     tally.suppressed += 1
                 else:
                     tally.invalid += 1
                 if rem:
-                    rem.writerow([neutralise(c) for c in (*row, *removed_fields(row, col, reason, entry, key))])
+                    fields = [neutralise(c) for c in (*row, *removed_fields(row, col, reason, entry, key))]
+                    rem.write(csv_line(fields, delimiter) + "\n")
         except csv.Error as exc:
             raise OptoutError(f"{input_path}: line {reader.line_num}: {_explained(exc)}") from None
         finally:
-            if rem_fh:
-                rem_fh.close()
+            if rem:
+                rem.close()
     tally.input_sha256 = file_sha256(input_path)
     tally.output_sha256 = file_sha256(output)
     return tally
