@@ -218,50 +218,48 @@ def filter_file(input_path: Path, output: Path, removed: Path | None, column: st
 def _filter_source(source: Source, input_path: Path, output: Path, removed: Path | None, column: str | None,
                    lst: SuppressedSet, workers: int | None, block_size: int | None) -> Tally:
     """The block reader on `source` (as Windows-1252 when it is not UTF-8; again through a copy
-    with LF line ends when a bare CR shows up only later), else the row-by-row reader."""
+    with LF line ends when a bare CR shows up only later), else the row-by-row reader. Messages
+    and the receipt's `input_sha256` speak of INPUT, not of a copy."""
     try:
-        tally = _filter_blocks(source, output, removed, column, lst, workers, block_size) or \
-            _rows(source, output, removed, column, lst)
+        tally = _filter_blocks(source, input_path, output, removed, column, lst, workers, block_size)
     except BareReturns:
         copy = output.with_name(f".{output.name}.lf.partial")
         try:
             write_plain_copy(source.path, copy)
             fixed = Source(copy, source.delimiter, source.copied or "bare CR line ends")
-            try:
-                tally = _filter_blocks(fixed, output, removed, column, lst, workers, block_size) or \
-                    _rows(fixed, output, removed, column, lst)
-            except BareReturns:  # none is left outside quotes: the splitter and Arrow disagree otherwise
-                tally = _rows(fixed, output, removed, column, lst)
+            tally = _filter_blocks(fixed, input_path, output, removed, column, lst, workers, block_size, retried=True)
         finally:
             copy.unlink(missing_ok=True)
-    if source.copied:
+    else:
+        fixed = source
+    if fixed.path != input_path:
         from pipeline.receipts import file_sha256
 
-        tally.input_sha256 = file_sha256(input_path)  # the receipt speaks of INPUT as it is on disk
+        tally.input_sha256 = file_sha256(input_path)
     return tally
 
 
-def _filter_blocks(source: Source, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet,
-                   workers: int | None, block_size: int | None) -> Tally | None:
-    """The block reader, UTF-8 then Windows-1252; None when the file is irregular for it."""
+def _filter_blocks(source: Source, input_path: Path, output: Path, removed: Path | None, column: str | None,
+                   lst: SuppressedSet, workers: int | None, block_size: int | None, retried: bool = False) -> Tally:
+    """The block reader, UTF-8 then Windows-1252; the row-by-row reader when the file is
+    irregular for it (or still has a bare CR after a retry through a copy with LF)."""
+    from pipeline.check_rows import filter_csv_rows
+
     for cp1252 in (False, True):
         try:
-            return filter_csv(source.path, output, removed, column, lst, cp1252, workers, block_size, source.delimiter)
+            return filter_csv(source.path, output, removed, column, lst, cp1252, workers, block_size, source.delimiter,
+                              input_path)
         except NotUtf8:
             continue
         except BareReturns:
-            raise
+            if not retried:
+                raise
+            break
         except BadText as exc:
-            raise OptoutError(f"{source.path}: {exc}: not a text CSV") from None
+            raise OptoutError(f"{input_path}: {exc}: not a text CSV") from None
         except IrregularCsv:
             break
-    return None
-
-
-def _rows(source: Source, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet) -> Tally:
-    from pipeline.check_rows import filter_csv_rows
-
-    return filter_csv_rows(source.path, output, removed, column, lst, source.delimiter)
+    return filter_csv_rows(source.path, output, removed, column, lst, source.delimiter, input_path)
 
 
 class HashingWriter:
@@ -310,12 +308,15 @@ class HashingReader:
 
 
 def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet,
-               cp1252: bool, workers: int | None = None, block_size: int | None = None, delimiter: str = ",") -> Tally:
+               cp1252: bool, workers: int | None = None, block_size: int | None = None, delimiter: str = ",",
+               label: Path | None = None) -> Tally:
     """The block-streaming CSV check: blocks judged on every core, written in order.
 
     A file of up to two blocks is judged here, in this process: forking workers would cost more
     than it saves. The input must not change while it is checked: its size and change
-    time are compared before and after (workers read it again by offset)."""
+    time are compared before and after (workers read it again by offset). `label`: the file
+    messages name (INPUT, when `input_path` is a copy of it)."""
+    shown = label or input_path
     workers = workers or default_workers()
     block_size = block_size or BLOCK_SIZE
     src = HashingReader(input_path)
@@ -327,8 +328,8 @@ def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str
     try:
         header, names, eol = read_header(src, cp1252, delimiter)  # type: ignore[arg-type]
         if not names:
-            raise OptoutError(f"{input_path}: empty file, no header row")
-        col = address_column(names, column, input_path)
+            raise OptoutError(f"{shown}: empty file, no header row")
+        col = address_column(names, column, shown)
         out.write(header + eol)
         if rem:
             rem.write(removed_header(header, delimiter) + b"\n")
@@ -350,7 +351,7 @@ def filter_csv(input_path: Path, output: Path, removed: Path | None, column: str
                 while pending:
                     _emit(pending.popleft().result(), out, rem, tally, distinct, pool.kept)
         if _identity(src.fh) != before:
-            raise OptoutError(f"{input_path}: the file changed while it was being checked; check it again once it is complete")
+            raise OptoutError(f"{shown}: the file changed while it was being checked; check it again once it is complete")
     finally:
         src.close()
         tally.output_sha256 = out.close()

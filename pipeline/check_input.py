@@ -81,6 +81,9 @@ def check_paths(input_path: Path, output: Path, removed: Path | None) -> None:
             raise OptoutError(f"{option} {path} is a folder: name a file")
     if removed is not None and same_file(removed, output):
         raise OptoutError(f"--removed {removed} is the --output file: choose two different files")
+    receipt = Path(str(output) + ".receipt.json")
+    if same_file(receipt, input_path):
+        raise OptoutError(f"--output {output}: its receipt {receipt} would overwrite the input file")
 
 
 def _read_head(path: Path) -> bytes:
@@ -231,8 +234,8 @@ def write_plain_copy(path: Path, copy: Path) -> int:
                 fixed, n, inside = fix_bare_returns(data, inside)
                 changed += n
                 out.write(fixed)
-            out.write(b"\n" if held else b"")
-            changed += bool(held)
+            out.write(held if inside else b"\n" * len(held))  # a last CR: a line end, unless quoted
+            changed += len(held) if not inside else 0
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise OptoutError(f"{path}: damaged gzip file ({exc or 'truncated'}): nothing checked") from None
     except OSError as exc:
@@ -241,8 +244,11 @@ def write_plain_copy(path: Path, copy: Path) -> int:
 
 
 def fix_bare_returns(data: bytes, inside: int) -> tuple[bytes, int, int]:
-    """`data` with bare CRs outside quotes made LF, how many, and the quote state after it."""
-    returns = bare_returns(data + b"\n", inside)  # the appended LF: data never ends in a held CR
+    """`data` with bare CRs outside quotes made LF, how many, and the quote state after it.
+
+    A CR ending `data` counts as bare: the copy holds a chunk's last CR back until it sees the
+    next byte, so a CR still last here is followed by another CR (or ends the file)."""
+    returns = bare_returns(data + b"\r", inside)
     after = (inside + data.count(b'"')) % 2
     if not len(returns):
         return data, 0, after

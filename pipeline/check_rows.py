@@ -37,8 +37,10 @@ def removed_fields(row: list[str], col: int, reason: str, entry: Entry | None, k
 
 
 def filter_csv_rows(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet,
-                    delimiter: str = ",") -> Tally:
-    """The row-by-row reader for CSV the block reader does not handle (ragged rows, stray quotes)."""
+                    delimiter: str = ",", label: Path | None = None) -> Tally:
+    """The row-by-row reader for CSV the block reader does not handle (ragged rows, stray
+    quotes); `label`: the file messages name (INPUT, when `input_path` is a copy of it)."""
+    shown = label or input_path
     tally = Tally()
     seen: set[str] = set()
     with open_text(input_path) as src, output.open("w", encoding="utf-8", newline="") as out:
@@ -49,10 +51,10 @@ def filter_csv_rows(input_path: Path, output: Path, removed: Path | None, column
             while not header:  # blank lines before the header
                 header = next(reader)
         except StopIteration:
-            raise OptoutError(f"{input_path}: empty file, no header row") from None
+            raise OptoutError(f"{shown}: empty file, no header row") from None
         except csv.Error as exc:
-            raise OptoutError(f"{input_path}: line {reader.line_num}: {_explained(exc)}") from None
-        col = address_column(header, column, input_path)
+            raise OptoutError(f"{shown}: line {reader.line_num}: {_explained(exc)}") from None
+        col = address_column(header, column, shown)
         out.write(csv_line(header, delimiter) + "\n")
         rem = removed.open("w", encoding="utf-8", newline="") if removed else None
         if rem:
@@ -77,7 +79,7 @@ def filter_csv_rows(input_path: Path, output: Path, removed: Path | None, column
                     fields = [neutralise(c) for c in (*row, *removed_fields(row, col, reason, entry, key))]
                     rem.write(csv_line(fields, delimiter) + "\n")
         except csv.Error as exc:
-            raise OptoutError(f"{input_path}: line {reader.line_num}: {_explained(exc)}") from None
+            raise OptoutError(f"{shown}: line {reader.line_num}: {_explained(exc)}") from None
         finally:
             if rem:
                 rem.close()

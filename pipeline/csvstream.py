@@ -4,8 +4,10 @@ A block keeps the raw bytes of its rows, so the rows that may be sent are writte
 byte (every column, its quoting and its row order, exactly as the marketer's tool wrote them);
 only the address column is parsed (by Arrow). Row boundaries are newlines outside quotes (the
 count of `"` before a newline is even, which RFC 4180 doubling keeps true). A file Arrow and this
-splitter do not agree on (ragged rows, bare CR line ends) raises `IrregularCsv`, and the caller
-falls back to the row-by-row reader.
+splitter do not agree on (ragged rows, a stray quote) raises `IrregularCsv`, and the caller
+falls back to the row-by-row reader; a bare CR line end raises `BareReturns`, and the caller
+reads the file again through a copy with LF (`pipeline.check_input`). The delimiter is the one
+`pipeline.check_input` sniffed.
 """
 from __future__ import annotations
 
@@ -63,7 +65,7 @@ def bare_returns(data: bytes, inside_at_start: int = 0) -> np.ndarray:
     if not len(returns):
         return returns
     returns = returns[buf[returns + 1] != 10]
-    if b'"' in data and len(returns):
+    if (inside_at_start or b'"' in data) and len(returns):
         returns = returns[~quote_parity(buf, inside_at_start)[returns]]
     return returns
 
@@ -114,6 +116,8 @@ def parse_cells(data: bytes, ncols: int, col: int, rows: int, delimiter: str = "
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        if len(bare_returns(data)):  # a bare CR cut a row in two for Arrow
+            raise BareReturns(f"bare CR line ends ({str(exc).splitlines()[0]})") from None
         raise IrregularCsv(str(exc).splitlines()[0]) from None
     if table.num_rows != rows:
         if len(bare_returns(data)):

@@ -118,6 +118,15 @@ def test_out_keeps_the_input_bytes(store: str, tmp_path: Path, name: str, out_by
     assert out.read_bytes() == out_bytes
 
 
+@pytest.mark.parametrize("name", ["late_bare_cr.csv", "recipients.csv.gz", "utf16_le_bom_tab.txt", "bare_cr.csv"])
+def test_a_copied_input_is_named_and_hashed_as_itself(store: str, tmp_path: Path, name: str) -> None:
+    out = tmp_path / "out.csv"
+    code, stdout, _ = run_cli("--db", store, "--now", NOW, "check", str(HOSTILE / name), "--output", str(out), "--json")
+    receipt = json.loads(Path(json.loads(stdout)["receipt"]).read_text(encoding="utf-8"))
+    assert code == 0 and receipt["input_sha256"] == hashlib.sha256((HOSTILE / name).read_bytes()).hexdigest()
+    assert receipt["output_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+
+
 def test_removed_rows_explain_themselves(store: str, tmp_path: Path) -> None:
     out, rem = tmp_path / "out.csv", tmp_path / "removed.csv"
     code, stdout, _ = run_cli("--db", store, "--now", NOW, "check", str(HOSTILE / "formula_injection.csv"), "--output", str(out),
