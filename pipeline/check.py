@@ -379,7 +379,7 @@ def _identity(fh: BinaryIO) -> tuple[int, int, int]:
 
 def _emit(judged: Judged, out: HashingWriter, rem: BinaryIO | None, tally: Tally, distinct: DistinctKeys,
           kept: Callable[[Judged], bytes | memoryview] = attrgetter("kept_bytes")) -> None:
-    distinct.add(judged.distinct, judged.rows - judged.invalid)
+    distinct.add(judged.key_hashes, judged.key_groups)
     tally.rows_in += judged.rows
     tally.kept += judged.kept
     tally.invalid += judged.invalid

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -63,9 +64,12 @@ class Verdict:
     keys: pa.Array
     hashes: np.ndarray
 
-    def distinct_hashes(self) -> np.ndarray:
-        """The sorted distinct hashes of the valid keys (for counting repeated recipients)."""
-        return np.unique(self.hashes[~self.invalid])
+    def key_hashes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The valid keys' hashes grouped by their top byte (a radix pass, not a sort) and how
+        many fall in each of the 256 groups: what `DistinctKeys` counts repeats from."""
+        valid = self.hashes[~self.invalid]
+        top = (valid >> np.uint64(56)).astype(np.uint8)
+        return valid[np.argsort(top, kind="stable")], np.bincount(top, minlength=DistinctKeys.PARTS)
 
 
 def judge(cells: pa.Array, lst: SuppressedSet) -> Verdict:
@@ -79,29 +83,28 @@ def judge(cells: pa.Array, lst: SuppressedSet) -> Verdict:
 
 class DistinctKeys:
     """How many valid recipients repeat a match key seen before in the file, from each block's
-    sorted distinct key hashes (8 bytes per distinct recipient). Counted at the end in 256 hash
-    ranges, sorted on threads (numpy releases the GIL); two different keys share a 64-bit hash
-    about once in 10^12 checks of ten million rows, which would count one repeat too many."""
+    key hashes grouped by top byte (8 bytes per recipient). Counted at the end, one group at a
+    time across all blocks, sorted on threads (numpy releases the GIL); two different keys
+    share a 64-bit hash about once in 10^12 checks of ten million rows, which would count one
+    repeat too many."""
 
     PARTS = 256
 
     def __init__(self) -> None:
-        self.blocks: list[np.ndarray] = []
+        self.blocks: list[tuple[np.ndarray, np.ndarray]] = []
         self.valid = 0
 
-    def add(self, hashes: np.ndarray, valid: int) -> None:
-        self.blocks.append(hashes)
-        self.valid += valid
+    def add(self, hashes: np.ndarray, counts: np.ndarray) -> None:
+        if len(hashes):
+            self.blocks.append((hashes, np.concatenate(([0], np.cumsum(counts)))))
+        self.valid += len(hashes)
 
     def duplicates(self) -> int:
-        blocks = [b for b in self.blocks if len(b)]
-        if len(blocks) <= 1:
-            return self.valid - sum(len(b) for b in blocks)
-        edges = np.arange(1, self.PARTS, dtype=np.uint64) << np.uint64(56)
-        cuts = [np.concatenate(([0], np.searchsorted(b, edges), [len(b)])) for b in blocks]
+        if not self.blocks:
+            return 0
 
         def distinct(part: int) -> int:
-            values = np.concatenate([b[c[part] : c[part + 1]] for b, c in zip(blocks, cuts, strict=True)])
+            values = np.concatenate([h[cuts[part] : cuts[part + 1]] for h, cuts in self.blocks])
             values.sort()
             return int(len(values) and 1 + np.count_nonzero(values[1:] != values[:-1]))
 
@@ -119,7 +122,8 @@ class Judged:
     rows: int
     kept: int
     invalid: int
-    distinct: np.ndarray  # sorted distinct hashes of the block's valid keys
+    key_hashes: np.ndarray  # the block's valid keys' hashes, grouped by top byte
+    key_groups: np.ndarray  # how many in each group
     slot: int = -1
     kept_length: int = 0
 
@@ -141,7 +145,7 @@ class BlockJob:
         verdict = judge(block.cells, self.lst)
         removed = removed_bytes(block, verdict, self.delimiter) if self.with_removed else b""
         return Judged(kept_bytes(block, verdict.keep), removed, len(block.starts), int(verdict.keep.sum()),
-                      int(verdict.invalid.sum()), verdict.distinct_hashes())
+                      int(verdict.invalid.sum()), *verdict.key_hashes())
 
 
 class Slots:
@@ -289,11 +293,12 @@ def csv_fields(values: pa.Array, delimiter: str) -> pa.Array:
 
 
 def iso_times(micros: np.ndarray) -> pa.Array:
-    """ISO 8601 UTC (as `datetime.isoformat`) of microseconds since the epoch; -1: null."""
+    """ISO 8601 UTC (as `datetime.isoformat`) of microseconds since the epoch; -1: null.
+    Arrow's cast to text (a tenth of the cost of `strftime`), `T` put in, `.000000` cut."""
     known = micros >= 0
     stamps = pa.array(np.where(known, micros, 0).astype(np.int64)).cast(pa.timestamp("us"))
-    text = pc.replace_substring_regex(pc.strftime(stamps, format="%Y-%m-%dT%H:%M:%S"), r"\.000000$", "")
-    text = pc.binary_join_element_wise(text, "+00:00", "")
+    text = pc.utf8_replace_slice(pc.cast(stamps, pa.string()), 10, 11, "T")
+    text = pc.binary_join_element_wise(pc.replace_substring_regex(text, r"\.000000$", ""), "+00:00", "")
     return pc.if_else(pa.array(known), text, pa.nulls(len(micros), pa.string()))
 
 
@@ -311,8 +316,9 @@ def removed_fields(verdict: Verdict, rows: np.ndarray, delimiter: str) -> list[p
         codes = np.where(invalid, -1, entries.codes[rows])
         used, index = np.unique(codes, return_inverse=True)
         take = pa.array(index.ravel())
-        channel = pa.array([None if c < 0 else entries.distinct[c].channels for c in used.tolist()], pa.string()).take(take)
-        since = pa.array([None if c < 0 else entries.distinct[c].since.isoformat() for c in used.tolist()], pa.string()).take(take)
+        fields = [(None, None) if c < 0 else _entry_fields(entries.distinct[c]) for c in used.tolist()]
+        channel = pa.array([f[0] for f in fields], pa.string()).take(take)
+        since = pa.array([f[1] for f in fields], pa.string()).take(take)
         scope = pa.array(np.where(entries.every[rows], str(Scope.ALL), str(Scope.MARKETING)), pa.string())
         scope = pc.if_else(pa.array(invalid), pa.nulls(len(rows), pa.string()), scope)
         first = iso_times(np.where(invalid, -1, entries.requested[rows]))
@@ -322,4 +328,13 @@ def removed_fields(verdict: Verdict, rows: np.ndarray, delimiter: str) -> list[p
         since = pa.array([e.since.isoformat() if e else None for e in found], pa.string())
         scope = pa.array([e.scope if e else None for e in found], pa.string())
         first = pa.array([e.first_requested.isoformat() if e and e.first_requested else None for e in found], pa.string())
-    return [csv_fields(column, delimiter) for column in (reason, channel, since, keys, scope, first, detail)]
+    # reason, since, scope and first request are safe by construction (fixed words, ISO times
+    # that start with a digit and hold no delimiter): only the others need quoting or neutralising.
+    return [reason, csv_fields(channel, delimiter), pc.fill_null(since, ""), csv_fields(keys, delimiter),
+            pc.fill_null(scope, ""), pc.fill_null(first, ""), csv_fields(detail, delimiter)]
+
+
+@lru_cache(maxsize=65536)
+def _entry_fields(entry: Entry) -> tuple[str, str]:
+    """(channels, since) of an entry as text (a list has few distinct entries; blocks repeat them)."""
+    return entry.channels, entry.since.isoformat()

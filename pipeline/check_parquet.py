@@ -36,7 +36,7 @@ def filter_parquet(input_path: Path, output: Path, removed: Path | None, column:
             cells = pc.cast(batch.column(col), pa.string())
             verdict = judge(cells, lst)
             _tally(tally, verdict)
-            distinct.add(verdict.distinct_hashes(), int((~verdict.invalid).sum()))
+            distinct.add(*verdict.key_hashes())
             out.write_batch(batch.filter(pa.array(verdict.keep)))
             if removed:
                 rem.write_batch(_removed_batch(batch, verdict, rem_schema))
