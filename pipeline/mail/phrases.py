@@ -116,7 +116,8 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\b(schrijf|meld) (mij|me|ons) (\w+ ){0,4}?(uit|af)\b",
         r"\b(wil|wens|zou)( graag)? (mij|me|ons|mijzelf)\b[^.!?\n]{0,30}\b(uitschrijven|afmelden|uit te schrijven|af te melden)\b",
         r"\b(ik|wij|we) (wil|wens|willen|wensen)( graag)? (uitschrijven|afmelden|geen)\b",
-        r"\b(verwijder|haal|schrap)( mij| me| ons| mijn (e-?mail)?adres)\b[^.!?\n]{0,40}\b(lijst|bestand|mailinglijst|nieuwsbrief|verzendlijst)",
+        r"\b(verwijder|haal|schrap)( mij| me| ons| mijn (e-?mail)?adres)\b[^.!?\n]{0,40}"
+        r"\b(lijst|bestand|mailinglijst|nieuwsbrief|verzendlijst)",
         r"\bniet (langer|meer)\b[^.!?\n]{0,30}\b(ontvangen|krijgen|mailen)\b",
         r"\bgeen\b[^.!?\n]{0,20}\b" + _MAIL_NL + r"\b[^.!?\n]{0,20}\bmeer\b",
         r"\b(stop|stopt|hou op) met (mij |me )?(mailen|e-?mailen|sturen|versturen)\b",
@@ -199,7 +200,10 @@ COMMAND: dict[str, tuple[str, ...]] = {
     "es": (r"^(solicitud de )?baja( del boletin| de la lista)?$",),
     "de": (r"^(newsletter[- ])?(abmeldung|abbestellung)$", r"^(bitte )?(abmelden|austragen|abbestellen)( bitte)?$"),
     "pt": (r"^(por favor,? )?(descadastr\w*|desinscrever|cancelar (a )?(inscricao|subscricao))( por favor)?$",),
-    "nl": (r"^(graag |svp |aub )?(uitschrijven|afmelden|uitschrijving|afmelding)( nieuwsbrief)?( graag| svp| aub| a\.u\.b\.?| alstublieft)?$",),
+    "nl": (
+        r"^(graag |svp |aub )?(uitschrijven|afmelden|uitschrijving|afmelding)( nieuwsbrief)?"
+        r"( graag| svp| aub| a\.u\.b\.?| alstublieft)?$",
+    ),
 }
 
 # Misspellings of "unsubscribe" seen in real support inboxes; `fix_spelling` rewrites them
@@ -234,7 +238,8 @@ MISSPELLED_OTHER: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 INSTRUCTION_LEAD: dict[str, tuple[str, ...]] = {
     "en": (
         r"^to (unsubscribe|unsub|opt[- ]?out|stop receiving|be removed|remove yourself|leave|manage|update|change|cancel)\b",
-        r"^if you (?!(do not|don't|dont) mind\b)(no longer|do not|don't|dont|would (like|prefer|rather)|'d (like|prefer|rather)|prefer|wish|want|would no longer"
+        r"^if you (?!(do not|don't|dont) mind\b)(no longer|do not|don't|dont|would (like|prefer|rather)|'d (like|prefer|rather)"
+        r"|prefer|wish|want|would no longer"
         r"|'d no longer|are not|aren't|received this)\b",
         r"^(don't|do not|no longer|not|want|wish|prefer|tired of|too many|rather|receiving|getting)\b.*\?$",
     ),
@@ -284,15 +289,25 @@ INSTRUCTION_ANYWHERE: dict[str, tuple[str, ...]] = {
     "pt": (r"\b(clique|clicar|clicando)\b", r"\b(pode|podera|podes) (se )?(descadastr|cancelar a (inscricao|subscricao))"),
     "nl": (r"\b(klik|klikt|klikken|klikkend)\b", r"\b(u|je) (kunt|kan)( zich| je| u)?( altijd| op elk moment)? (afmelden|uitschrijven)"),
 }
+# French "je" before what only a French writer puts after it: Dutch "je" is "you" ("Wil je geen
+# e-mails meer ontvangen?").
+_JE = r"\bje (ne|n'|me|m'|vous|suis|veux|voudrais|souhaite|souhaiterais|desire|demande|recois|continue|viens|vais|peux|l'|le|la|les|ai)\b"
 # First person singular: such a sentence is the writer's own, not a footer's instruction.
 FIRST_PERSON = (
-    r"\b(i|i'm|i've|im|me|my|mine|je|j'|moi|mon|ma|mes|yo|mi|mis|ich|mich|mir|mein\w*|eu|meu|minha|meus|minhas|ik|mij|mijn"
-    r"|quiero|deseo|solicito|quisiera|necesito|pido|quero|queria|gostaria|desejo|preciso|peco|mochte)\b|\bm'"
+    r"\b(i|i'm|i've|im|me|my|mine|j'|moi|mon|ma|mes|yo|mi|mis|ich|mich|mir|mein\w*|eu|meu|minha|meus|minhas|ik|mij|mijn"
+    r"|quiero|deseo|solicito|quisiera|necesito|pido|quero|queria|gostaria|desejo|preciso|peco|mochte)\b|\bm'|" + _JE
+)
+# The writer as the subject ("I", "je", "ich", "yo", "eu", "ik", or a verb only the writer
+# says): in mail sent to us directly, a conditional such as "If you don't stop sending me
+# newsletters I will report you" is then the writer's, not a footer's.
+FIRST_PERSON_SUBJECT = (
+    r"\b(i|i'm|i've|im|j'|yo|ich|eu|ik|quiero|deseo|solicito|quisiera|necesito|quero|queria|gostaria|desejo|preciso|mochte)\b|" + _JE
 )
 # A greeting or a courtesy that may stand around a bare command ("Hi,\n\nunsubscribe\n\nJane").
 GREETING_LINE = (
     r"^((hi|hello|hey|dear|good (morning|afternoon|evening)|greetings|bonjour|salut|hola|buenos dias|buenas"
-    r"|hallo|guten (tag|morgen)|liebe|lieber|sehr geehrte\w*|ola|oi|bom dia|boa tarde|goedemorgen|goedemiddag|beste|geachte)\b[^.!?\n]{0,40}"
+    r"|hallo|guten (tag|morgen)|liebe|lieber|sehr geehrte\w*|ola|oi|bom dia|boa tarde|goedemorgen|goedemiddag|beste|geachte)\b"
+    r"[^.!?\n]{0,40}"
     r"|please|pls|thanks|thank you|thx|merci|gracias|danke|obrigad[oa]|bedankt|dank u( wel)?|dank je( wel)?|ok)$"
 )
 
@@ -351,7 +366,8 @@ FORWARD_MARKER = re.compile(
 )
 HEADER_BLOCK_FROM = re.compile(r"(?i)^\*?(from|de|von|van|da)\s*:\*?\s*\S")
 HEADER_BLOCK_NEXT = re.compile(
-    r"(?i)^\*?(sent|date|envoy[ée]|gesendet|datum|enviado|enviado el|fecha|data|to|[àa]|an|para|subject|objet|betreff|asunto|assunto|verzonden|aan|onderwerp)\s*:"
+    r"(?i)^\*?(sent|date|envoy[ée]|gesendet|datum|enviado|enviado el|fecha|data|to|[àa]|an|para|subject|objet|betreff|asunto|assunto"
+    r"|verzonden|aan|onderwerp)\s*:"
 )
 SIGN_OFF = re.compile(
     r"(?i)((best|kind|warm|many)\s+)?(regards|wishes|thanks)[,.!]?|thank you[,.!]?|thanks( a lot| again)?[,.!]?|cheers[,.!]?"
@@ -361,7 +377,8 @@ SIGN_OFF = re.compile(
     r"|mit freundlichen gr(ü|ue)(ß|ss)en[,.]?|(viele|beste|liebe|freundliche) gr(ü|ue)(ß|ss)e[,.]?|lg[,.]?|vg[,.]?|danke[,.!]?"
     r"|atenciosamente[,.]?|abra(ç|c)os?[,.]?|obrigad[oa][,.!]?|cumprimentos[,.]?|att[,.]?"
     r"|met vriendelijke groet(en)?[,.]?|(hartelijke |vriendelijke )?groet(en|jes)?[,.]?|mvg[,.]?|(alvast )?bedankt[,.!]?"
-    r"|sent from my \w+.*|envoy[ée] de mon \w+.*|von meinem \w+ gesendet.*|enviado desde mi \w+.*|enviado do meu \w+.*|verzonden (vanaf|met) mijn \w+.*"
+    r"|sent from my \w+.*|envoy[ée] de mon \w+.*|von meinem \w+ gesendet.*|enviado desde mi \w+.*|enviado do meu \w+.*"
+    r"|verzonden (vanaf|met) mijn \w+.*"
     r"|get outlook for \w+.*"
 )
 DISCLAIMER_START = re.compile(
@@ -384,7 +401,8 @@ AUTO_SUBJECT = re.compile(
 DSN_SUBJECT = re.compile(
     r"(?i)(undeliver|undelivered|delivery (status )?notification|delivery fail|failure notice|returned mail"
     r"|mail delivery (failed|failure|system|subsystem)|could not be delivered|non[- ]?delivery|delivery has failed"
-    r"|delivery problem|unzustellbar|onbestelbaar|niet bezorgd|nicht zustellbar|non remis|no se pudo entregar|n[ãa]o entregue|mail system error"
+    r"|delivery problem|unzustellbar|onbestelbaar|niet bezorgd|nicht zustellbar|non remis|no se pudo entregar|n[ãa]o entregue"
+    r"|mail system error"
     r"|could not send message|delayed mail|delivery delay|returned to sender|message not delivered|rejected:?"
     r"|undeliverable|failed delivery|mail failure|delivery report|warning: message|bounce|mail not delivered"
     r"|permanent error|temporary failure|error sending message|nondeliverable|エラー|不達|配信不能|返送)"
@@ -426,6 +444,7 @@ COMMAND_RE = _compile(COMMAND)
 INSTRUCTION_LEAD_RE = _compile(INSTRUCTION_LEAD)
 INSTRUCTION_ANYWHERE_RE = _compile(INSTRUCTION_ANYWHERE)
 FIRST_PERSON_RE = re.compile(FIRST_PERSON)
+FIRST_PERSON_SUBJECT_RE = re.compile(FIRST_PERSON_SUBJECT)
 GREETING_LINE_RE = re.compile(GREETING_LINE)
 KEEP_RE = _compile(KEEP)
 MENTION_RE = re.compile(MENTION)
