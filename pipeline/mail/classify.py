@@ -372,7 +372,7 @@ def read_sentence(sentence: str, *, relayed: bool = False) -> Sentence:
         return Sentence(written, "keep", keep)
     cancel = bool(P.CANCEL_ACCOUNT_RE.search(s))
     if _is_instruction(s + "?" if folded.endswith("?") else s, relayed=relayed):
-        return Sentence(written, "instruction", cancel=cancel, topic=topic)
+        return Sentence(written, "instruction", cancel=cancel, topic=topic or bool(P.RECEIVING_RE.search(s)))
     hit = optout or command
     if hit:
         return Sentence(written, "optout" if optout else "command", hit, cancel, topic, bool(P.FIRST_PERSON_RE.search(s)))

@@ -339,6 +339,9 @@ MENTION = (
     r"|austrag|descadastr|desinscrev|\bnewsletter\b.{0,30}\b(stop|cancel|remove|no more)|uitschrijv|afmeld|\bbaja\b"
     r"|cancelar a (inscricao|subscricao)"
 )
+# An instruction that speaks of receiving mail ("Se não deseja mais receber os nossos e-mails,
+# clique aqui") is about unsubscribing even without the word: a footer.
+RECEIVING = r"\b(receive|receiving|recevoir|recibir|seguir recibiendo|erhalten|bekommen|empfangen|receber|ontvangen|krijgen)\b"
 # Cancelling the account is cancel@'s job; a support@ message asking for it goes to review.
 CANCEL_ACCOUNT = (
     r"\b(cancel|close|terminate|delete)\b[^.!?\n]{0,30}\b(account|hosting|plan|service|subscription)\b"
@@ -448,5 +451,6 @@ FIRST_PERSON_SUBJECT_RE = re.compile(FIRST_PERSON_SUBJECT)
 GREETING_LINE_RE = re.compile(GREETING_LINE)
 KEEP_RE = _compile(KEEP)
 MENTION_RE = re.compile(MENTION)
+RECEIVING_RE = re.compile(RECEIVING)
 HEDGE_RE = re.compile(HEDGE)
 CANCEL_ACCOUNT_RE = re.compile(CANCEL_ACCOUNT)
