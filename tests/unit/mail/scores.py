@@ -18,8 +18,10 @@ from pipeline.channels import support_inbox
 from pipeline.channels.base import ChannelContext
 from pipeline.config import Settings
 from pipeline.landing import LandedFile
-from tests.unit.mail.corpus import Case
+from tests.unit.mail.corpus import UNSUBSCRIBE_MAILBOX, Case
 from tests.unit.mail.languages import LANGS, cases, label_of, language_of
+
+SETTINGS = Settings(unsubscribe_mailboxes=(UNSUBSCRIBE_MAILBOX,))
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Result:
 def read(case: Case, folder: Path) -> tuple[str, frozenset[str], str]:
     path = folder / f"{case.id}.eml"
     path.write_bytes(case.data)
-    ctx = ChannelContext(Settings(), AccountIndex(), LandedFile("support_inbox", path, date(2026, 10, 9), "0" * 64, len(case.data)))
+    ctx = ChannelContext(SETTINGS, AccountIndex(), LandedFile("support_inbox", path, date(2026, 10, 9), "0" * 64, len(case.data)))
     (record,) = list(support_inbox.read(path, ctx))
     return label_of(str(record.outcome), record.reason), frozenset(r.address.lower() for r in record.requests), record.details
 
