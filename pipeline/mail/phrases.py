@@ -51,6 +51,7 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\bopt[- ]?out of (all |your |the |any )?" + _MAIL_EN + r"\b",
         r"\bcancel (my |the |your )?(newsletter|mailing list|marketing e-?mails?)\b",
         r"\bunsubscribe from (your|all|these|this|the) (newsletter|mailing|marketing|e-?mails?|emails|promotions?|offers?)",
+        r"\b(like|want|wish|ask|asking|need|would) to be (removed|taken off|deleted|unsubscribed|opted out)\b",
     ),
     "fr": (
         r"\bdesabonnez[- ]moi\b",
@@ -60,6 +61,8 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\bne (veux|souhaite|desire) plus (rien )?recevoir\b",
         r"\bne plus recevoir\b",
         r"\barretez (de |d')m'?(envoyer|ecrire)\b",
+        r"\bne plus m'?(envoyer|ecrire|contacter|solliciter)\b",
+        r"\bne (m'|me )(envoyez|ecrivez|contactez) plus\b",
         r"\b(supprimer|retirer|supprimez|retirez|effacez|effacer)\b"
         + _W
         + r"\b(liste|listes|fichier|newsletter|lettre d'information|mailing)\b",
@@ -73,6 +76,8 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\bcancelar (mi |la )?suscripcion (al|a la|del|de la) (boletin|newsletter|lista)",
         r"\bno (quiero|deseo) (recibir|seguir recibiendo)\b" + r"[^.!?\n]{0,30}\b" + _MAIL_ES + r"\b",
         r"\bdejen de (enviar|mandar)(me|nos)?\b",
+        r"\bno (me|nos) (envien|manden|envies|mandes|escriban|sigan enviando|sigan mandando) (mas|ningun|nada)",
+        r"\b(quiero|deseo|pido) que me (borren|eliminen|quiten|saquen|den de baja)\b",
         r"\b(eliminar|eliminen|elimineme|borrar|borren|borrenme|quitar|quiten|quitenme|saquen|saquenme|sacar)(me)?\b"
         + _W
         + r"\b(lista|listas|boletin|newsletter|base de datos)\b",
@@ -87,6 +92,8 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\babbestellen\b",
         r"\bmelden sie mich\b" + _W + r"\bab\b",
         r"\btragen sie mich\b" + _W + r"\baus\b",
+        r"\b(streichen|nehmen|entfernen|loschen) sie mich\b" + _W + r"\b(aus|von)\b",
+        r"\b(ich|wir) (mochte|mochten|will|wollen|wurde gerne|wurden gerne) (mich|uns)\b" + _W + r"\b(abmelden|austragen|abbestellen)\b",
         r"\bkeine\b[^.!?\n]{0,20}\b(newsletter|werbung|e-?mails?|mails|werbemails?|nachrichten|angebote|werbe-?e-?mails?)\b[^.!?\n]{0,20}\bmehr\b",
         r"\bnicht mehr\b[^.!?\n]{0,30}\b(erhalten|bekommen|zusenden|zuschicken|schicken|senden|kontaktieren|anschreiben|empfangen)\b",
         r"\b(loschen|entfernen)\b" + _W + r"\b(verteiler|liste|newsletter|mailingliste|e-?mail-?verteiler)\b",
@@ -102,6 +109,9 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         + r"\b(lista|listas|newsletter|boletim|mailing|base de dados)\b",
         r"\bnao (quero|desejo) (mais )?receber\b" + r"[^.!?\n]{0,30}\b" + _MAIL_PT + r"\b",
         r"\bparem de (me )?(enviar|mandar)\b",
+        r"\bme (tirem|tire|removam|remova|excluam|exclua|retirem|retire|descadastrem|descadastre)\b",
+        r"\bnao (quero|desejo) (mais )?receber (mais )?(nada|nenhum|nenhuma)\b",
+        r"\b(quero|gostaria de|desejo|preciso) deixar de receber\b",
         r"\b(sair|me tirar|tirem-me) da (sua |vossa )?lista\b",
         r"\bcancelar (o )?(envio|recebimento)\b",
         r"\b(quero|queria|gostaria de|desejo|pretendo|preciso|solicito|favor|por favor,?)( me)? (cancelar|anular)"
@@ -119,6 +129,8 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\b(verwijder|haal|schrap)( mij| me| ons| mijn (e-?mail)?adres)\b[^.!?\n]{0,40}"
         r"\b(lijst|bestand|mailinglijst|nieuwsbrief|verzendlijst)",
         r"\bniet (langer|meer)\b[^.!?\n]{0,30}\b(ontvangen|krijgen|mailen)\b",
+        r"\b(wilt|kunt|kan|zou) (u|je|jij|jullie) (mij|me|ons)\b[^.!?\n]{0,40}\b(uitschrijven|afmelden|verwijderen)\b",
+        r"(?<!niet )\b(afgemeld|uitgeschreven|verwijderd) (worden|te worden)\b",
         r"\bgeen\b[^.!?\n]{0,20}\b" + _MAIL_NL + r"\b[^.!?\n]{0,20}\bmeer\b",
         r"\b(stop|stopt|hou op) met (mij |me )?(mailen|e-?mailen|sturen|versturen)\b",
     ),
@@ -196,10 +208,13 @@ COMMAND: dict[str, tuple[str, ...]] = {
         r"^(please )?stop( all| these| your| the)? (e-?mails?|emails|newsletters?|mailings?|marketing( e-?mails?)?|spam|promotions?)"
         r"( please| now)?$",
     ),
-    "fr": (r"^(demande de )?(desabonnement|desinscription)$",),
+    "fr": (r"^(stop,? )?(demande de )?(desabonnement|desinscription)( svp| s'il vous plait| merci)?$",),
     "es": (r"^(solicitud de )?baja( del boletin| de la lista)?$",),
     "de": (r"^(newsletter[- ])?(abmeldung|abbestellung)$", r"^(bitte )?(abmelden|austragen|abbestellen)( bitte)?$"),
-    "pt": (r"^(por favor,? )?(descadastr\w*|desinscrever|cancelar (a )?(inscricao|subscricao))( por favor)?$",),
+    "pt": (
+        r"^(por favor,? )?(descadastr\w*|desinscrever|cancelar (a )?(inscricao|subscricao))( por favor)?$",
+        r"^(pedido de )?cancelamento (da|de) (minha )?(subscricao|inscricao)( por favor)?$",
+    ),
     "nl": (
         r"^(graag |svp |aub )?(uitschrijven|afmelden|uitschrijving|afmelding)( nieuwsbrief)?"
         r"( graag| svp| aub| a\.u\.b\.?| alstublieft)?$",
@@ -247,23 +262,31 @@ INSTRUCTION_LEAD: dict[str, tuple[str, ...]] = {
         r"^pour (vous |ne plus |se |ne pas )?(desabonner|desinscrire|recevoir|ne plus|gerer|modifier|etre retire)",
         r"^si vous (ne )?(souhaitez|voulez|desirez)( ne)? (plus|pas|vous desabonner|vous desinscrire)\b",
         r"^(vous recevez|vous avez recu|vous etes inscrit|se desinscrire|desinscription|desabonnement) .*(https?://|mailto:|<|\bici\b|lien)",
+        r"^vous ne (souhaitez|voulez|desirez) plus\b",
+        r"^(plus envie|trop de|pas interesse)\b.*\?$",
     ),
     "es": (
         r"^para (darte|darse|darle|dar|darnos|cancelar|anular|dejar|no recibir|desuscribirte|desuscribirse|gestionar)\b",
         r"^si (ya )?no (deseas|desea|quieres|quiere|desean|quiere seguir|deseas seguir)\b",
         r"^si (desea|deseas|quiere|quieres|prefiere|prefieres) (darse|darte|dejar|cancelar|no recibir|desuscribir)",
         r"^(usted |tu )?(recibe|recibes|ha recibido|has recibido|esta recibiendo|estas recibiendo) (este|esta)\b",
+        r"^(ya )?no (quieres|desea|deseas|quiere|desean|quieren)\b.*\?$",
+        r"^(demasiados|no te interesa|no le interesa)\b.*\?$",
     ),
     "de": (
         r"^(um|zum) (sich |den newsletter |ihn )?(abzumelden|abbestellen|abmelden|austragen|abzubestellen)",
         r"^(wenn|falls) (sie|du)\b(?![^\n]*\b(mich|mir)\b)",
         r"^(sie|du) (erhalten|erhaltst|bekommen|bekommst|konnen|kannst) (diese|diesen|den|unseren|unsere|sich|dich|jederzeit)\b",
+        r"^(sie|du) (mochten|mochtest|wollen|willst) (keine|nicht|unsere|unseren|den|diese)\b",
+        r"^(keine lust|zu viele|kein interesse|keine e-?mails mehr)\b.*\?$",
     ),
     "pt": (
         r"^para (se |voce se |nao |deixar de |cancelar a )?(descadastrar|cancelar|sair|receber|deixar|desinscrever|subscricao|inscricao)",
         r"^se (voce )?(ja )?(nao quiser|nao deseja|nao desejar|nao quer|nao pretende|preferir|deseja cancelar|quiser cancelar)\b",
         r"^caso (voce )?(nao|queira|deseje|prefira)\b",
         r"^(voce )?(recebeu|esta recebendo|recebe) (esta|este)\b",
+        r"^(voce )?(ja )?nao (quer|deseja|pretende)\b.*\?$",
+        r"^(muitos e-?mails|sem interesse)\b.*\?$",
     ),
     "nl": (
         r"^(wil|wilt) (u|je) (geen|niet|deze|onze|zich|je|liever)\b",
@@ -271,6 +294,7 @@ INSTRUCTION_LEAD: dict[str, tuple[str, ...]] = {
         r"^om (je|u|zich) (af te melden|uit te schrijven|niet)",
         r"^(u|je) (ontvangt|ontvang|kunt|kan) (deze|dit|deze e-?mail|zich|je|u)\b",
         r"^(afmelden|uitschrijven|uitschrijving)\b.*(https?://|mailto:|<|\bhier\b|\bklik)",
+        r"^(geen|niet langer|te veel|wil je geen|wilt u geen)\b.*\?$",
     ),
 }
 INSTRUCTION_ANYWHERE: dict[str, tuple[str, ...]] = {
@@ -282,12 +306,33 @@ INSTRUCTION_ANYWHERE: dict[str, tuple[str, ...]] = {
         r"\byou('ve| have| had)? (asked|requested|chose|decided|been (unsubscribed|removed)|are (now )?(unsubscribed|removed))\b",
         r"\b(yourself|your request|your (e-?mail )?preferences|your settings)\b",
         r"\bunsubscribe (here|now|below|anytime|at any time|instantly|by clicking|using|via|with one click|online)\b",
+        r"\b(update|manage|change|edit) (your |my )?(e-?mail )?(preferences|subscriptions?)\b|\bview (it |this (e-?mail )?)?(in (your |a )?browser|online)\b",
     ),
-    "fr": (r"\b(cliquez|cliquer|cliquant)\b", r"\bvous (pouvez|pourrez)( a tout moment)? (vous )?(desabonner|desinscrire)"),
-    "es": (r"\b(haz|haga|pulsa|pulse|hacer) clic\b", r"\b(puedes darte|puede darse|puedes cancelar|puede cancelar)\b"),
-    "de": (r"\b(klicken sie|hier klicken|klicke|klick)\b", r"\b(konnen|konnen sie) sich\b[^.!?\n]{0,30}\b(abmelden|austragen)"),
-    "pt": (r"\b(clique|clicar|clicando)\b", r"\b(pode|podera|podes) (se )?(descadastr|cancelar a (inscricao|subscricao))"),
-    "nl": (r"\b(klik|klikt|klikken|klikkend)\b", r"\b(u|je) (kunt|kan)( zich| je| u)?( altijd| op elk moment)? (afmelden|uitschrijven)"),
+    "fr": (
+        r"\b(cliquez|cliquer|cliquant)\b",
+        r"\bvous (pouvez|pourrez)( a tout moment)? (vous )?(desabonner|desinscrire)",
+        r"\b(desabonnez|desinscrivez)-vous\b",
+    ),
+    "es": (
+        r"\b(haz|haga|pulsa|pulse|hacer) clic\b",
+        r"\b(puedes darte|puede darse|puedes cancelar|puede cancelar)\b",
+        r"\b(date|dese|darse|darte) de baja (aqui|en|haciendo|desde|pulsando)\b",
+    ),
+    "de": (
+        r"\b(klicken sie|hier klicken|klicke|klick)\b",
+        r"\b(konnen|konnen sie) sich\b[^.!?\n]{0,30}\b(abmelden|austragen)",
+        r"\bhier (abmelden|abbestellen|austragen)\b",
+    ),
+    "pt": (
+        r"\b(clique|clicar|clicando)\b",
+        r"\b(pode|podera|podes) (se )?(descadastr|cancelar a (inscricao|subscricao))",
+        r"\bdescadastre-se\b",
+    ),
+    "nl": (
+        r"\b(klik|klikt|klikken|klikkend)\b",
+        r"\b(u|je) (kunt|kan)( zich| je| u)?( altijd| op elk moment)? (afmelden|uitschrijven)",
+        r"\b(meld|schrijf) (je|u|jezelf|uzelf) (hier |direct |eenvoudig )?(af|uit)\b",
+    ),
 }
 # French "je" before what only a French writer puts after it: Dutch "je" is "you" ("Wil je geen
 # e-mails meer ontvangen?").
