@@ -306,7 +306,8 @@ INSTRUCTION_ANYWHERE: dict[str, tuple[str, ...]] = {
         r"\byou('ve| have| had)? (asked|requested|chose|decided|been (unsubscribed|removed)|are (now )?(unsubscribed|removed))\b",
         r"\b(yourself|your request|your (e-?mail )?preferences|your settings)\b",
         r"\bunsubscribe (here|now|below|anytime|at any time|instantly|by clicking|using|via|with one click|online)\b",
-        r"\b(update|manage|change|edit) (your |my )?(e-?mail )?(preferences|subscriptions?)\b|\bview (it |this (e-?mail )?)?(in (your |a )?browser|online)\b",
+        r"\b(update|manage|change|edit) (your |my )?(e-?mail )?(preferences|subscriptions?)\b"
+        r"|\bview (it |this (e-?mail )?)?(in (your |a )?browser|online)\b",
     ),
     "fr": (
         r"\b(cliquez|cliquer|cliquant)\b",
