@@ -466,10 +466,16 @@ ESP_NOTIFIER = re.compile(r"(?i)@sns\.amazonaws\.com$")
 DSN_DISPLAY_NAMES = re.compile(r"(?i)mail delivery (subsystem|system|service)|mailer[- ]daemon|postmaster")
 
 
+INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")  # soft hyphen, zero-width and direction marks
+
+
 def fold(text: str) -> str:
-    """Lower case, accents and ß folded, curly quotes straightened, whitespace collapsed."""
+    """Lower case, accents and ß folded, curly quotes straightened, invisible characters
+    (soft hyphens, zero-width spaces: "uit\u00adschrijven", "ab\u200bmelden") dropped,
+    whitespace collapsed."""
     text = text.replace("’", "'").replace("‘", "'").replace("ß", "ss").lower()
     if not text.isascii():
+        text = INVISIBLE.sub("", text)
         text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return re.sub(r"[ \t\u00a0]+", " ", text)
 
