@@ -345,7 +345,10 @@ def _is_instruction(s: str, *, relayed: bool) -> bool:
     at the start ("If you no longer wish…") holds whoever writes it in relayed mail; in mail
     sent to us directly it gives way to a writer who says "I" ("If you don't stop sending me
     newsletters I will report you"). One elsewhere in the sentence gives way to any first
-    person ("I clicked here to unsubscribe…")."""
+    person ("I clicked here to unsubscribe…"). A bar of links ("… [https://…] | …") is a
+    footer's whatever its words."""
+    if P.LINK_BAR.search(s):
+        return True
     if _first(P.INSTRUCTION_LEAD_RE, s):
         return relayed or not P.FIRST_PERSON_SUBJECT_RE.search(s)
     return bool(_first(P.INSTRUCTION_ANYWHERE_RE, s)) and not P.FIRST_PERSON_RE.search(s)

@@ -257,12 +257,15 @@ INSTRUCTION_LEAD: dict[str, tuple[str, ...]] = {
         r"|prefer|wish|want|would no longer"
         r"|'d no longer|are not|aren't|received this)\b",
         r"^(don't|do not|no longer|not|want|wish|prefer|tired of|too many|rather|receiving|getting)\b.*\?$",
+        r"^are you sure\b",
     ),
     "fr": (
         r"^pour (vous |ne plus |se |ne pas )?(desabonner|desinscrire|recevoir|ne plus|gerer|modifier|etre retire)",
         r"^si vous (ne )?(souhaitez|voulez|desirez)( ne)? (plus|pas|vous desabonner|vous desinscrire)\b",
         r"^(vous recevez|vous avez recu|vous etes inscrit|se desinscrire|desinscription|desabonnement) .*(https?://|mailto:|<|\bici\b|lien)",
         r"^vous ne (souhaitez|voulez|desirez) plus\b",
+        r"^se (desinscrire|desabonner)\b",
+        r"^etes-vous (sur|sure|certain)\b",
         r"^(plus envie|trop de|pas interesse)\b.*\?$",
     ),
     "es": (
@@ -272,6 +275,8 @@ INSTRUCTION_LEAD: dict[str, tuple[str, ...]] = {
         r"^(usted |tu )?(recibe|recibes|ha recibido|has recibido|esta recibiendo|estas recibiendo) (este|esta)\b",
         r"^(ya )?no (quieres|desea|deseas|quiere|desean|quieren)\b.*\?$",
         r"^(demasiados|no te interesa|no le interesa)\b.*\?$",
+        r"^darse de baja\b",
+        r"^(estas|esta usted|esta) (seguro|segura)\b",
     ),
     "de": (
         r"^(um|zum) (sich |den newsletter |ihn )?(abzumelden|abbestellen|abmelden|austragen|abzubestellen)",
@@ -279,6 +284,7 @@ INSTRUCTION_LEAD: dict[str, tuple[str, ...]] = {
         r"^(sie|du) (erhalten|erhaltst|bekommen|bekommst|konnen|kannst) (diese|diesen|den|unseren|unsere|sich|dich|jederzeit)\b",
         r"^(sie|du) (mochten|mochtest|wollen|willst) (keine|nicht|unsere|unseren|den|diese)\b",
         r"^(keine lust|zu viele|kein interesse|keine e-?mails mehr)\b.*\?$",
+        r"^(sind sie|bist du) sicher\b",
     ),
     "pt": (
         r"^para (se |voce se |nao |deixar de |cancelar a )?(descadastrar|cancelar|sair|receber|deixar|desinscrever|subscricao|inscricao)",
@@ -287,6 +293,7 @@ INSTRUCTION_LEAD: dict[str, tuple[str, ...]] = {
         r"^(voce )?(recebeu|esta recebendo|recebe) (esta|este)\b",
         r"^(voce )?(ja )?nao (quer|deseja|pretende)\b.*\?$",
         r"^(muitos e-?mails|sem interesse)\b.*\?$",
+        r"^(voce )?tem certeza\b",
     ),
     "nl": (
         r"^(wil|wilt) (u|je) (geen|niet|deze|onze|zich|je|liever)\b",
@@ -295,6 +302,7 @@ INSTRUCTION_LEAD: dict[str, tuple[str, ...]] = {
         r"^(u|je) (ontvangt|ontvang|kunt|kan) (deze|dit|deze e-?mail|zich|je|u)\b",
         r"^(afmelden|uitschrijven|uitschrijving)\b.*(https?://|mailto:|<|\bhier\b|\bklik)",
         r"^(geen|niet langer|te veel|wil je geen|wilt u geen)\b.*\?$",
+        r"^weet (u|je) (het )?zeker\b",
     ),
 }
 INSTRUCTION_ANYWHERE: dict[str, tuple[str, ...]] = {
@@ -338,6 +346,9 @@ INSTRUCTION_ANYWHERE: dict[str, tuple[str, ...]] = {
 # French "je" before what only a French writer puts after it: Dutch "je" is "you" ("Wil je geen
 # e-mails meer ontvangen?").
 _JE = r"\bje (ne|n'|me|m'|vous|suis|veux|voudrais|souhaite|souhaiterais|desire|demande|recois|continue|viens|vais|peux|l'|le|la|les|ai)\b"
+# A bar of links, as footers print them in plain text ("Darme de baja de esta lista [https://…] |
+# Actualizar mis datos [https://…]"): link words in the first person are still the sender's.
+LINK_BAR = re.compile(r"(https?://[^\s|]*|[\]>)])\s*\|\s*\S")
 # First person singular: such a sentence is the writer's own, not a footer's instruction.
 FIRST_PERSON = (
     r"\b(i|i'm|i've|im|me|my|mine|j'|moi|mon|ma|mes|yo|mi|mis|ich|mich|mir|mein\w*|eu|meu|minha|meus|minhas|ik|mij|mijn"
