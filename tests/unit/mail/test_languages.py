@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.accounts import AccountIndex
-from pipeline.channels import support_inbox
+from pipeline.channels import cancellation, support_inbox
 from pipeline.channels.base import ChannelContext
 from pipeline.config import Settings
 from pipeline.landing import LandedFile
@@ -167,3 +167,19 @@ def test_footers_are_never_requests(footers: list[tuple[str, str]], strip: bool,
     extra = {"Precedence": precedence} if precedence else {}
     msg = message_from_bytes(message("Shop <shop@shop.example>", "Offers", "Only today: 70% off.\n\n" + "\n\n".join(lines) + "\n", extra))
     assert classify(msg).kind in ("bulk_mail", "not_optout", "auto_reply"), lines
+
+
+@pytest.mark.parametrize(
+    ("raw", "outcome", "reason"),
+    [
+        (SPANISH_MAILING, "ignored", "bulk_mail"),
+        (GERMAN_NEWSLETTER, "ignored", "bulk_mail"),
+        (PORTUGUESE_REQUEST, "accepted", "cancellation"),  # cancel@ reads any person's message as a cancellation
+    ],
+)
+def test_bulk_mail_to_cancel_is_never_a_cancellation(tmp_path: Path, raw: str, outcome: str, reason: str) -> None:
+    path = tmp_path / "cancel.eml"
+    path.write_text(raw, encoding="utf-8")
+    ctx = ChannelContext(Settings(), AccountIndex(), LandedFile("cancellation", path, date(2026, 10, 9), "0" * 64, path.stat().st_size))
+    (record,) = list(cancellation.read(path, ctx))
+    assert (str(record.outcome), record.reason) == (outcome, reason), record.details
