@@ -41,8 +41,9 @@ class DatabaseList:
         conn.execute(sa.text("CREATE TEMPORARY TABLE IF NOT EXISTS check_keys (row_no INTEGER, match_key TEXT, key_hash TEXT)"))
         return cls(conn, version, kind, hash_key, erased is not None)
 
-    def lookup_many(self, keys: pa.Array) -> tuple[np.ndarray, dict[int, Entry]]:
-        """(suppressed mask, entry by row) for a column of keys, joined in the database."""
+    def lookup_many(self, keys: pa.Array, hashes: np.ndarray | None = None) -> tuple[np.ndarray, dict[int, Entry]]:
+        """(suppressed mask, entry by row) for a column of keys, joined in the database
+        (`hashes`, the in-memory index's, are not needed here)."""
         self.conn.execute(sa.text("DELETE FROM check_keys"))
         rows = np.flatnonzero(keys.is_valid().to_numpy(zero_copy_only=False))
         values = keys.take(pa.array(rows)).to_pylist()
@@ -54,9 +55,9 @@ class DatabaseList:
         self._load(data)
         mask = np.zeros(len(keys), dtype=bool)
         found: dict[int, Entry] = {}
-        for row_no, channels, effective_at in self.conn.execute(sa.text(self._join_sql()), self._params()):
+        for row_no, channels, effective_at, scope, first in self.conn.execute(sa.text(self._join_sql()), self._params()):
             mask[row_no] = True
-            found[row_no] = Entry(channels, as_utc(effective_at))
+            found[row_no] = Entry(channels, as_utc(effective_at), scope, as_utc(first))
         return mask, found
 
     def lookup(self, key: str) -> Entry | None:
@@ -72,7 +73,10 @@ class DatabaseList:
         if self.has_erased:
             on = f"({on} OR (s.match_key IS NULL AND s.key_hash = k.key_hash))"
         scope = " AND s.scope = :scope" if self.kind == "service" else ""
-        return f"SELECT DISTINCT k.row_no, s.channels, s.effective_at FROM check_keys k JOIN suppressions s ON {on}{scope}"
+        return (
+            "SELECT DISTINCT k.row_no, s.channels, s.effective_at, s.scope, s.first_requested_at"
+            f" FROM check_keys k JOIN suppressions s ON {on}{scope}"
+        )
 
     def _load(self, data: list[tuple[int, str, str | None]]) -> None:
         raw = self.conn.connection.driver_connection

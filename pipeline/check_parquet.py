@@ -10,8 +10,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.check import Tally, address_column
-from pipeline.check_blocks import Verdict, judge
+from pipeline.check_blocks import REMOVED_COLUMNS, DistinctKeys, Verdict, judge
 from pipeline.errors import OptoutError
+from pipeline.fastkeys import invalid_reason
 from pipeline.receipts import file_sha256
 from pipeline.suppressed import SuppressedSet
 
@@ -24,20 +25,24 @@ def filter_parquet(input_path: Path, output: Path, removed: Path | None, column:
         raise OptoutError(f"{input_path}: not a readable Parquet file ({exc})") from None
     schema = source.schema_arrow
     col = address_column(schema.names, column, input_path)
-    rem_schema = schema.append(pa.field("reason", pa.string())).append(pa.field("channel", pa.string())) \
-        .append(pa.field("since", pa.string()))
+    rem_schema = schema
+    for name in REMOVED_COLUMNS:
+        rem_schema = rem_schema.append(pa.field(name, pa.string()))
     tally = Tally()
+    distinct = DistinctKeys()
     rem_writer: Any = pq.ParquetWriter(removed, rem_schema) if removed else _Null()
     with pq.ParquetWriter(output, schema) as out, rem_writer as rem:
         for batch in source.iter_batches(batch_size=1 << 19):
             cells = pc.cast(batch.column(col), pa.string())
             verdict = judge(cells, lst)
             _tally(tally, verdict)
+            distinct.add(*verdict.key_hashes())
             out.write_batch(batch.filter(pa.array(verdict.keep)))
             if removed:
                 rem.write_batch(_removed_batch(batch, verdict, rem_schema))
     tally.input_sha256 = file_sha256(input_path)
     tally.output_sha256 = file_sha256(output)
+    tally.duplicates = distinct.duplicates()
     return tally
 
 
@@ -59,14 +64,17 @@ def _tally(tally: Tally, verdict: Verdict) -> None:
 
 def _removed_batch(batch: pa.RecordBatch, verdict: Verdict, schema: pa.Schema) -> pa.RecordBatch:
     rows = np.flatnonzero(~verdict.keep)
-    reasons, channels, since = [], [], []
-    for row in rows.tolist():
+    fields: list[list[str | None]] = [[] for _ in REMOVED_COLUMNS]
+    keys = verdict.keys.take(pa.array(rows)).to_pylist()
+    cells = verdict.cells.take(pa.array(rows)).to_pylist()
+    for row, key, cell in zip(rows.tolist(), keys, cells, strict=True):
         entry = None if verdict.invalid[row] else verdict.entries[row]
-        reasons.append("invalid_address" if entry is None else "suppressed")
-        channels.append("" if entry is None else entry.channels)
-        since.append("" if entry is None else entry.since.isoformat())
+        if entry is None:
+            values: list[str | None] = ["invalid_address", None, None, None, None, None, invalid_reason(cell)]
+        else:
+            first = entry.first_requested.isoformat() if entry.first_requested else None
+            values = ["suppressed", entry.channels, entry.since.isoformat(), key, entry.scope, first, None]
+        for column, value in zip(fields, values, strict=True):
+            column.append(value)
     taken = batch.take(pa.array(rows))
-    return pa.RecordBatch.from_arrays(
-        [*taken.columns, pa.array(reasons, pa.string()), pa.array(channels, pa.string()), pa.array(since, pa.string())],
-        schema=schema,
-    )
+    return pa.RecordBatch.from_arrays([*taken.columns, *(pa.array(f, pa.string()) for f in fields)], schema=schema)

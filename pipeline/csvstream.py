@@ -4,11 +4,14 @@ A block keeps the raw bytes of its rows, so the rows that may be sent are writte
 byte (every column, its quoting and its row order, exactly as the marketer's tool wrote them);
 only the address column is parsed (by Arrow). Row boundaries are newlines outside quotes (the
 count of `"` before a newline is even, which RFC 4180 doubling keeps true). A file Arrow and this
-splitter do not agree on (ragged rows, bare CR line ends) raises `IrregularCsv`, and the caller
-falls back to the row-by-row reader.
+splitter do not agree on (ragged rows, a stray quote) raises `IrregularCsv`, and the caller
+falls back to the row-by-row reader; a bare CR line end raises `BareReturns`, and the caller
+reads the file again through a copy with LF (`pipeline.check_input`). The delimiter is the one
+`pipeline.check_input` sniffed.
 """
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +31,14 @@ class IrregularCsv(Exception):
     """The file is CSV the fast reader does not handle; use the row-by-row reader."""
 
 
+class BareReturns(IrregularCsv):
+    """A row ends in a bare CR (outside quotes): read the file again through a copy with LF."""
+
+
+class BadText(Exception):
+    """The file holds what no CSV holds (a NUL byte): refuse it."""
+
+
 class NotUtf8(Exception):
     """The file is not UTF-8 (read it again as Windows-1252)."""
 
@@ -39,6 +50,24 @@ class Block:
     ends: np.ndarray  # one past its last byte, line terminator excluded
     stops: np.ndarray  # one past its line terminator
     cells: pa.Array  # the address column, one string per row
+
+
+def quote_parity(buf: np.ndarray, start: int = 0) -> np.ndarray:
+    """For each byte, whether it is inside quotes (an odd count of `"` up to it, plus `start`)."""
+    return (np.cumsum(buf == 34) + start) % 2 == 1
+
+
+def bare_returns(data: bytes, inside_at_start: int = 0) -> np.ndarray:
+    """Positions of CRs outside quotes not followed by LF (a CR as the last byte is not counted):
+    line ends to Arrow and the `csv` module, not to the splitter."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    returns = np.flatnonzero(buf[:-1] == 13)
+    if not len(returns):
+        return returns
+    returns = returns[buf[returns + 1] != 10]
+    if (inside_at_start or b'"' in data) and len(returns):
+        returns = returns[~quote_parity(buf, inside_at_start)[returns]]
+    return returns
 
 
 def _row_ends(buf: np.ndarray, quoted: bool) -> np.ndarray:
@@ -54,7 +83,7 @@ def split_rows(data: bytes, final: bool) -> tuple[np.ndarray, np.ndarray, np.nda
     buf = np.frombuffer(data, dtype=np.uint8)
     quoted = b'"' in data
     if b"\r" in data and not quoted and b"\r\n" not in data:
-        raise IrregularCsv("bare CR line ends")
+        raise BareReturns("bare CR line ends")
     newlines = _row_ends(buf, quoted)
     used = int(newlines[-1]) + 1 if len(newlines) else 0
     stops = newlines + 1
@@ -73,25 +102,42 @@ def split_rows(data: bytes, final: bool) -> tuple[np.ndarray, np.ndarray, np.nda
     return starts[keep], ends[keep], stops[keep], used
 
 
-def parse_cells(data: bytes, ncols: int, col: int, rows: int) -> pa.Array:
+def parse_cells(data: bytes, ncols: int, col: int, rows: int, delimiter: str = ",") -> pa.Array:
     """The address column of `rows` complete CSV rows, parsed by Arrow."""
     names = [f"c{i}" for i in range(ncols)]
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(data),
+            pa.BufferReader(arrow_owned(data)),
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=len(data) + 1),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 include_columns=[names[col]], column_types={names[col]: pa.string()},
                 strings_can_be_null=False, quoted_strings_can_be_null=False,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        if len(bare_returns(data)):  # a bare CR cut a row in two for Arrow
+            raise BareReturns(f"bare CR line ends ({str(exc).splitlines()[0]})") from None
         raise IrregularCsv(str(exc).splitlines()[0]) from None
     if table.num_rows != rows:
+        if len(bare_returns(data)):
+            raise BareReturns(f"{table.num_rows} parsed rows for {rows} lines: bare CR line ends")
         raise IrregularCsv(f"{table.num_rows} parsed rows for {rows} lines")
     column = table.column(0)
     return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+
+
+def arrow_owned(data: bytes) -> pa.Buffer:
+    """`data` copied into memory Arrow owns, for Arrow's CSV reader.
+
+    The reader reads its input on a background thread of Arrow's I/O pool, which may drop the
+    last reference to it after `read_csv` returned. Were the input Python memory (a `bytes`),
+    that thread would need the GIL to free it; if the interpreter is exiting by then, Python
+    ends the thread inside Arrow's C++ frames and the process aborts ("terminate called without
+    an active exception", exit 134). A copy costs a few milliseconds per 16 MiB block."""
+    buffer = pa.allocate_buffer(len(data))
+    np.frombuffer(buffer, dtype=np.uint8)[:] = np.frombuffer(data, dtype=np.uint8)
+    return buffer
 
 
 def _check_utf8(data: bytes, cp1252: bool) -> bytes:
@@ -109,22 +155,36 @@ def _check_utf8(data: bytes, cp1252: bool) -> bytes:
     return data
 
 
-def read_header(fh: BinaryIO, cp1252: bool) -> tuple[bytes, list[str], bytes]:
-    """The raw header row (no terminator), its column names and its line terminator."""
+def read_header(fh: BinaryIO, cp1252: bool, delimiter: str = ",") -> tuple[bytes, list[str], bytes]:
+    """The raw header row (no terminator), its column names and its line terminator.
+
+    Blank lines before it are skipped (they are not a header). A header holding a CR outside
+    quotes is a file with bare-CR line ends (`BareReturns`): it must not swallow the rows."""
     head = b""
     while True:
         chunk = fh.readline()
         head += chunk
+        if head.startswith(BOM):
+            head = head[len(BOM):]
+        if chunk and not head.strip(b"\r\n"):
+            head = b""  # a blank line before the header
+            continue
         if not chunk or head.count(b'"') % 2 == 0:
             break
-    if head.startswith(BOM):
-        head = head[len(BOM):]
     head = _check_utf8(head, cp1252)
     terminator = b"\r\n" if head.endswith(b"\r\n") else b"\n"
     head = head.rstrip(b"\r\n")
-    table = pacsv.read_csv(io.BytesIO(head + b"\n"), read_options=pacsv.ReadOptions(autogenerate_column_names=True))
-    names = next(iter(table.to_pylist()), None)
-    return head, [str(v) for v in (names or {}).values()], terminator
+    if len(bare_returns(head + b"\n")):
+        raise BareReturns("bare CR in the header row")
+    if b"\x00" in head:
+        raise BadText("NUL byte in the header row")
+    if not head:
+        return head, [], terminator
+    try:
+        names = next(csv.reader(io.StringIO(head.decode("utf-8"), newline=""), delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise IrregularCsv(f"header row: {exc}") from None
+    return head, names, terminator
 
 
 def _cut(data: bytearray, size: int, final: bool) -> int:
@@ -170,33 +230,38 @@ def chunks(fh: BinaryIO, block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
         yield view.tobytes()
 
 
-def prepare(data: bytes, ncols: int, col: int, cp1252: bool) -> Block:
+def prepare(data: bytes, ncols: int, col: int, cp1252: bool, delimiter: str = ",") -> Block:
     """A block of whole rows: validated (or transcoded) to UTF-8, split, address column parsed."""
+    if b"\x00" in data:
+        raise BadText("NUL byte in a row")
     data = _check_utf8(data, cp1252)
+    if b'"' in data and data.count(b'"') % 2:  # blocks are cut outside quotes: only the last can be odd
+        raise IrregularCsv("a quote is never closed (or a stray quote inside a value)")
     starts, ends, stops, _ = split_rows(data, True)
     if not len(starts):
         return Block(data, starts, ends, stops, pa.array([], pa.string()))
-    cells = plain_cells(data, starts, ends, ncols, col)
+    cells = plain_cells(data, starts, ends, ncols, col, delimiter)
     if cells is None:
-        cells = parse_cells(data, ncols, col, len(starts))
+        cells = parse_cells(data, ncols, col, len(starts), delimiter)
     return Block(data, starts, ends, stops, cells)
 
 
-def plain_cells(data: bytes, starts: np.ndarray, ends: np.ndarray, ncols: int, col: int) -> pa.Array | None:
-    """The address column of a block with no quotes and no stray CR, cut at its commas (numpy),
-    or None when the block is not that plain (Arrow's parser then reads it).
+def plain_cells(data: bytes, starts: np.ndarray, ends: np.ndarray, ncols: int, col: int,
+                delimiter: str = ",") -> pa.Array | None:
+    """The address column of a block with no quotes and no stray CR, cut at its delimiters
+    (numpy), or None when the block is not that plain (Arrow's parser then reads it).
 
-    Without quotes a field is the text between two commas, exactly as Arrow reads it; every row
-    must hold exactly `ncols - 1` commas (a ragged row goes to Arrow, which rejects it). A CR
+    Without quotes a field is the text between two delimiters, exactly as Arrow reads it; every
+    row must hold exactly `ncols - 1` of them (a ragged row goes to Arrow, which rejects it). A CR
     that does not end a line would be a line end to Arrow and the `csv` module, so it sends the
-    block to Arrow too. Commas are ASCII, so the cut cells stay valid UTF-8."""
+    block to Arrow too. Delimiters are ASCII, so the cut cells stay valid UTF-8."""
     if b'"' in data:
         return None
     buf = np.frombuffer(data, dtype=np.uint8)
     returns = np.flatnonzero(buf == 13)
     if len(returns) and (returns[-1] + 1 >= len(buf) or not (buf[returns + 1] == 10).all()):
         return None
-    commas = np.flatnonzero(buf == 44)
+    commas = np.flatnonzero(buf == ord(delimiter))
     k = ncols - 1
     if len(commas) != len(starts) * k:
         return None

@@ -4,13 +4,19 @@ never mailed again and `optout verify` still passes (docs/audit.md explains the 
 
 The event chain hashes only keyed hashes of the address, match key and evidence, so clearing
 their clear text breaks no link. The erasure itself is a suppress event on channel `erasure`
-whose clear fields are cleared with the rest: the suppression holds even after a lift."""
+whose clear fields are cleared with the rest: the suppression holds even after a lift.
+The files on disk (landing zone, output folder, send-check files) are rewritten or listed
+with what to do by `pipeline.erase_files`; `dry_run` does it all and rolls it back."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,14 +25,24 @@ from pipeline.addresses import Address, InvalidAddress, parse
 from pipeline.chain import keyed_hash
 from pipeline.clock import Clock
 from pipeline.config import Settings
+from pipeline.erase_files import (
+    LANDING,
+    OUTPUT,
+    SEND_CHECK,
+    FileChange,
+    apply_plan,
+    ingested_paths,
+    plan_files,
+    recorded_send_files,
+)
 from pipeline.errors import OptoutError
 from pipeline.events import EventDraft, append_events
 from pipeline.export import export_hash, export_key_id
 from pipeline.publish import publish_in
 from pipeline.records import Action, Scope
 from pipeline.redaction import Redactor
-from pipeline.store.db import write_tx
-from pipeline.store.schema import ingested_files, intake_records, list_snapshots, metadata, optout_events, suppressions
+from pipeline.store.db import read_tx, write_tx
+from pipeline.store.schema import intake_records, list_snapshots, metadata, optout_events, suppressions
 
 ERASURE_CHANNEL = "erasure"
 # Columns that are only hashes, numbers or codes, never free text: not scanned.
@@ -51,65 +67,145 @@ class ErasureResult:
     key_hash: str
     events_cleared: int
     list_version: int | None
-    redacted: dict[str, int] = field(default_factory=dict)
-    files_on_disk: list[str] = field(default_factory=list)
+    redacted: dict[str, int] = field(default_factory=dict)  # rows changed, by table
+    files: list[FileChange] = field(default_factory=list)
     reclaimed: bool = False
     vacuum: str = ""
+    dry_run: bool = False
+
+    @property
+    def rewritten(self) -> list[FileChange]:
+        return [f for f in self.files if f.action == "rewrite"]
+
+    @property
+    def manual(self) -> list[FileChange]:
+        """Files that still hold the address: each with what to do."""
+        return [f for f in self.files if f.action == "manual"]
+
+    @property
+    def complete(self) -> bool:
+        """Nothing the command knows of still holds the address."""
+        return self.reclaimed and not self.manual
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["files"] = {
+            "rewritten": [f.as_dict() for f in self.rewritten],
+            "manual": [f.as_dict() for f in self.manual],
+        }
+        data["complete"] = self.complete
+        return data
 
 
-def erase(engine: sa.Engine, settings: Settings, clock: Clock, address: str, ref: str) -> ErasureResult:
-    """Erase one person's address (every address sharing its match key) in one transaction,
-    then reclaim the freed pages so the bytes leave the database files."""
+class _RolledBack(Exception):
+    """Ends a dry run's transaction: everything it did is undone."""
+
+
+@contextmanager
+def _transaction(engine: sa.Engine, dry_run: bool) -> Iterator[sa.Connection]:
+    """The erasure's write transaction; in a dry run the same work, rolled back."""
+    try:
+        with write_tx(engine) as conn:
+            yield conn
+            if dry_run:
+                raise _RolledBack
+    except _RolledBack:
+        pass
+
+
+def erase(
+    engine: sa.Engine, settings: Settings, clock: Clock, address: str, ref: str, *, dry_run: bool = False
+) -> ErasureResult:
+    """Erase one person's address (every address sharing its match key) from the store in
+    one transaction and from the files on disk, then reclaim the freed pages so the bytes
+    leave the database files. A dry run does the same work and undoes it: it reports what
+    erasure would touch and changes nothing."""
     person = _address(address)
     if not ref.strip():
         raise OptoutError("--ref must name the erasure request (ticket, letter)")
-    with write_tx(engine) as conn:
-        key_hash = keyed_hash(settings.hash_key, person.key)
-        redactor = Redactor(
-            person.key, _known_addresses(conn, key_hash) | {address.strip(), person.normalized, person.key}
-        )
-        if redactor.hits(ref):
-            raise OptoutError("--ref must not contain the address being erased")
-        now = clock.now()
-        draft = EventDraft(
-            None,
-            ERASURE_CHANNEL,
-            person.normalized,
-            person.key,
-            str(Scope.MARKETING),
-            str(Action.SUPPRESS),
-            now,
-            f"GDPR erasure, request {ref}",
-        )
-        append_events(conn, [draft], hash_key=settings.hash_key, recorded_at=now, run_id=None)
-        result = ErasureResult(key_hash, _clear_events(conn, key_hash, redactor), None)
-        result.redacted["intake_records"], files = _redact_records(
-            conn, redactor, key_hash, ref, now, settings.hash_key
-        )
-        version = publish_in(conn, clock)
-        result.list_version = version.version if version else None
-        conn.execute(
-            suppressions.update()
-            .where(suppressions.c.key_hash == key_hash)
-            .values(
-                match_key=None,
-                address=None,
-                export_hash=export_hash(settings.export_key, person.key),
-                export_key_id=export_key_id(settings.export_key),
-            )
-        )
-        # Snapshots hold every clear match key of their version: drop them all (the next check
-        # builds the new version's from `suppressions`, where the key is now erased).
-        result.redacted["list_snapshots"] = conn.execute(list_snapshots.delete()).rowcount
-        for table in metadata.sorted_tables:
-            if table.name not in ("optout_events", "intake_records", "list_snapshots"):
-                result.redacted[table.name] = _redact_table(conn, table, redactor)
-        result.files_on_disk = files
-    result.reclaimed, result.vacuum = reclaim_space(engine)
+    key_hash = keyed_hash(settings.hash_key, person.key)
+    with read_tx(engine) as conn:
+        spellings = _known_addresses(conn, key_hash)
+        protected = recorded_send_files(conn)
+        ingested = ingested_paths(conn)
+    redactor = Redactor(person.key, spellings | {address.strip(), person.normalized, person.key})
+    if redactor.hits(ref):
+        raise OptoutError("--ref must not contain the address being erased")
+    plan = plan_files(
+        redactor,
+        [(LANDING, settings.landing), (OUTPUT, settings.output)],
+        [(LANDING, p) for p in ingested] + [(SEND_CHECK, p) for p in sorted(protected)],
+        protected,
+        database_files(engine),
+        stage=not dry_run,
+    )
+    try:
+        with _transaction(engine, dry_run) as conn:
+            result = _erase_rows(conn, settings, clock, person, key_hash, redactor, ref)
+            result.files = apply_plan(conn, plan)
+    finally:
+        plan.discard()
+    result.dry_run = dry_run
+    if dry_run:
+        result.vacuum = "dry run: nothing changed"
+    else:
+        result.reclaimed, result.vacuum = reclaim_space(engine)
     return result
+
+
+def _erase_rows(
+    conn: sa.Connection,
+    settings: Settings,
+    clock: Clock,
+    person: Address,
+    key_hash: str,
+    redactor: Redactor,
+    ref: str,
+) -> ErasureResult:
+    """Inside the write transaction: the erasure event, the cleared events and records, the
+    recomputed suppression, and every other table scanned."""
+    now = clock.now()
+    draft = EventDraft(
+        None,
+        ERASURE_CHANNEL,
+        person.normalized,
+        person.key,
+        str(Scope.MARKETING),
+        str(Action.SUPPRESS),
+        now,
+        f"GDPR erasure, request {ref}",
+    )
+    append_events(conn, [draft], hash_key=settings.hash_key, recorded_at=now, run_id=None)
+    result = ErasureResult(key_hash, _clear_events(conn, key_hash, redactor), None)
+    result.redacted["optout_events"] = result.events_cleared
+    result.redacted["intake_records"] = _redact_records(conn, redactor, key_hash, ref, now, settings.hash_key)
+    version = publish_in(conn, clock)
+    result.list_version = version.version if version else None
+    result.redacted["suppressions"] = conn.execute(
+        suppressions.update()
+        .where(suppressions.c.key_hash == key_hash)
+        .values(
+            match_key=None,
+            address=None,
+            export_hash=export_hash(settings.export_key, person.key),
+            export_key_id=export_key_id(settings.export_key),
+        )
+    ).rowcount
+    # Snapshots hold every clear match key of their version: drop them all (the next check
+    # builds the new version's from `suppressions`, where the key is now erased).
+    result.redacted["list_snapshots"] = conn.execute(list_snapshots.delete()).rowcount
+    for table in metadata.sorted_tables:
+        if table.name not in ("optout_events", "intake_records", "list_snapshots", "suppressions"):
+            result.redacted[table.name] = _redact_table(conn, table, redactor)
+    return result
+
+
+def database_files(engine: sa.Engine) -> set[Path]:
+    """The SQLite store's own files (never searched as files: VACUUM cleans them)."""
+    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
+        return set()
+    base = os.path.abspath(engine.url.database)
+    return {Path(base + suffix) for suffix in ("", "-wal", "-shm", "-journal")}
 
 
 def _address(text: str) -> Address:
@@ -132,11 +228,13 @@ def _clear_events(conn: sa.Connection, key_hash: str, redactor: Redactor) -> int
     the keyed hashes stay, so the chain still verifies."""
     e = optout_events.c
     result = conn.execute(
-        optout_events.update().where(e.key_hash == key_hash).values(address=None, match_key=None)
+        optout_events.update()
+        .where(e.key_hash == key_hash, sa.or_(e.address.is_not(None), e.match_key.is_not(None)))
+        .values(address=None, match_key=None)
     )
     conn.execute(
         optout_events.update()
-        .where(e.key_hash == key_hash, e.channel != ERASURE_CHANNEL)
+        .where(e.key_hash == key_hash, e.channel != ERASURE_CHANNEL, e.evidence.is_not(None))
         .values(evidence=None)
     )
     naming = [
@@ -151,34 +249,42 @@ def _clear_events(conn: sa.Connection, key_hash: str, redactor: Redactor) -> int
 
 def _redact_records(
     conn: sa.Connection, redactor: Redactor, key_hash: str, ref: str, now: datetime, hash_key: str
-) -> tuple[int, list[str]]:
+) -> int:
     """Intake records: the person's own records lose their raw evidence entirely; shared records
     (events for other people too) and records that only mention the address are redacted in place.
-    Returns the count and the landing files that still hold the address on disk."""
+    Returns how many records changed."""
     e, r = optout_events.c, intake_records.c
     owners: dict[int, set[str]] = {}
     for rec_id, kh in conn.execute(sa.select(e.record_id, e.key_hash).where(e.record_id.is_not(None))):
         owners.setdefault(rec_id, set()).add(kh)
-    changed, file_ids = 0, set()
+    changed = 0
     stub = {"erased": True, "erasure_ref": ref, "erased_at": now.isoformat()}
     for row in _rows(conn, intake_records):
         keys = owners.get(row.id, set())
         own = key_hash in keys and keys == {key_hash}
-        mentions = redactor.hits(row.source_ref) or redactor.hits(row.details) or redactor.hits_json(row.raw)
+        mentions = any(redactor.hits(t) for t in (row.source_ref, row.details, row.locator)) or redactor.hits_json(row.raw)
         if not own and not (key_hash in keys or mentions):
             continue
-        values: dict[str, Any] = {"details": redactor.redact(row.details)}
-        values["raw"] = stub if own or (not keys and mentions) else redactor.redact_json(row.raw)
+        values: dict[str, Any] = {}
+        for column in ("details", "locator"):
+            if redactor.hits(getattr(row, column)):
+                values[column] = redactor.redact(getattr(row, column))
+        if own or (not keys and mentions):
+            if not _is_stub(row.raw):
+                values["raw"] = stub
+        elif redactor.hits_json(row.raw):
+            values["raw"] = redactor.redact_json(row.raw)
         if redactor.hits(row.source_ref):
             values["source_ref"] = "erased:" + keyed_hash(hash_key, row.source_ref)[:32]
-        conn.execute(intake_records.update().where(r.id == row.id).values(**values))
-        changed += 1
-        if row.file_id is not None:
-            file_ids.add(row.file_id)
-    paths = conn.execute(
-        sa.select(ingested_files.c.path).where(ingested_files.c.id.in_(sorted(file_ids)))
-    ).scalars()
-    return changed, sorted(paths)
+        if values:  # an erasure run again changes (and counts) only what is left
+            conn.execute(intake_records.update().where(r.id == row.id).values(**values))
+            changed += 1
+    return changed
+
+
+def _is_stub(raw: Any) -> bool:
+    """Raw evidence an earlier erasure already replaced."""
+    return isinstance(raw, dict) and raw.get("erased") is True and set(raw) == {"erased", "erasure_ref", "erased_at"}
 
 
 def _rows(conn: sa.Connection, table: sa.Table, batch: int = 1000) -> Any:

@@ -17,6 +17,7 @@ from pipeline.chain import keyed_hash
 from pipeline.clock import Clock
 from pipeline.config import Settings
 from pipeline.errors import OptoutError, StaleListError
+from pipeline.formulas import FORMULA_PREFIXES, neutralise  # noqa: F401  (re-exported for callers)
 from pipeline.publish import latest_version
 from pipeline.receipts import file_sha256
 from pipeline.store.db import read_tx
@@ -35,16 +36,6 @@ CLEAR_COLUMNS = (
     "list_version",
 )
 HASHED_COLUMNS = ("match_key_hmac_sha256", "scope")
-# A spreadsheet evaluates a cell that starts with one of these (OWASP "CSV injection"); a
-# leading single quote makes it plain text. Tab and CR start formulas in some importers too.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell: str) -> str:
-    """The cell as text a spreadsheet shows but never evaluates."""
-    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
-
-
 def export_hash(export_key: str, match_key: str) -> str:
     """What third parties match on: HMAC-SHA256 of the match key (SPEC §4.2) under the export key."""
     return keyed_hash(export_key, match_key)

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.addresses import FAST_DOMAIN, FAST_LOCAL, FAST_MAX_LENGTH, SPECIAL_USE, try_parse
+from pipeline.addresses import FAST_DOMAIN, FAST_LOCAL, FAST_MAX_LENGTH, SPECIAL_USE, InvalidAddress, parse, try_parse
 
 # The provable plain-ASCII subset is defined once, in pipeline.addresses (FAST_LOCAL,
 # FAST_DOMAIN, FAST_MAX_LENGTH, SPECIAL_USE); here it is applied to whole Arrow columns.
@@ -146,6 +146,19 @@ def _reference_key(cell: str) -> str | None:
     """The reference key of one cell; a list repeats its odd cells ("", "n/a", a typo)."""
     parsed = try_parse(cell)
     return parsed.key if parsed else None
+
+
+@lru_cache(maxsize=65536)
+def invalid_reason(cell: str | None) -> str:
+    """Why the reference rejects a cell, in email_validator's words (for `check --removed`)."""
+    if cell is None:
+        return "no address in this row"
+    memoize_domain_validation()
+    try:
+        parse(cell)
+    except InvalidAddress as exc:
+        return exc.reason
+    return "not a valid address"
 
 
 def _reference_keys(cells: list[str | None]) -> list[str | None]:

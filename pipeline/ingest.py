@@ -12,13 +12,13 @@ import sqlalchemy as sa
 
 from pipeline.accounts import AccountIndex
 from pipeline.channels import channel as get_channel
-from pipeline.channels.base import Channel, ChannelContext
+from pipeline.channels.base import Channel, ChannelContext, one_line
 from pipeline.clock import Clock
 from pipeline.config import Settings
 from pipeline.errors import QuarantineError
 from pipeline.events import EventDraft, append_events, next_record_id
 from pipeline.landing import LandedFile, discover
-from pipeline.records import IntakeRecord, Outcome, Reconciliation
+from pipeline.records import IntakeRecord, Outcome, Reconciliation, storable_text
 from pipeline.store.db import write_tx
 from pipeline.store.schema import ingested_files, intake_records, review_queue
 
@@ -92,11 +92,24 @@ def pending_files(engine: sa.Engine, settings: Settings, name: str, logical_date
 
 
 def read_file(ch: Channel, landed: LandedFile, ctx: ChannelContext) -> tuple[list[IntakeRecord], str | None]:
-    """All records of a file, or a quarantine error when the file as a whole cannot be read."""
+    """All records of a file, or a quarantine error (naming the file) when the file as a whole
+    cannot be read. Readers turn each record's problems into its outcome; a reader that fails
+    anyway quarantines its file, so the channel's other files are still read and the file is
+    not retried every night (SPEC §3)."""
     try:
         return list(ch.read(landed.path, ctx)), None
     except QuarantineError as exc:
-        return [], str(exc)
+        return [], _naming(landed, str(exc))
+    except MemoryError:
+        raise
+    except Exception as exc:
+        return [], _naming(landed, f"cannot be read: {one_line(exc)}")
+
+
+def _naming(landed: LandedFile, error: str) -> str:
+    """The quarantine message, with the file's path in front unless it names it already."""
+    path = str(landed.path)
+    return error if path in error else f"{path}: {error}"
 
 
 def ingest_file(
@@ -164,11 +177,11 @@ def _insert_file(conn: sa.Connection, landed: LandedFile, counts: Reconciliation
         ingested_files.insert().values(
             run_id=run_id,
             channel=landed.channel,
-            path=str(landed.path),
+            path=storable_text(str(landed.path)),  # a file name that is not UTF-8 holds surrogates
             folder_date=landed.folder_date,
             sha256=landed.sha256,
             size=landed.size,
-            quarantine_error=error,
+            quarantine_error=None if error is None else storable_text(error),
             ingested_at=now,
             **values,
         )

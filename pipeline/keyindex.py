@@ -82,12 +82,13 @@ class KeyIndex:
     def __len__(self) -> int:
         return len(self.hashes)
 
-    def find(self, probes: pa.Array) -> np.ndarray:
-        """For each probe key, the position of the equal key in the keys given, else -1 (nulls: -1)."""
+    def find(self, probes: pa.Array, hashes: np.ndarray | None = None) -> np.ndarray:
+        """For each probe key, the position of the equal key in the keys given, else -1 (nulls: -1).
+        `hashes`: the probes' `hash64`, when the caller has it already."""
         found = np.full(len(probes), -1, dtype=np.int64)
         if not len(self.hashes) or not len(probes):
             return found
-        h = hash64(probes)
+        h = hash64(probes) if hashes is None else hashes
         bucket = (h >> np.uint64(64 - self.bits)).astype(np.int64)
         lo, hi = self.bounds[bucket], self.bounds[bucket + 1]
         valid = probes.is_valid().to_numpy(zero_copy_only=False)

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.clock import SystemClock
-from pipeline.config import Settings, load_settings
+from pipeline.config import Settings, SettingsError, load_settings
 from pipeline.errors import OptoutError, StaleListError
 from pipeline.store.db import make_engine, migrate
 
@@ -48,8 +48,12 @@ def skip(message: str) -> Exception:
 
 
 def load(conn_id: str | None = None) -> Settings:
-    """Settings from the environment; the store URL from an Airflow connection when one is named."""
-    settings = load_settings()
+    """Settings from the environment; the store URL from an Airflow connection when one is named.
+    A bad setting fails the task at once: a retry cannot mend it."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise fail_fast(str(exc)) from exc
     conn_id = conn_id or settings.store_conn_id
     if not conn_id:
         return settings

@@ -1,6 +1,8 @@
 """The standardised intake record every channel yields, with its outcome (SPEC §3)."""
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -30,11 +32,70 @@ REASONS: dict[Outcome, frozenset[str]] = {
     Outcome.IGNORED: frozenset(
         {"page_view", "not_optout", "not_cancellation", "withdrawn", "auto_reply", "bulk_mail", "bounce", "no_change"}
     ),
-    Outcome.REJECTED: frozenset({"invalid_address", "bad_token", "unparseable", "missing_field"}),
+    Outcome.REJECTED: frozenset({"invalid_address", "bad_token", "unparseable", "missing_field", "unreadable_record"}),
     Outcome.NEEDS_REVIEW: frozenset(
         {"unresolved", "shared_phone", "unknown_account", "unclear", "unclear_value", "sender_not_on_account"}
     ),
 }
+
+
+MAX_REF = 500  # longer ids are stored as their hash (PostgreSQL indexes at most ~2,700 bytes)
+MAX_DETAILS = 2000
+MAX_LOCATOR = 200
+# PostgreSQL stores no NUL in text or JSON, and UTF-8 has no lone surrogates (which JSON
+# escapes such as "\ud800" and undecodable file names produce).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """`text` with NUL and lone surrogates replaced by U+FFFD, so any database stores it."""
+    if text.isascii():
+        return text.replace("\x00", "\ufffd") if "\x00" in text else text
+    return _UNSTORABLE.sub("\ufffd", text) if _UNSTORABLE.search(text) else text
+
+
+def storable(value: Any) -> Any:
+    """A JSON-like value with every string (keys too) made storable; a clean value (nearly
+    all evidence) is returned as it is, after a check that copies nothing."""
+    if _clean(value):
+        return value
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_text(k) if isinstance(k, str) else k: storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(storable(v) for v in value)
+    return value
+
+
+def _clean(value: Any) -> bool:
+    if isinstance(value, str):
+        return ("\x00" not in value) if value.isascii() else _UNSTORABLE.search(value) is None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not (_clean(k) and _clean(v)):
+                return False
+        return True
+    if isinstance(value, list | tuple):
+        for v in value:
+            if not _clean(v):
+                return False
+    return True
+
+
+def storable_ref(ref: str) -> str:
+    """A source_ref the store can index: clean text, and a hash of the id when it is long."""
+    ref = storable_text(ref)
+    if len(ref) <= MAX_REF:
+        return ref
+    return "sha256:" + hashlib.sha256(ref.encode("utf-8")).hexdigest()[:32]
+
+
+def bounded(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, saying how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text):,} characters]"
 
 
 @dataclass(frozen=True)
@@ -65,6 +126,12 @@ class IntakeRecord:
     review: str = ""
 
     def __post_init__(self) -> None:
+        # Everything a record carries is stored: it is made storable here, once, so duplicate
+        # detection and the store see the same source_ref.
+        object.__setattr__(self, "source_ref", storable_ref(self.source_ref))
+        object.__setattr__(self, "locator", storable_text(self.locator)[:MAX_LOCATOR])
+        object.__setattr__(self, "details", bounded(storable_text(self.details), MAX_DETAILS))
+        object.__setattr__(self, "raw", storable(self.raw))
         if self.reason not in REASONS[self.outcome]:
             raise ValueError(f"reason {self.reason!r} is not a {self.outcome} reason")
         if self.review and self.review not in REASONS[Outcome.NEEDS_REVIEW]:

@@ -19,7 +19,7 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,8 @@ from pipeline.records import Scope
 from pipeline.store.db import read_tx, write_tx
 from pipeline.store.schema import list_snapshots, suppressions
 
-FORMAT = 1
+FORMAT = 2  # 2: each key's first request time (column "first", and in erased rows)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 log = logging.getLogger("optout.snapshots")
 
 
@@ -60,11 +61,15 @@ def _as_utc_text(value: datetime | str) -> str:
 def build(conn: sa.Connection, version: ListVersion, hash_key: str) -> Snapshot:
     """The snapshot of the list in `conn`'s snapshot (which must show `version` as the newest)."""
     s = suppressions.c
-    newline: sa.ColumnElement[str] = sa.literal_column("chr(10)" if conn.dialect.name == "postgresql" else "char(10)")
-    joined = sa.func.string_agg if conn.dialect.name == "postgresql" else sa.func.group_concat
-    # Aggregated in the database: a few thousand (channels, since, scope) groups, not millions of rows.
+    postgres = conn.dialect.name == "postgresql"
+    newline: sa.ColumnElement[str] = sa.literal_column("chr(10)" if postgres else "char(10)")
+    tab: sa.ColumnElement[str] = sa.literal_column("chr(9)" if postgres else "char(9)")
+    joined = sa.func.string_agg if postgres else sa.func.group_concat
+    first = _time_text(s.first_requested_at, postgres)
+    # Aggregated in the database: a few thousand (channels, since, scope) groups, not millions of
+    # rows; each key travels with its first request time ("time<TAB>key": a time holds no tab).
     query = (
-        sa.select(s.channels, s.effective_at, s.scope, joined(s.match_key, newline))
+        sa.select(s.channels, s.effective_at, s.scope, joined(first.op("||")(tab).op("||")(s.match_key), newline))
         .where(s.match_key.is_not(None))
         .group_by(s.channels, s.effective_at, s.scope)
     )
@@ -75,28 +80,58 @@ def build(conn: sa.Connection, version: ListVersion, hash_key: str) -> Snapshot:
     sizes = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
     codes = np.repeat(np.array(codes_of_groups, dtype=np.int32), sizes)
     every = np.repeat(np.array([scope == str(Scope.ALL) for _, _, scope, _ in groups], dtype=bool), sizes)
+    pairs = pc.split_pattern(lists.flatten(), "\t", max_splits=1)
+    requested = micros(pc.list_element(pairs, 0))
+    keys = pc.list_element(pairs, 1).cast(pa.string())
     erased = [
-        (r.key_hash, entries.setdefault((r.channels, _as_utc_text(r.effective_at)), len(entries)), r.scope == str(Scope.ALL))
-        for r in conn.execute(sa.select(s.key_hash, s.channels, s.effective_at, s.scope).where(s.match_key.is_(None)))
+        (r.key_hash, entries.setdefault((r.channels, _as_utc_text(r.effective_at)), len(entries)), r.scope == str(Scope.ALL),
+         _micros_of(r.first_requested_at))
+        for r in conn.execute(sa.select(s.key_hash, s.channels, s.effective_at, s.scope, s.first_requested_at)
+                              .where(s.match_key.is_(None)))
     ]
-    return encode(version, lists.flatten().cast(pa.string()), codes, every, list(entries), erased, hash_key)
+    return encode(version, keys, codes, every, list(entries), erased, hash_key, requested)
+
+
+def _time_text(column: sa.ColumnElement[Any], postgres: bool) -> sa.ColumnElement[str]:
+    """A stored UTC time as `YYYY-MM-DD HH:MM:SS.ffffff` text on both stores (SQLite keeps it so)."""
+    if postgres:
+        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
+    return sa.cast(column, sa.Text)
+
+
+def micros(texts: pa.Array) -> np.ndarray:
+    """Microseconds since the epoch (UTC) of `YYYY-MM-DD HH:MM:SS[.ffffff]` texts."""
+    stamps = pc.cast(texts.cast(pa.string()), pa.timestamp("us"))
+    return stamps.cast(pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def _micros_of(value: datetime | str) -> int:
+    from pipeline.suppressed import as_utc
+
+    moment = as_utc(value)
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 def encode(
     version: ListVersion, keys: pa.Array, codes: np.ndarray, every: np.ndarray,
-    entries: list[tuple[str, str]], erased: list[tuple[str, int, bool]], hash_key: str,
+    entries: list[tuple[str, str]], erased: list[tuple[str, int, bool, int]] | list[tuple[str, int, bool]], hash_key: str,
+    requested: np.ndarray | None = None,
 ) -> Snapshot:
     """The signed snapshot of clear `keys` (each with an entry code into `entries` — distinct
-    (channels, since) pairs — and whether its scope is `all`) and erased (key hash, code, all)."""
+    (channels, since) pairs —, whether its scope is `all` and its first request time in
+    microseconds since the epoch, -1 unknown) and erased (key hash, code, all, first request)."""
     index = KeyIndex(keys)
     order = index.order
     assert order is not None  # built from unsorted keys: the permutation that sorted them
+    if requested is None:
+        requested = np.full(len(keys), -1, dtype=np.int64)
     meta = {
         "format": FORMAT, "version": version.version, "digest": version.digest,
-        "entries": [list(pair) for pair in entries], "erased": [list(row) for row in erased],
+        "entries": [list(pair) for pair in entries], "erased": [[*row, -1][:4] for row in erased],
     }
     table = pa.table(
-        {"hash": index.hashes, "key": index.keys, "entry": codes[order], "all": every[order]},
+        {"hash": index.hashes, "key": index.keys, "entry": codes[order], "all": every[order],
+         "first": np.asarray(requested, dtype=np.int64)[order]},
         metadata={"optout": json.dumps(meta)},
     )
     sink = pa.BufferOutputStream()
@@ -198,9 +233,21 @@ def refresh(engine: sa.Engine, hash_key: str) -> Snapshot | None:
     return snap
 
 
-def decode(snap: Snapshot, kind: str) -> tuple[KeyIndex, np.ndarray, list[tuple[str, str]], list[list[Any]]]:
-    """(index, entry code per indexed key, distinct (channels, since), erased rows) for a send of
-    `kind`: a service announcement honours only scope `all` (SPEC §4.3)."""
+@dataclass
+class Decoded:
+    """A snapshot ready to match against, for one kind of send."""
+
+    index: KeyIndex
+    codes: np.ndarray  # entry code per indexed key
+    every: np.ndarray  # scope `all` per indexed key
+    requested: np.ndarray  # first request, microseconds since the epoch (-1 unknown), per indexed key
+    pairs: list[tuple[str, str]]  # distinct (channels, since)
+    erased: list[list[Any]]  # [key hash, entry code, all, first request]
+
+
+def decode(snap: Snapshot, kind: str) -> Decoded:
+    """The snapshot's index and per-key fields for a send of `kind`: a service announcement
+    honours only scope `all` (SPEC §4.3)."""
     table, meta = _open(snap.body)
     erased = meta["erased"]
     if kind == "service":
@@ -208,20 +255,23 @@ def decode(snap: Snapshot, kind: str) -> tuple[KeyIndex, np.ndarray, list[tuple[
         erased = [row for row in erased if row[2]]
     table = table.combine_chunks()
     hashes = _column(table, "hash").to_numpy(zero_copy_only=False)
-    codes = _column(table, "entry").to_numpy(zero_copy_only=False)
     index = KeyIndex.presorted(hashes, _column(table, "key"))
-    return index, codes, [tuple(pair) for pair in meta["entries"]], erased
+    return Decoded(
+        index, _column(table, "entry").to_numpy(zero_copy_only=False), _column(table, "all").to_numpy(zero_copy_only=False),
+        _column(table, "first").to_numpy(zero_copy_only=False), [tuple(pair) for pair in meta["entries"]], erased,
+    )
 
 
-def content(snap: Snapshot) -> tuple[set[tuple[str, bool, str, str]], set[tuple[str, bool, str, str]]]:
-    """What a snapshot says, independent of its layout: (key, scope all?, channels, since) for
-    clear keys and (key hash, …) for erased ones."""
+def content(snap: Snapshot) -> tuple[set[tuple[str, bool, str, str, int]], set[tuple[str, bool, str, str, int]]]:
+    """What a snapshot says, independent of its layout: (key, scope all?, channels, since,
+    first request) for clear keys and (key hash, …) for erased ones."""
     table, meta = _open(snap.body)
     pairs = [tuple(pair) for pair in meta["entries"]]
     keys = table.column("key").to_pylist()
     codes, every = table.column("entry").to_pylist(), table.column("all").to_pylist()
-    clear = {(k, a, *pairs[c]) for k, a, c in zip(keys, every, codes, strict=True)}
-    erased = {(h, a, *pairs[c]) for h, c, a in meta["erased"]}
+    first = table.column("first").to_pylist()
+    clear = {(k, a, *pairs[c], f) for k, a, c, f in zip(keys, every, codes, first, strict=True)}
+    erased = {(h, a, *pairs[c], f) for h, c, a, f in meta["erased"]}
     return clear, erased  # type: ignore[return-value]
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -23,12 +23,25 @@ from pipeline.chain import keyed_hash
 from pipeline.errors import StaleListError
 from pipeline.keyindex import KeyIndex
 from pipeline.publish import ListVersion
+from pipeline.records import Scope
 
 
 @dataclass(frozen=True)
 class Entry:
+    """Why a key is suppressed: by which channels, since when and (per person, when known) in
+    which scope and since when the person asked (their first request)."""
+
     channels: str
     since: datetime
+    scope: str = ""
+    first_requested: datetime | None = None
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def from_micros(value: int) -> datetime | None:
+    return None if value < 0 else EPOCH + timedelta(microseconds=int(value))
 
 
 @lru_cache(maxsize=4096)
@@ -40,15 +53,21 @@ def as_utc(raw: datetime | str) -> datetime:
 
 @dataclass
 class RowEntries:
-    """The entry of each suppressed row of a block: a code per row, or an erased entry's hit."""
+    """The entry of each suppressed row of a block: a code per row (with the person's scope and
+    first request), or an erased entry's hit."""
 
     codes: np.ndarray
     distinct: list[Entry]
     extra: dict[int, Entry]
+    every: np.ndarray  # scope `all`, per row
+    requested: np.ndarray  # first request in microseconds since the epoch (-1 unknown), per row
 
     def __getitem__(self, row: int) -> Entry:
         code = int(self.codes[row])
-        return self.distinct[code] if code >= 0 else self.extra[row]
+        if code < 0:
+            return self.extra[row]
+        scope = str(Scope.ALL) if self.every[row] else str(Scope.MARKETING)
+        return replace(self.distinct[code], scope=scope, first_requested=from_micros(int(self.requested[row])))
 
 
 @dataclass
@@ -65,9 +84,15 @@ class SuppressedSet:
     erased: dict[str, Entry]
     hash_key: str
     unsaved: snapshots.Snapshot | None = None  # built from `suppressions` by this load, not yet stored
+    every: np.ndarray | None = None  # scope `all`, aligned with the keys (None: unknown)
+    requested: np.ndarray | None = None  # first request (µs since the epoch, -1 unknown), aligned
 
     def entry(self, at: int) -> Entry:
-        return self.distinct[int(self.entry_codes[at])]
+        entry = self.distinct[int(self.entry_codes[at])]
+        if self.every is None or self.requested is None:
+            return entry
+        scope = str(Scope.ALL) if self.every[at] else str(Scope.MARKETING)
+        return replace(entry, scope=scope, first_requested=from_micros(int(self.requested[at])))
 
     def lookup(self, key: str) -> Entry | None:
         """The entry suppressing one match key, or None."""
@@ -78,15 +103,20 @@ class SuppressedSet:
             return self.erased.get(keyed_hash(self.hash_key, key))
         return None
 
-    def lookup_many(self, keys: pa.Array) -> tuple[np.ndarray, RowEntries]:
-        """(suppressed mask, entry by row) for a column of keys (nulls are never suppressed)."""
-        found = self.index.find(keys)
+    def lookup_many(self, keys: pa.Array, hashes: np.ndarray | None = None) -> tuple[np.ndarray, RowEntries]:
+        """(suppressed mask, entry by row) for a column of keys (nulls are never suppressed);
+        `hashes`: their `hash64`, when the caller has it already."""
+        found = self.index.find(keys, hashes)
         mask = found >= 0
-        codes = np.where(mask, self.entry_codes[np.maximum(found, 0)] if len(self.entry_codes) else -1, -1)
+        at = np.maximum(found, 0)
+        codes = np.where(mask, self.entry_codes[at] if len(self.entry_codes) else -1, -1)
+        every = self.every[at] & mask if self.every is not None and len(self.every) else np.zeros(len(mask), bool)
+        requested = np.where(mask, self.requested[at], -1) if self.requested is not None and len(self.requested) \
+            else np.full(len(mask), -1, np.int64)
         extra = self._erased_hits(keys, mask) if self.erased else {}
         for row in extra:
             mask[row] = True
-        return mask, RowEntries(codes, self.distinct, extra)
+        return mask, RowEntries(codes, self.distinct, extra, every, requested)
 
     def _erased_hits(self, keys: pa.Array, mask: np.ndarray) -> dict[int, Entry]:
         rows = np.flatnonzero(~mask & keys.is_valid().to_numpy(zero_copy_only=False))
@@ -106,8 +136,13 @@ def load_list(conn: sa.Connection, kind: str, hash_key: str) -> SuppressedSet:
     snap = snapshots.current(conn, hash_key)
     if snap is None:
         raise StaleListError("no suppression list has been published yet: run 'optout run' first")
-    index, codes, pairs, erased_rows = snapshots.decode(snap, kind)
-    distinct = [Entry(channels, as_utc(since)) for channels, since in pairs]
-    erased = {key_hash: distinct[code] for key_hash, code, _ in erased_rows}
-    return SuppressedSet(snap.version, index, codes, distinct, erased, hash_key, None if snap.stored else snap)
+    decoded = snapshots.decode(snap, kind)
+    distinct = [Entry(channels, as_utc(since)) for channels, since in decoded.pairs]
+    erased = {
+        key_hash: replace(distinct[code], scope=str(Scope.ALL) if every else str(Scope.MARKETING),
+                          first_requested=from_micros(first))
+        for key_hash, code, every, first in decoded.erased
+    }
+    return SuppressedSet(snap.version, decoded.index, decoded.codes, distinct, erased, hash_key,
+                         None if snap.stored else snap, decoded.every, decoded.requested)
 

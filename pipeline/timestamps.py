@@ -82,5 +82,6 @@ def request_time(text: str | None, arrival: datetime, naive_tz: str = "UTC") -> 
     if plausible(at, arrival):
         assert at is not None
         return at, ""
-    note = "missing" if not (text or "").strip() else f"unreadable or absurd ({text!r})"
+    shown = text if text is None or len(text) <= 80 else text[:80] + "…"
+    note = "missing" if not (text or "").strip() else f"unreadable or absurd ({shown!r})"
     return arrival, f"request time {note}; the file's arrival time is used"

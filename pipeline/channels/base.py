@@ -1,5 +1,7 @@
 """What every channel module shares: its small face (`Channel`), the context a file is read
-in, and the draft that turns one input row into an `IntakeRecord` with an outcome."""
+in, the draft that turns one input row into an `IntakeRecord` with an outcome, and the guard
+every reader passes each unit (row, line, message) through, so that nothing one unit holds
+can fail its file (SPEC §3)."""
 from __future__ import annotations
 
 import hashlib
@@ -13,9 +15,9 @@ from typing import Any
 from pipeline.accounts import AccountIndex
 from pipeline.addresses import Address, try_parse
 from pipeline.config import Settings
-from pipeline.csvfiles import CsvRow
+from pipeline.csvfiles import CsvRow, read_rows
 from pipeline.landing import LandedFile
-from pipeline.records import Action, IntakeRecord, OptoutRequest, Outcome, Scope
+from pipeline.records import Action, IntakeRecord, OptoutRequest, Outcome, Scope, bounded
 from pipeline.timestamps import arrival_time, request_time
 
 
@@ -54,7 +56,7 @@ def requests_for(addresses: Iterable[Address], scope: Scope, action: Action = Ac
 def content_ref(raw: dict[str, Any]) -> str:
     """A source_ref for a record that has no id of its own: a hash of its content."""
     text = json.dumps(raw, sort_keys=True, ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 @dataclass
@@ -142,3 +144,68 @@ def draft_from_row(ctx: ChannelContext, channel: str, row: CsvRow, id_field: str
 
 def joined(notes: list[str]) -> str:
     return "; ".join(notes)
+
+
+MAX_EVIDENCE_TEXT = 4000  # characters of each text an unreadable record keeps as evidence
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one bounded line: its type and message."""
+    try:
+        message = " ".join(str(exc).split())
+    except Exception:  # an exception whose message itself fails
+        message = "(message cannot be shown)"
+    return bounded(f"{type(exc).__name__}: {message}" if message else type(exc).__name__, 500)
+
+
+def kept_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
+    """The evidence of a record that could not be read, each text cut to a bounded prefix."""
+    kept: dict[str, Any] = {}
+    for key, value in evidence.items():
+        text = value if isinstance(value, str) else repr(value)
+        kept[str(key)[:200]] = bounded(text, MAX_EVIDENCE_TEXT)
+    return kept
+
+
+def unreadable(channel: str, arrival: datetime, locator: str, evidence: dict[str, Any], exc: Exception) -> IntakeRecord:
+    """The record of a unit its reader failed on: rejected, `unreadable_record`, with the
+    error in one line and the unit kept as evidence (its content hash is its source_ref)."""
+    kept = kept_evidence(evidence)
+    kept["_error"] = one_line(exc)
+    draft = Draft(channel, content_ref(kept), arrival, kept, locator)
+    return draft.reject("unreadable_record", f"the record could not be read: {one_line(exc)}")
+
+
+def guarded(
+    channel: str,
+    arrival: datetime,
+    locator: str,
+    evidence: Callable[[], dict[str, Any]],
+    build: Callable[[], IntakeRecord],
+) -> IntakeRecord:
+    """`build()`, the unit's record; whatever it raises (short of running out of memory)
+    makes the unit one rejected record instead of failing its file and channel."""
+    try:
+        return build()
+    except MemoryError:
+        raise
+    except Exception as exc:
+        try:
+            return unreadable(channel, arrival, locator, evidence(), exc)
+        except MemoryError:
+            raise
+        except Exception as again:  # the evidence itself cannot be listed: keep its error
+            return unreadable(channel, arrival, locator, {"locator": locator, "evidence_error": one_line(again)}, exc)
+
+
+RowDecision = Callable[[CsvRow, ChannelContext], IntakeRecord]
+
+
+def csv_records(channel: str, path: Path, ctx: ChannelContext, columns: tuple[str, ...], decide: RowDecision) -> Iterator[IntakeRecord]:
+    """One record per row of a CSV export, each decided under `guarded`."""
+    for row in read_rows(path, columns):
+        yield row_record(channel, ctx, row, decide)
+
+
+def row_record(channel: str, ctx: ChannelContext, row: CsvRow, decide: RowDecision) -> IntakeRecord:
+    return guarded(channel, ctx.arrival, f"line {row.line}", lambda: row.raw, lambda: decide(row, ctx))

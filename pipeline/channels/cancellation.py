@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.addresses import Address
-from pipeline.channels.base import Channel, ChannelContext, Draft, draft_from_row, requests_for
+from pipeline.channels.base import Channel, ChannelContext, Draft, csv_records, draft_from_row, requests_for
 from pipeline.channels.support_inbox import accept_addresses
-from pipeline.csvfiles import read_rows
+from pipeline.csvfiles import CsvRow
 from pipeline.mail.classify import Verdict
-from pipeline.mail.intake import classified_messages, common_outcome, valid
+from pipeline.mail.intake import common_outcome, mail_records, valid
 from pipeline.records import IntakeRecord, Scope
 
 NAME = "cancellation"
@@ -28,43 +28,44 @@ def read(path: Path, ctx: ChannelContext) -> Iterator[IntakeRecord]:
 
 
 def read_tickets(path: Path, ctx: ChannelContext) -> Iterator[IntakeRecord]:
-    for row in read_rows(path, COLUMNS):
-        draft = draft_from_row(ctx, NAME, row, "ticket_id", "created_at")
-        category = row.values["category"].strip().lower()
-        status = row.values["status"].strip().lower()
-        if category != "cancellation":
-            yield draft.ignore("not_cancellation", f"ticket category {row.values['category']!r}")
-            continue
-        if status in VOID_STATUSES:
-            yield draft.ignore("withdrawn", f"cancellation ticket status {status!r}")
-            continue
-        account_id = row.values["account_id"]
-        contacts = ctx.accounts.contacts_of(account_id) if account_id else []
-        if not contacts:
-            why = (
-                "no account id"
-                if not account_id
-                else (
-                    f"account {account_id} has no valid contact address"
-                    if ctx.accounts.known(account_id)
-                    else f"account {account_id} is not in the accounts snapshot"
-                )
-            )
-            yield draft.review("unknown_account", why)
-            continue
-        yield draft.accept(requests_for(contacts, Scope.ALL), "cancellation", f"every contact of account {account_id}")
+    yield from csv_records(NAME, path, ctx, COLUMNS, ticket_record)
+
+
+def ticket_record(row: CsvRow, ctx: ChannelContext) -> IntakeRecord:
+    draft = draft_from_row(ctx, NAME, row, "ticket_id", "created_at")
+    category = row.values["category"].strip().lower()
+    status = row.values["status"].strip().lower()
+    if category != "cancellation":
+        return draft.ignore("not_cancellation", f"ticket category {row.values['category']!r}")
+    if status in VOID_STATUSES:
+        return draft.ignore("withdrawn", f"cancellation ticket status {status!r}")
+    account_id = row.values["account_id"]
+    contacts = ctx.accounts.contacts_of(account_id) if account_id else []
+    if not contacts:
+        return draft.review("unknown_account", _why_no_contacts(ctx, account_id))
+    return draft.accept(requests_for(contacts, Scope.ALL), "cancellation", f"every contact of account {account_id}")
+
+
+def _why_no_contacts(ctx: ChannelContext, account_id: str) -> str:
+    if not account_id:
+        return "no account id"
+    if ctx.accounts.known(account_id):
+        return f"account {account_id} has no valid contact address"
+    return f"account {account_id} is not in the accounts snapshot"
 
 
 def read_messages(path: Path, ctx: ChannelContext) -> Iterator[IntakeRecord]:
     """Every message from a person cancels each account that has the sender as a contact."""
-    for draft, verdict in classified_messages(path, ctx, NAME):
-        common = common_outcome(draft, verdict)
-        if common is not None:
-            yield common
-        elif verdict.kind == "complaint":
-            yield accept_addresses(draft, verdict, "complaint", Scope.MARKETING)
-        else:
-            yield cancel_for_senders(draft, ctx, verdict)
+    yield from mail_records(path, ctx, NAME, lambda draft, verdict: message_record(draft, ctx, verdict))
+
+
+def message_record(draft: Draft, ctx: ChannelContext, verdict: Verdict) -> IntakeRecord:
+    common = common_outcome(draft, verdict)
+    if common is not None:
+        return common
+    if verdict.kind == "complaint":
+        return accept_addresses(draft, verdict, "complaint", Scope.MARKETING)
+    return cancel_for_senders(draft, ctx, verdict)
 
 
 def cancel_for_senders(draft: Draft, ctx: ChannelContext, verdict: Verdict) -> IntakeRecord:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.channels.base import Channel, ChannelContext, draft_from_row, joined, requests_for, resolve
-from pipeline.csvfiles import read_rows
+from pipeline.channels.base import Channel, ChannelContext, Draft, csv_records, draft_from_row, joined, requests_for, resolve
+from pipeline.csvfiles import CsvRow
 from pipeline.phones import to_e164
 from pipeline.records import IntakeRecord, Scope
 
@@ -16,26 +16,27 @@ DISPOSITIONS = {"OPT_OUT": Scope.MARKETING, "CANCEL_ACCOUNT": Scope.ALL}
 
 
 def read(path: Path, ctx: ChannelContext) -> Iterator[IntakeRecord]:
-    for row in read_rows(path, COLUMNS):
-        draft = draft_from_row(ctx, NAME, row, "call_id", "started_at", ctx.settings.call_center_tz)
-        disposition = row.values["disposition"].strip().upper()
-        scope = DISPOSITIONS.get(disposition)
-        if scope is None:
-            yield draft.ignore("not_optout", f"disposition {row.values['disposition']!r}")
-            continue
-        res = resolve(ctx, row.values["email"], row.values["account_id"])
-        if scope is Scope.ALL and res.typed is not None:
-            # A cancellation by a caller who gives an address cancels every account it is a contact of.
-            for account_id in sorted(ctx.accounts.accounts_of(res.typed)):
-                res.addresses.extend(ctx.accounts.contacts_of(account_id))
-        if not res.addresses:
-            yield _by_caller_number(draft, ctx, row.values["caller_number"], scope, res.notes)
-            continue
-        reason = "cancellation" if scope is Scope.ALL else "optout"
-        yield draft.accept(requests_for(res.addresses, scope), reason, joined(res.notes))
+    yield from csv_records(NAME, path, ctx, COLUMNS, call_record)
 
 
-def _by_caller_number(draft, ctx: ChannelContext, caller: str, scope: Scope, notes: list[str]) -> IntakeRecord:  # type: ignore[no-untyped-def]
+def call_record(row: CsvRow, ctx: ChannelContext) -> IntakeRecord:
+    draft = draft_from_row(ctx, NAME, row, "call_id", "started_at", ctx.settings.call_center_tz)
+    disposition = row.values["disposition"].strip().upper()
+    scope = DISPOSITIONS.get(disposition)
+    if scope is None:
+        return draft.ignore("not_optout", f"disposition {row.values['disposition']!r}")
+    res = resolve(ctx, row.values["email"], row.values["account_id"])
+    if scope is Scope.ALL and res.typed is not None:
+        # A cancellation by a caller who gives an address cancels every account it is a contact of.
+        for account_id in sorted(ctx.accounts.accounts_of(res.typed)):
+            res.addresses.extend(ctx.accounts.contacts_of(account_id))
+    if not res.addresses:
+        return _by_caller_number(draft, ctx, row.values["caller_number"], scope, res.notes)
+    reason = "cancellation" if scope is Scope.ALL else "optout"
+    return draft.accept(requests_for(res.addresses, scope), reason, joined(res.notes))
+
+
+def _by_caller_number(draft: Draft, ctx: ChannelContext, caller: str, scope: Scope, notes: list[str]) -> IntakeRecord:
     """With no usable address or account, the account whose contact phone is the caller's."""
     e164 = to_e164(caller, ctx.settings.phone_region)
     if e164 is None:

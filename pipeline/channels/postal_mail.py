@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.channels.base import Channel, ChannelContext, draft_from_row, joined, requests_for, resolve
-from pipeline.csvfiles import read_rows
+from pipeline.channels.base import Channel, ChannelContext, csv_records, draft_from_row, joined, requests_for, resolve
+from pipeline.csvfiles import CsvRow
 from pipeline.records import IntakeRecord, Scope
 
 NAME = "postal_mail"
@@ -14,17 +14,19 @@ COLUMNS = ("letter_id", "received_at", "email", "account_id")
 
 
 def read(path: Path, ctx: ChannelContext) -> Iterator[IntakeRecord]:
-    for row in read_rows(path, COLUMNS):
-        draft = draft_from_row(ctx, NAME, row, "letter_id", "received_at")
-        res = resolve(ctx, row.values["email"], row.values["account_id"])
-        if res.addresses:
-            yield draft.accept(requests_for(res.addresses, Scope.MARKETING), "optout", joined(res.notes))
-        elif res.unknown_account:
-            yield draft.review("unknown_account", joined(res.notes))
-        elif res.invalid_typed:
-            yield draft.reject("invalid_address", joined(res.notes))
-        else:
-            yield draft.review("unresolved", "letter names no address and no account")
+    yield from csv_records(NAME, path, ctx, COLUMNS, letter_record)
+
+
+def letter_record(row: CsvRow, ctx: ChannelContext) -> IntakeRecord:
+    draft = draft_from_row(ctx, NAME, row, "letter_id", "received_at")
+    res = resolve(ctx, row.values["email"], row.values["account_id"])
+    if res.addresses:
+        return draft.accept(requests_for(res.addresses, Scope.MARKETING), "optout", joined(res.notes))
+    if res.unknown_account:
+        return draft.review("unknown_account", joined(res.notes))
+    if res.invalid_typed:
+        return draft.reject("invalid_address", joined(res.notes))
+    return draft.review("unresolved", "letter names no address and no account")
 
 
 CHANNEL = Channel(NAME, ("*.csv",), read, "letters to the privacy team")

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.addresses import try_parse
-from pipeline.channels.base import Channel, ChannelContext, draft_from_row, joined, requests_for, resolve
-from pipeline.csvfiles import read_rows
+from pipeline.channels.base import Channel, ChannelContext, csv_records, draft_from_row, joined, requests_for, resolve
+from pipeline.csvfiles import CsvRow
 from pipeline.records import Action, IntakeRecord, Scope
 
 NAME = "preference_center"
@@ -17,28 +17,27 @@ OPT_IN = {"true", "1", "yes", "y"}
 
 
 def read(path: Path, ctx: ChannelContext) -> Iterator[IntakeRecord]:
-    for row in read_rows(path, COLUMNS):
-        draft = draft_from_row(ctx, NAME, row, "change_id", "changed_at")
-        value = row.values["marketing_opt_in"].strip().lower()
-        email = row.values["email"]
-        if value in OPT_IN:
-            # Re-consent lifts only the exact address that gave it: never an account's other contacts.
-            address = try_parse(email)
-            if address is None:
-                yield draft.reject("invalid_address", f"re-consent for invalid address {email!r}")
-            else:
-                yield draft.accept(requests_for([address], Scope.MARKETING, Action.LIFT), "reconsent")
-            continue
-        if value not in OPT_OUT:
-            yield draft.review("unclear_value", f"marketing_opt_in is {row.values['marketing_opt_in']!r}")
-            continue
-        res = resolve(ctx, email, row.values["account_id"])
-        if res.addresses:
-            yield draft.accept(requests_for(res.addresses, Scope.MARKETING), "optout", joined(res.notes))
-        elif res.unknown_account:
-            yield draft.review("unknown_account", joined(res.notes))
-        else:
-            yield draft.reject("invalid_address", joined(res.notes) or "no address and no account")
+    yield from csv_records(NAME, path, ctx, COLUMNS, change_record)
+
+
+def change_record(row: CsvRow, ctx: ChannelContext) -> IntakeRecord:
+    draft = draft_from_row(ctx, NAME, row, "change_id", "changed_at")
+    value = row.values["marketing_opt_in"].strip().lower()
+    email = row.values["email"]
+    if value in OPT_IN:
+        # Re-consent lifts only the exact address that gave it: never an account's other contacts.
+        address = try_parse(email)
+        if address is None:
+            return draft.reject("invalid_address", f"re-consent for invalid address {email!r}")
+        return draft.accept(requests_for([address], Scope.MARKETING, Action.LIFT), "reconsent")
+    if value not in OPT_OUT:
+        return draft.review("unclear_value", f"marketing_opt_in is {row.values['marketing_opt_in']!r}")
+    res = resolve(ctx, email, row.values["account_id"])
+    if res.addresses:
+        return draft.accept(requests_for(res.addresses, Scope.MARKETING), "optout", joined(res.notes))
+    if res.unknown_account:
+        return draft.review("unknown_account", joined(res.notes))
+    return draft.reject("invalid_address", joined(res.notes) or "no address and no account")
 
 
 CHANNEL = Channel(NAME, ("*.csv",), read, "profile marketing setting")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.channels.base import Channel, ChannelContext, Draft, requests_for
 from pipeline.mail.classify import Verdict
-from pipeline.mail.intake import classified_messages, common_outcome, valid
+from pipeline.mail.intake import common_outcome, mail_records, valid
 from pipeline.records import IntakeRecord, Scope
 
 NAME = "support_inbox"
@@ -15,8 +15,11 @@ ACCEPTING = {"complaint": "complaint", "unsubscribe_mailbox": "unsubscribe_mailb
 
 
 def read(path: Path, ctx: ChannelContext) -> Iterator[IntakeRecord]:
-    for draft, verdict in classified_messages(path, ctx, NAME):
-        yield common_outcome(draft, verdict) or decide(draft, verdict)
+    yield from mail_records(path, ctx, NAME, message_record)
+
+
+def message_record(draft: Draft, verdict: Verdict) -> IntakeRecord:
+    return common_outcome(draft, verdict) or decide(draft, verdict)
 
 
 def decide(draft: Draft, verdict: Verdict) -> IntakeRecord:

@@ -1,4 +1,8 @@
-"""The root Typer app, global options, and what every command needs (settings, store, clock)."""
+"""The root Typer app, global options, and what every command needs (settings, store, clock).
+
+The root callback runs before every command: it loads and checks every setting (a bad one
+stops the command with exit 2 and one line naming the variable, before any work) and warns on
+stderr, one line, while a development key is in use (stdout stays clean for `--json`)."""
 from __future__ import annotations
 
 import json
@@ -11,7 +15,7 @@ import sqlalchemy as sa
 import typer
 
 from pipeline.clock import Clock, FixedClock, SystemClock
-from pipeline.config import Settings, load_settings
+from pipeline.config import Settings, check_database_url, development_keys, load_settings
 from pipeline.errors import OptoutError
 from pipeline.store.db import make_engine, require_current
 from pipeline.timestamps import parse_time
@@ -44,7 +48,8 @@ def _root(
     landing: Path | None = typer.Option(None, "--landing", help="Landing zone root (env OPTOUT_LANDING)."),
     now: str | None = typer.Option(None, "--now", hidden=True, help="Fix the clock (replays, tests)."),
 ) -> None:
-    settings = load_settings().with_overrides(database_url=db, landing=landing)
+    settings = load_settings().with_overrides(database_url=None if db is None else check_database_url(db, "--db"), landing=landing)
+    warn_development_keys(settings)
     clock: Clock = SystemClock()
     if now:
         at = parse_time(now)
@@ -52,6 +57,12 @@ def _root(
             raise OptoutError(f"--now: not a timestamp: {now!r}")
         clock = FixedClock(at)
     ctx.obj = Env(settings, clock)
+
+
+def warn_development_keys(settings: Settings) -> None:
+    names = development_keys(settings)
+    if names:
+        typer.echo(f"optout: warning: development keys in use ({', '.join(names)}); set real keys outside development", err=True)
 
 
 def env(ctx: typer.Context) -> Env:

@@ -14,6 +14,7 @@ from pipeline.errors import OptoutError
 from pipeline.store.db import read_tx
 
 if TYPE_CHECKING:
+    from pipeline.erase import ErasureResult
     from pipeline.report import ComplianceReport
 
 audit_app = typer.Typer(
@@ -108,27 +109,51 @@ def erase(
     ctx: typer.Context,
     address: str = typer.Argument(..., help="The address to erase (every address with its match key)."),
     ref: str = typer.Option(..., "--ref", help="The erasure request's reference (ticket, letter)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List everything erasure would touch; change nothing."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """GDPR erasure: the address and its raw evidence leave the store; it stays suppressed as a keyed hash."""
+    """GDPR erasure: the address leaves the store, the landing zone and the output folder (or
+    each file left is listed with what to do); it stays suppressed as a keyed hash. Exit 1 when
+    anything still holds the address (a file listed for manual action, space not reclaimed)."""
     e = env(ctx)
     from pipeline.erase import erase as erase_address
 
-    result = erase_address(e.engine(), e.settings, e.clock, address, ref)
+    result = erase_address(e.engine(), e.settings, e.clock, address, ref, dry_run=dry_run)
     if as_json:
         emit_json(result.as_dict())
-        raise typer.Exit(0 if result.reclaimed else 1)
-    changed = sum(result.redacted.values())
-    typer.echo(
-        f"erased: {result.events_cleared} event(s) cleared, {changed} other row(s) redacted; "
-        f"still suppressed as key {result.key_hash[:12]}… in list version {result.list_version}"
-    )
-    typer.echo(f"  space: {result.vacuum}")
-    for path in result.files_on_disk:
-        typer.echo(f"  landing file still holds it on disk (outside the store): {path}")
-    if not result.reclaimed:
-        typer.echo("warning: run 'optout erase' again when the store is idle to reclaim the space", err=True)
+    else:
+        print_erasure(result)
+    if not dry_run and not result.complete:
+        if not as_json:
+            typer.echo("warning: the address is still held where listed above: see each line", err=True)
         raise typer.Exit(1)
+
+
+def print_erasure(r: ErasureResult) -> None:
+    would = "would " if r.dry_run else ""
+    changed = sum(n for table, n in r.redacted.items() if table != "optout_events")
+    if r.dry_run:
+        typer.echo(
+            f"dry run: nothing changed; erasure would clear {r.events_cleared} event(s) and redact {changed} "
+            f"other row(s); the address would stay suppressed as key {r.key_hash[:12]}… in list version {r.list_version}"
+        )
+    else:
+        typer.echo(
+            f"erased: {r.events_cleared} event(s) cleared, {changed} other row(s) redacted; "
+            f"still suppressed as key {r.key_hash[:12]}… in list version {r.list_version}"
+        )
+    typer.echo(f"  {would}append: 1 erasure event (channel erasure), list version {r.list_version}")
+    tables = ", ".join(f"{table} {n}" for table, n in sorted(r.redacted.items()) if n)
+    typer.echo(f"  tables ({'rows it would change' if r.dry_run else 'rows changed'}): {tables or 'none'}")
+    for f in r.rewritten:
+        moved = f", ingested_files row(s) moved to the new hash: {f.ingested_rows}" if f.ingested_rows else ""
+        renamed = f", renamed to {f.new_path}" if f.new_path else ""
+        note = f" ({f.note})" if f.note else ""
+        typer.echo(f"  {would}rewrite {f.area} file {f.path}{renamed}: sha256 {f.old_sha256[:12]}… -> "
+                   f"{f.new_sha256[:12]}…{moved}{note}")
+    for f in r.manual:
+        typer.echo(f"  MANUAL {f.area} file {f.path}: {f.note}")
+    typer.echo(f"  space: {r.vacuum}")
 
 
 @audit_app.command("campaign")

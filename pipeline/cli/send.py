@@ -14,12 +14,18 @@ from pipeline.receipts import verify_receipt
 @app.command()
 def check(
     ctx: typer.Context,
-    input_path: Path | None = typer.Argument(None, metavar="INPUT", help="Recipient list (CSV)."),
+    input_path: Path | None = typer.Argument(
+        None, metavar="INPUT", help="Recipient list: CSV (any line ends; , ; tab or |; also .csv.gz, UTF-16) or Parquet.",
+    ),
     output: Path | None = typer.Option(None, "--output", help="Where the rows that may be sent go."),
-    column: str | None = typer.Option(None, "--column", help="The address column, if not email/e-mail/email_address/recipient."),
+    column: str | None = typer.Option(
+        None, "--column", help="The address column, if not Email / E-mail / Email Address / email_address / recipient.",
+    ),
     campaign: str | None = typer.Option(None, "--campaign", help="Campaign id recorded with the check."),
     kind: str = typer.Option("marketing", "--kind", help="marketing or service."),
-    removed: Path | None = typer.Option(None, "--removed", help="Where removed rows go, with reason, channel, since."),
+    removed: Path | None = typer.Option(
+        None, "--removed", help="Where removed rows go, with reason, channel, since, match key, scope, first request, detail.",
+    ),
     max_age: float | None = typer.Option(None, "--max-age", help="Refuse (exit 3) if the list is older than this many hours (default 36)."),
     as_json: bool = typer.Option(False, "--json"),
     in_database: bool = typer.Option(
@@ -47,6 +53,6 @@ def check(
     else:
         typer.echo(
             f"checked {result.input_rows} row(s) against list version {result.list_version}: "
-            f"{result.kept} kept, {result.suppressed} suppressed, {result.invalid} invalid "
-            f"(check {result.check_id}, receipt {result.receipt})"
+            f"{result.kept} kept, {result.suppressed} suppressed, {result.invalid} invalid, "
+            f"{result.duplicates} duplicate(s) (check {result.check_id}, receipt {result.receipt})"
         )

@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import typer
 
 from pipeline.cli.app import app, env
+from pipeline.config import development_keys
+from pipeline.errors import OptoutError
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names only this machine (`localhost`, 127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve anywhere
 
 
 @app.command()
 def serve(
     ctx: typer.Context,
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (beyond loopback: real keys required)."),
     port: int = typer.Option(8080, "--port", help="Port to listen on."),
 ) -> None:
-    """Serve one-click unsubscribe (POST /u/TOKEN) and its confirmation page (GET /u/TOKEN);
-    every request is appended to today's unsubscribe_link landing file."""
+    """Serve one-click unsubscribe (POST /u/TOKEN), its confirmation page (GET /u/TOKEN) and
+    the JSON API; requests whose token verifies are appended to today's unsubscribe_link
+    landing file, the others counted."""
+    e = env(ctx)
+    dev = development_keys(e.settings)
+    if dev and not is_loopback(host):
+        # Anyone with the source could mint tokens for any address and forge receipts.
+        raise OptoutError(f"serve: refusing --host {host} with development keys ({', '.join(dev)}); set real keys or serve on 127.0.0.1")
+
     import uvicorn
 
     from pipeline.http.app import create_app
 
-    e = env(ctx)
     typer.echo(f"optout serve: http://{host}:{port}/u/<token>; clicks land in {e.settings.landing / 'unsubscribe_link'}", err=True)
     uvicorn.run(create_app(e.settings, e.clock), host=host, port=port, log_level="info", access_log=False)

@@ -1,7 +1,11 @@
-"""The unsubscribe endpoint's landing log: each request appended as one JSON line to today's
-`<landing>/unsubscribe_link/<YYYY-MM-DD>/` file (SPEC §2.1 format), flushed and fsynced
-before the answer goes out, so an acknowledged click survives a crash and the nightly run
-ingests it."""
+"""The unsubscribe endpoint's landing log: each request whose token verifies appended as one
+JSON line to today's `<landing>/unsubscribe_link/<YYYY-MM-DD>/` file (SPEC §2.1 format),
+flushed and fsynced before the answer goes out, so an acknowledged click survives a crash and
+the nightly run ingests it.
+
+Requests whose token does not verify are only counted, per day and method, in
+`_rejected-<host>-<pid>.json` beside the log (replaced atomically, fsynced; a name starting
+with `_` is never ingested), so junk traffic costs a few bytes, not a line each."""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ import os
 import socket
 import threading
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pipeline import safejson
 from pipeline.clock import Clock
 
 CHANNEL = "unsubscribe_link"
@@ -38,7 +44,10 @@ class ClickLog:
         self.landing = landing
         self.clock = clock
         self.lock = threading.Lock()
-        self.name = f"clicks-{socket.gethostname()}-{os.getpid()}.jsonl"
+        self.host, self.pid = socket.gethostname(), os.getpid()
+        self.name = f"clicks-{self.host}-{self.pid}.jsonl"
+        self.rejected_name = f"_rejected-{self.host}-{self.pid}.json"
+        self.rejected: dict[str, Counter[str]] = {}
 
     def path_for(self, day: str) -> Path:
         return self.landing / CHANNEL / day / self.name
@@ -60,6 +69,56 @@ class ClickLog:
         return request
 
 
+    def rejected_path_for(self, day: str) -> Path:
+        return self.landing / CHANNEL / day / self.rejected_name
+
+    def count_rejected(self, method: str) -> int:
+        """Count one request whose token does not verify; the day's total so far."""
+        now = self.clock.now()
+        day = now.date().isoformat()
+        path = self.rejected_path_for(day)
+        with self.lock:
+            if day not in self.rejected:
+                # A new day (or a restart that reuses the pid, as in a container): go on from
+                # what the file says.
+                self.rejected = {day: read_counts(path)}
+            counts = self.rejected[day]
+            counts[method] += 1
+            state = {"day": day, "host": self.host, "pid": self.pid, "rejected": dict(sorted(counts.items())),
+                     "updated_at": now.isoformat().replace("+00:00", "Z")}
+            replace_durably(path, (json.dumps(state) + "\n").encode("utf-8"))
+            return sum(counts.values())
+
+
+def read_counts(path: Path) -> Counter[str]:
+    """The per-method counts of a rejected-requests file; empty when absent or unreadable
+    (a torn file cannot happen: it is only ever replaced whole)."""
+    try:
+        state = safejson.loads(path.read_bytes(), safejson.Limits(max_bytes=4096, max_depth=3))
+    except (OSError, safejson.UnsafeJSON):
+        return Counter()
+    counts = state.get("rejected") if isinstance(state, dict) else None
+    if not isinstance(counts, dict):
+        return Counter()
+    return Counter({str(k): v for k, v in counts.items() if type(v) is int and v >= 0})
+
+
+def replace_durably(path: Path, data: bytes) -> None:
+    """Write `data` to a hidden temporary file, fsync it, rename it over `path`."""
+    created = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    if created:
+        _fsync_dir(path.parent)
+
+
 def append_durably(path: Path, line: bytes) -> None:
     """One write of a whole line with O_APPEND, then fsync (and the folder's, for a new file)."""
     created = not path.exists()
@@ -71,8 +130,12 @@ def append_durably(path: Path, line: bytes) -> None:
     finally:
         os.close(fd)
     if created:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

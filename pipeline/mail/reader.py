@@ -24,6 +24,7 @@ _ESCAPED_FROM = re.compile(rb"(?m)^>(>*From )")
 # (the parser itself asks for Content-Type and boundaries), which made parsing ten times slower
 # on real mail; headers are decoded where they are read (`pipeline.mail.classify.header`).
 _PARSER = BytesParser(policy=policy.compat32)
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,19 @@ def _raw(data: bytes, locator: str) -> RawMessage:
     return RawMessage(data, locator, msg, error)
 
 
+class NotMbox(ValueError):
+    """The bytes are not an mbox; the message says why in one line."""
+
+
 def split_mbox(data: bytes) -> Iterator[tuple[int, bytes]]:
     """(byte offset, message bytes) of each message in an mbox, "From " lines removed."""
     starts = [m.start() for m in _FROM_LINE.finditer(data)]
     if not starts or data[: starts[0]].strip():
-        raise QuarantineError('not an mbox file: it does not start with a "From " line')
+        raise NotMbox('not an mbox file: it does not start with a "From " line')
+    return _chunks(data, starts)
+
+
+def _chunks(data: bytes, starts: list[int]) -> Iterator[tuple[int, bytes]]:
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(data)
         chunk = data[start:end]
@@ -75,11 +84,20 @@ def read_messages(path: Path) -> Iterator[RawMessage]:
         data = path.read_bytes()
     except OSError as exc:
         raise QuarantineError(f"{path}: cannot read: {exc.strerror}") from None
-    if path.name.lower().endswith(".mbox"):
-        for n, (offset, chunk) in enumerate(split_mbox(data), start=1):
-            yield _raw(chunk, f"message {n} (byte {offset})")
-    else:
+    # A BOM (editors add one) would hide the first header or the first "From " line.
+    skipped = len(BOM) if data.startswith(BOM) else 0
+    data = data[skipped:]
+    if not path.name.lower().endswith(".mbox"):
         yield _raw(data, "message 1")
+        return
+    if b"\r" in data and b"\n" not in data:
+        data = data.replace(b"\r", b"\n")  # an mbox written with CR-only line ends
+    try:
+        messages = split_mbox(data)
+    except NotMbox as exc:
+        raise QuarantineError(f"{path}: {exc}") from None
+    for n, (offset, chunk) in enumerate(messages, start=1):
+        yield _raw(chunk, f"message {n} (byte {offset + skipped})")
 
 
 def _maildir(folder: Path) -> Iterator[RawMessage]:

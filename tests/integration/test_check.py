@@ -56,12 +56,15 @@ def test_check_keeps_columns_order_and_bytes(engine: sa.Engine, settings: Settin
     assert (result.input_rows, result.kept, result.suppressed, result.invalid) == (6, 2, 3, 1)
     assert out.read_bytes().decode("utf-8") == 'id,Email,note\n4,alice@example.com,"multi\nline"\n6,carol@example.com,00123\n'
     removed = rows(rem)
-    assert removed[0] == ["id", "Email", "note", "reason", "channel", "since"]
-    assert [(r[0], r[3], r[4]) for r in removed[1:]] == [
-        ("1", "suppressed", "postal_mail"), ("2", "suppressed", "postal_mail"), ("3", "invalid_address", ""),
-        ("5", "suppressed", "manual"),
+    assert removed[0] == ["id", "Email", "note", "reason", "channel", "since", "match_key", "scope", "first_requested_at", "detail"]
+    assert [(r[0], r[3], r[4], r[6], r[7]) for r in removed[1:]] == [
+        ("1", "suppressed", "postal_mail", "johndoe@gmail.com", "marketing"),
+        ("2", "suppressed", "postal_mail", "bob@example.com", "marketing"),
+        ("3", "invalid_address", "", "", ""),
+        ("5", "suppressed", "manual", "zoë@xn--xample-ova.nl", "marketing"),
     ]
-    assert removed[1][5].startswith("2026-10-11T02:00")
+    assert removed[1][5].startswith("2026-10-11T02:00") and removed[1][8].startswith("2026-10-11T02:00")
+    assert removed[3][9] == "An email address must have an @-sign." and removed[1][9] == ""
 
 
 @pytest.mark.usefixtures("published")
@@ -176,9 +179,9 @@ def test_bom_named_column_and_header_only(engine: sa.Engine, settings: Settings,
     assert json.loads(Path(result.receipt).read_text(encoding="utf-8"))["input_sha256"] == file_sha256(src)
     empty = tmp_path / "header_only.csv"
     empty.write_text("email\n", encoding="utf-8")
-    result = run_check(engine, settings, clock, empty, tmp_path / "empty_out.csv")
-    assert (result.input_rows, result.kept) == (0, 0)
-    assert (tmp_path / "empty_out.csv").read_text(encoding="utf-8") == "email\n"
+    with pytest.raises(OptoutError, match="no recipient rows"):  # SPEC §7: a non-empty file that yields no rows
+        run_check(engine, settings, clock, empty, tmp_path / "empty_out.csv")
+    assert not (tmp_path / "empty_out.csv").exists()
 
 
 @pytest.mark.usefixtures("published")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.csvfiles import read_rows
+from pipeline.csvfiles import MAX_CELL, read_rows
 from pipeline.errors import QuarantineError
 
 pytestmark = pytest.mark.unit
@@ -61,3 +61,50 @@ def test_unreadable_files_are_quarantined_with_the_file_and_problem(tmp_path: Pa
         list(read_rows(path, REQUIRED))
     assert str(path) in str(info.value)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "emails"),
+    [
+        (b'letter_id,email,name\nL1,a@example.com,O"Brien\nL2,b@example.com,x\n', ["a@example.com", "b@example.com"]),
+        (b"\xef\xbb\xbf" + "letter_id,email,name\nL1,a@example.com,Zoë\n".encode("cp1252"), ["a@example.com"]),
+        (b"letter_id,email,name\rL1,a@example.com,x\rL2,b@example.com,y", ["a@example.com", "b@example.com"]),
+        (b"letter_id,email,name\nL1,a@example.com,x\x00y\n", ["a@example.com"]),
+        (b"letter_id,email,name\nL1,a@example.com,\x81\x8d\n", ["a@example.com"]),
+    ],
+    ids=["literal-quote", "bom-then-cp1252", "cr-only", "nul-in-a-cell", "undefined-cp1252"],
+)
+def test_one_odd_row_or_line_never_fails_the_file(tmp_path: Path, data: bytes, emails: list[str]) -> None:
+    assert [r.values["email"] for r in read_rows(write(tmp_path, data), REQUIRED)] == emails
+
+
+def test_mixed_encodings_are_read_line_by_line(tmp_path: Path) -> None:
+    data = "letter_id,email,name\nL1,a@example.com,Zoë\n".encode() + "L2,b@example.com,Zoë\n".encode("cp1252")
+    assert [r.values["name"] for r in read_rows(write(tmp_path, data), REQUIRED)] == ["Zoë", "Zoë"]
+
+
+def test_a_huge_cell_is_cut_and_the_row_says_so(tmp_path: Path) -> None:
+    rows = list(read_rows(write(tmp_path, b"letter_id,email,name\nL1,a@example.com," + b"x" * (MAX_CELL + 5) + b"\n"), REQUIRED))
+    assert len(rows[0].raw["name"]) == MAX_CELL
+    assert rows[0].raw["_truncated"] == f"cut to their first {MAX_CELL:,} characters: name ({MAX_CELL + 5:,} characters)"
+
+
+def test_rows_carry_their_first_line_and_unnamed_columns_their_place(tmp_path: Path) -> None:
+    rows = list(read_rows(write(tmp_path, b'letter_id,email,,\nL1,"a@example.com\nstill",x,y\nL2,b@example.com,z,w\n'), REQUIRED))
+    assert [r.line for r in rows] == [2, 4]
+    assert rows[1].raw == {"letter_id": "L2", "email": "b@example.com", "_column_3": "z", "_column_4": "w"}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'letter_id,email\nL1,a@example.com\nL2,"b@example.com\nL3,c@example.com\n', "line 3: unbalanced quote"),
+        (b'letter_id,email,note\nL1,a@example.com,O"Brien\nL2,"b\n', "line 3: unbalanced quote"),
+        (b'"letter_id,email\nL1,a@example.com\n', "line 1: unbalanced quote"),
+        ("letter_id,email\nL1,a@example.com\n".encode("utf-16"), "UTF-16"),
+    ],
+)
+def test_truncated_and_utf16_files_are_quarantined_with_the_line(tmp_path: Path, data: bytes, message: str) -> None:
+    path = write(tmp_path, data)
+    with pytest.raises(QuarantineError, match=message):
+        list(read_rows(path, REQUIRED))

@@ -38,7 +38,6 @@ BROKEN: dict[str, Callable[[Path], None]] = {
     "binary": lambda p: p.write_bytes(b"\x00\x01PK\x03\x04" * 20),
     "truncated": lambda p: p.write_text(GOOD + 'AC2,active,"bob@example.com,', encoding="utf-8"),
     "empty": lambda p: p.write_bytes(b""),
-    "not_utf8_nor_cp1252": lambda p: p.write_bytes(GOOD.encode() + b"\x81\x8d\x8f\x90\x9d"),
     "symlink_out_of_root": _linked_out,
     "folder_named_accounts_csv": lambda p: p.mkdir(),
 }
@@ -59,6 +58,16 @@ def test_newest_broken_uses_the_older_one_with_a_warning(kind: str, tmp_path: Pa
         assert warning.path == str(newest)
         assert "unreadable accounts snapshot" in warning.reason and str(older) in warning.reason
     assert SECRET not in str(index.contacts)
+
+
+def test_newest_with_bytes_no_encoding_defines_is_still_read(tmp_path: Path) -> None:
+    """A line neither UTF-8 nor Windows-1252 costs only its odd bytes (read as U+FFFD): the
+    snapshot's readable rows are still the newest facts about the accounts."""
+    root = tmp_path / "landing"
+    snapshot(root, "2026-10-01", GOOD)
+    newest = snapshot(root, "2026-10-09", GOOD.encode() + b"AC2,active,b\x81\x8d@example.com,,owner,2026-10-01T00:00:00Z\n")
+    index = load_accounts(root, D, "US")
+    assert index.snapshot == str(newest) and index.known("AC1") and index.known("AC2") and not index.problem
 
 
 def test_both_broken_is_a_problem_and_an_empty_index(tmp_path: Path) -> None:

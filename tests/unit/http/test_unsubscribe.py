@@ -1,5 +1,6 @@
 """The one-click endpoint (SPEC §8, RFC 8058) through the ASGI app: same answer for every
-token, no cookies or redirects, and every request appended as one JSON line to the landing."""
+token, no cookies or redirects; a request whose token verifies appended as one JSON line to
+the landing, one whose token does not only counted."""
 
 from __future__ import annotations
 
@@ -13,19 +14,28 @@ from fastapi.testclient import TestClient
 from pipeline.clock import FixedClock
 from pipeline.config import Settings
 from pipeline.http.app import create_app
+from pipeline.tokens import mint
 
 pytestmark = pytest.mark.unit
+AT = datetime(2026, 10, 9, 23, 59, 59, tzinfo=UTC)
+KEYS = (("k1", "secret-one"),)
+GOOD = mint(KEYS, "alice@example.com", "oct", AT)
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:
-    settings = Settings(landing=tmp_path / "landing")
-    return TestClient(create_app(settings, FixedClock(datetime(2026, 10, 9, 23, 59, 59, tzinfo=UTC))), follow_redirects=False)
+    settings = Settings(landing=tmp_path / "landing", token_keys=KEYS, database_url=f"sqlite:///{tmp_path / 'optout.db'}")
+    return TestClient(create_app(settings, FixedClock(AT)), follow_redirects=False)
 
 
 def logged(tmp_path: Path) -> list[dict[str, object]]:
     files = sorted((tmp_path / "landing" / "unsubscribe_link").glob("*/*.jsonl"))
     return [json.loads(line) for f in files for line in f.read_text().splitlines()]
+
+
+def rejected(tmp_path: Path) -> dict[str, int]:
+    (counter,) = (tmp_path / "landing" / "unsubscribe_link").glob("*/_rejected-*.json")
+    return json.loads(counter.read_text())["rejected"]  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(
@@ -39,27 +49,42 @@ def logged(tmp_path: Path) -> list[dict[str, object]]:
     ],
 )
 def test_post_is_recorded_with_the_same_answer(client: TestClient, tmp_path: Path, kwargs: dict[str, object], one_click: bool) -> None:
-    good = client.post("/u/aGVsbG8.c2ln", **kwargs)  # type: ignore[arg-type]
+    good = client.post(f"/u/{GOOD}", **kwargs)  # type: ignore[arg-type]
+    again = client.post(f"/u/{GOOD}", **kwargs)  # type: ignore[arg-type]
+    assert again.text == good.text  # a repeat is logged again (the nightly run counts it as a duplicate)
+    forged = client.post(f"/u/{GOOD[:-2]}AA", **kwargs)  # type: ignore[arg-type]
     other = client.post("/u/anything-at-all", **kwargs)  # type: ignore[arg-type]
-    assert good.status_code == other.status_code == 200 and good.text == other.text
+    assert good.status_code == forged.status_code == other.status_code == 200
+    assert good.text == forged.text == other.text
     assert "set-cookie" not in good.headers and "location" not in good.headers
     rows = logged(tmp_path)
-    assert [r["token"] for r in rows] == ["aGVsbG8.c2ln", "anything-at-all"]
+    assert [r["token"] for r in rows] == [GOOD, GOOD]
     assert all(r["method"] == "POST" and r["one_click"] is one_click for r in rows)
     assert set(rows[0]) == {"event_id", "occurred_at", "token", "method", "one_click", "ip", "user_agent"}
     assert rows[0]["event_id"] != rows[1]["event_id"]
+    assert rejected(tmp_path) == {"POST": 2}
 
 
 def test_get_shows_a_page_whose_button_posts(client: TestClient, tmp_path: Path) -> None:
-    page = client.get('/u/tok"<en>')
+    page = client.get(f"/u/{GOOD}")
     assert page.status_code == 200 and '<form method="post"' in page.text
-    assert 'action="tok&quot;&lt;en&gt;"' in page.text  # escaped, posts back to the same URL
+    assert f'action="/u/{GOOD}"' in page.text  # posts back to the same URL
     assert [(r["method"], r["one_click"]) for r in logged(tmp_path)] == [("GET", False)]
+    forged = client.get(f"/u/{GOOD[:-2]}AA")
+    assert forged.text == page.text.replace(GOOD, f"{GOOD[:-2]}AA")  # verifies or not: the same page
+    assert len(logged(tmp_path)) == 1 and rejected(tmp_path) == {"GET": 1}
+
+
+@pytest.mark.parametrize("path", ['/u/tok"<en>', "/u/javascript:alert(1)", "/u/%22%3E%3Cscript%3Ealert(1)%3C", "/u/a.b=", "/u/%00"])
+def test_a_path_that_is_no_token_gets_the_fixed_page_without_a_form(client: TestClient, path: str) -> None:
+    page = client.get(path)
+    assert page.status_code == 200 and "<form" not in page.text and "action=" not in page.text
+    assert page.text == client.get("/u/x").text  # the same for every such path
 
 
 def test_the_log_goes_to_the_day_of_the_request(client: TestClient, tmp_path: Path) -> None:
-    client.post("/u/t1", data={"List-Unsubscribe": "One-Click"})
-    client.post("/u/t2", data={"List-Unsubscribe": "One-Click"})
+    client.post(f"/u/{GOOD}", data={"List-Unsubscribe": "One-Click"})
+    client.post(f"/u/{GOOD}", data={"List-Unsubscribe": "One-Click"})
     days = sorted(p.parent.name for p in (tmp_path / "landing" / "unsubscribe_link").glob("*/*.jsonl"))
     assert days == ["2026-10-09"]  # one file for the day, in the day's folder
     assert all(row["occurred_at"].startswith("2026-10-09T23:59:59") for row in logged(tmp_path))  # type: ignore[union-attr]
