@@ -14,6 +14,7 @@ from email.parser import Parser
 from email.utils import getaddresses
 
 from pipeline.addresses import try_parse
+from pipeline.mail import bulk as B
 from pipeline.mail import phrases as P
 from pipeline.mail.text import OwnText, decode_part, own_text
 
@@ -37,7 +38,7 @@ LIST_HEADERS = ("List-Id", "List-Unsubscribe", "List-Post", "Mailing-List", "X-M
 @dataclass(frozen=True)
 class Verdict:
     """What a message is. `kind` is one of: complaint, complaint_unclear, bounce, auto_reply,
-    unsubscribe_mailbox, optout, keep, unclear, cancel_account, not_optout, unparseable."""
+    bulk_mail, unsubscribe_mailbox, optout, keep, unclear, cancel_account, not_optout, unparseable."""
 
     kind: str
     details: str
@@ -339,18 +340,26 @@ def _first(table: dict[str, tuple[re.Pattern[str], ...]], sentence: str) -> tupl
     return None
 
 
-def _is_instruction(s: str) -> bool:
-    """Tells the reader how to unsubscribe (a footer, a list server's notice)."""
-    if _first(P.INSTRUCTION_LEAD_RE, s):
+def _is_instruction(s: str, *, relayed: bool) -> bool:
+    """Tells the reader how to unsubscribe (a footer, a list server's notice). One anchored
+    at the start ("If you no longer wish…") holds whoever writes it in relayed mail; in mail
+    sent to us directly it gives way to a writer who says "I" ("If you don't stop sending me
+    newsletters I will report you"). One elsewhere in the sentence gives way to any first
+    person ("I clicked here to unsubscribe…"). A bar of links ("… [https://…] | …") is a
+    footer's whatever its words."""
+    if P.LINK_BAR.search(s):
         return True
+    if _first(P.INSTRUCTION_LEAD_RE, s):
+        return relayed or not P.FIRST_PERSON_SUBJECT_RE.search(s)
     return bool(_first(P.INSTRUCTION_ANYWHERE_RE, s)) and not P.FIRST_PERSON_RE.search(s)
 
 
 def read_sentence(sentence: str, *, relayed: bool = False) -> Sentence:
     """What one sentence says. A KEEP phrase wins over an opt-out phrase; a question about
-    what an opt-out would do is only a mention. In relayed mail (`relayed`), an instruction
-    to the reader ("To unsubscribe, click here") is the list's or newsletter's, never a
-    request; mail a person sent us directly has no footer of that kind, and is read as written."""
+    what an opt-out would do is only a mention. An instruction to the reader ("To
+    unsubscribe, click here", "Wenn Sie … nicht mehr …", "Pour ne plus recevoir…") is a
+    footer's, never a request, in relayed mail and in mail sent to us directly alike (spam
+    comes straight to support@); `_is_instruction` says who may still speak in one."""
     written = sentence.strip()
     folded = P.fix_spelling(P.fold(sentence)).strip()
     s = folded.strip(" .!?,;:-*\"'()¿¡")
@@ -365,8 +374,8 @@ def read_sentence(sentence: str, *, relayed: bool = False) -> Sentence:
     if keep:
         return Sentence(written, "keep", keep)
     cancel = bool(P.CANCEL_ACCOUNT_RE.search(s))
-    if relayed and _is_instruction(s + "?" if folded.endswith("?") else s):
-        return Sentence(written, "instruction", cancel=cancel, topic=topic)
+    if _is_instruction(s + "?" if folded.endswith("?") else s, relayed=relayed):
+        return Sentence(written, "instruction", cancel=cancel, topic=topic or bool(P.RECEIVING_RE.search(s)))
     hit = optout or command
     if hit:
         return Sentence(written, "optout" if optout else "command", hit, cancel, topic, bool(P.FIRST_PERSON_RE.search(s)))
@@ -407,7 +416,7 @@ def read_in(text: str, *, relayed: bool, bulk: bool) -> list[Sentence]:
 
 def read_body(paragraphs: list[str], *, relayed: bool, bulk: bool = False) -> Body:
     read = [(p, read_in(p, relayed=relayed, bulk=bulk)) for p in paragraphs]
-    footer = frozenset(i for i, (_, ss) in enumerate(read) if relayed and _is_footer(ss))
+    footer = frozenset(i for i, (_, ss) in enumerate(read) if _is_footer(ss))
     said = [s for i, (_, ss) in enumerate(read) if i not in footer for s in ss if s.kind != "empty"]
     if said and said[-1].kind == "name":  # "Hi,\n\nunsubscribe\n\nJane": a signature without a sign-off
         said = said[:-1]
@@ -557,6 +566,9 @@ def classify(msg: Message, unsubscribe_mailboxes: Iterable[str] = ()) -> Verdict
     sender = (addresses_in(msg, "From") or [""])[0]
     if bulk and (P.NO_REPLY.search(sender) or P.LIST_SERVER_SENDER.search(sender)):
         return Verdict("auto_reply", f"automatic reply ({bulk} from {sender})")
+    marks = B.header_marks(msg)
+    if marks.strong:
+        return Verdict("bulk_mail", f"bulk mail from a marketing sender ({marks.describe()}): its words to its readers are no request")
     mailbox = _unsubscribe_mailbox(msg, unsubscribe_mailboxes)
     if mailbox and not bulk:
         return Verdict("unsubscribe_mailbox", f"sent to the unsubscribe mailbox {mailbox}", tuple(senders(msg)))
@@ -564,6 +576,14 @@ def classify(msg: Message, unsubscribe_mailboxes: Iterable[str] = ()) -> Verdict
     found = text_findings(msg, own)
     recipients = addresses_in(msg, "To", "Cc", "Delivered-To", "X-Original-To")
     verdict = replace(text_verdict(msg, own, found, recipients), text=own.text[:OWN_TEXT_KEPT])
+    marks = B.marks(msg, replied=_replied(msg), footer=bool(found.footer))
+    if marks and verdict.kind != "optout":
+        footer = f"; its footer: «{found.footer[0][:120]}»" if found.footer else ""
+        return replace(
+            verdict,
+            kind="bulk_mail",
+            details=f"bulk mail from a marketing sender ({marks.describe()}): its words to its readers are no request{footer}",
+        )
     if bulk and verdict.kind != "optout" and not found.demoted:
         return Verdict("auto_reply", f"automatic reply ({bulk}; its text asks nothing of its own)")
     if bulk and mailbox and verdict.kind == "optout":
@@ -571,6 +591,11 @@ def classify(msg: Message, unsubscribe_mailboxes: Iterable[str] = ()) -> Verdict
             verdict, kind="unsubscribe_mailbox", details=f"sent to the unsubscribe mailbox {mailbox} ({bulk}): " + verdict.details
         )
     return verdict
+
+
+def _replied(msg: Message) -> bool:
+    """A reply or forward: it quotes someone else's message (a newsletter's HTML) as it was."""
+    return bool(header(msg, "In-Reply-To") or header(msg, "References") or REPLY_PREFIX.match(header(msg, "Subject")))
 
 
 def _feedback_type(msg: Message) -> str:

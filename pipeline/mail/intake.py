@@ -147,8 +147,8 @@ def common_outcome(draft: Draft, verdict: Verdict) -> IntakeRecord | None:
         return draft.reject("unparseable", verdict.details)
     if verdict.kind == "bounce":
         return draft.ignore("bounce", verdict.details)
-    if verdict.kind == "auto_reply":
-        return draft.ignore("auto_reply", verdict.details)
+    if verdict.kind in ("auto_reply", "bulk_mail"):
+        return draft.ignore(verdict.kind, verdict.details)
     if verdict.kind == "complaint_unclear":
         return draft.review("unclear", verdict.details)
     return None

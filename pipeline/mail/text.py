@@ -57,7 +57,7 @@ def body_text(msg: Message) -> tuple[str, str]:
     messages (forwarded as attachments) are not the sender's own text."""
     plain: Message | None = None
     html: Message | None = None
-    for part in _own_parts(msg):
+    for part in own_parts(msg):
         ctype = part.get_content_type()
         if ctype == "text/plain" and plain is None:
             plain = part
@@ -72,15 +72,16 @@ def body_text(msg: Message) -> tuple[str, str]:
     return "", ""
 
 
-def _own_parts(part: Message) -> list[Message]:
-    """Leaf parts outside attachments and embedded messages, in order."""
+def own_parts(part: Message) -> list[Message]:
+    """Leaf parts outside attachments and embedded messages (a forward attached as a
+    message is someone else's), in order."""
     if part.get_content_maintype() == "message":
         return []
     if part.is_multipart():
         found: list[Message] = []
         for sub in part.get_payload() or []:
             if isinstance(sub, Message):
-                found.extend(_own_parts(sub))
+                found.extend(own_parts(sub))
         return found
     if (part.get_content_disposition() or "") == "attachment":
         return []

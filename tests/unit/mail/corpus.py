@@ -46,9 +46,17 @@ PEOPLE = {
     "es": ("José Muñoz", "jose.munoz@ejemplo.es"),
     "de": ("Jürgen Müller", "juergen.mueller@beispiel.de"),
     "pt": ("João Gonçalves", "joao.goncalves@exemplo.com.br"),
+    "nl": ("Daan de Vries", "daan.devries@voorbeeld.nl"),
 }
-GREETING = {"en": "Hello,", "fr": "Bonjour,", "es": "Hola:", "de": "Guten Tag,", "pt": "Olá,"}
-SIGN_OFF = {"en": "Thanks,", "fr": "Cordialement,", "es": "Saludos,", "de": "Mit freundlichen Grüßen", "pt": "Atenciosamente,"}
+GREETING = {"en": "Hello,", "fr": "Bonjour,", "es": "Hola:", "de": "Guten Tag,", "pt": "Olá,", "nl": "Hallo,"}
+SIGN_OFF = {
+    "en": "Thanks,",
+    "fr": "Cordialement,",
+    "es": "Saludos,",
+    "de": "Mit freundlichen Grüßen",
+    "pt": "Atenciosamente,",
+    "nl": "Met vriendelijke groet,",
+}
 NEWSLETTER = {
     "en": (
         "October deals: 50% off managed WordPress",
@@ -76,6 +84,11 @@ NEWSLETTER = {
         "A nossa maior promoção do ano começa hoje.\n\nVocê recebe esta newsletter porque é cliente ProGiga.\n"
         "Para se descadastrar, clique aqui: https://progiga.example/u/abc123",
     ),
+    "nl": (
+        "Oktoberaanbiedingen: 50% korting op WordPress",
+        "Onze grootste uitverkoop van het jaar begint vandaag.\n\nU ontvangt deze nieuwsbrief omdat u klant bent van ProGiga.\n"
+        "Klik hier om je af te melden: https://progiga.example/u/abc123",
+    ),
 }
 ATTRIBUTION = {
     "en": "On Tue, 6 Oct 2026 at 09:12, ProGiga News <news@progiga.example> wrote:",
@@ -83,6 +96,7 @@ ATTRIBUTION = {
     "es": "El mar, 6 oct 2026 a las 9:12, ProGiga News (<news@progiga.example>) escribió:",
     "de": "Am Di., 6. Okt. 2026 um 09:12 Uhr schrieb ProGiga News <news@progiga.example>:",
     "pt": "Em ter., 6 de out. de 2026 às 09:12, ProGiga News <news@progiga.example> escreveu:",
+    "nl": "Op di 6 okt. 2026 om 09:12 schreef ProGiga News <news@progiga.example>:",
 }
 OUTLOOK_BLOCK = {
     "en": "From: ProGiga News <news@progiga.example>\nSent: Tuesday, October 6, 2026 9:12 AM\nTo: {me}\nSubject: {subject}",
@@ -90,6 +104,7 @@ OUTLOOK_BLOCK = {
     "es": "De: ProGiga News <news@progiga.example>\nEnviado el: martes, 6 de octubre de 2026 9:12\nPara: {me}\nAsunto: {subject}",
     "de": "Von: ProGiga News <news@progiga.example>\nGesendet: Dienstag, 6. Oktober 2026 09:12\nAn: {me}\nBetreff: {subject}",
     "pt": "De: ProGiga News <news@progiga.example>\nEnviada em: terça-feira, 6 de outubro de 2026 09:12\nPara: {me}\nAssunto: {subject}",
+    "nl": "Van: ProGiga News <news@progiga.example>\nVerzonden: dinsdag 6 oktober 2026 09:12\nAan: {me}\nOnderwerp: {subject}",
 }
 FORWARD = {
     "en": "---------- Forwarded message ---------",
@@ -97,6 +112,7 @@ FORWARD = {
     "es": "---------- Mensaje reenviado ---------",
     "de": "---------- Weitergeleitete Nachricht ----------",
     "pt": "---------- Mensagem encaminhada ---------",
+    "nl": "---------- Doorgestuurd bericht ---------",
 }
 DISCLAIMER = (
     "CONFIDENTIALITY NOTICE: This e-mail and any attachments are confidential and intended solely for the "

@@ -371,13 +371,13 @@ def relayed_cases() -> list[Case]:
             "newsletter-bulk-footer",
             message("Acme News <news@acme.example>", "Autumn sale", NEWSLETTER_TEXT, BULK_NEWSLETTER, html=NEWSLETTER_HTML),
             "ignored",
-            "auto_reply",
+            "bulk_mail",
         ),
         _case(
             "newsletter-bulk-html-only",
             message("Acme News <news@acme.example>", "Autumn sale", "", BULK_NEWSLETTER, html=NEWSLETTER_HTML),
             "ignored",
-            "auto_reply",
+            "bulk_mail",
         ),
         _case(
             "newsletter-list-unsubscribe-only",
@@ -388,7 +388,7 @@ def relayed_cases() -> list[Case]:
                 {"List-Unsubscribe": "<https://acme.example/u/9f3a>"},
             ),
             "ignored",
-            "not_optout",
+            "bulk_mail",
         ),
         _case(
             "confirmation-you-asked",
@@ -399,7 +399,7 @@ def relayed_cases() -> list[Case]:
                 BULK_NEWSLETTER,
             ),
             "ignored",
-            "auto_reply",
+            "bulk_mail",
         ),
         _case(
             "autoreply-bulk-auto-submitted",
@@ -455,8 +455,8 @@ def relayed_cases() -> list[Case]:
                 "Managed WordPress from $2.99 a month.\n\nUnsubscribe from this newsletter",
                 BULK_NEWSLETTER,
             ),
-            "needs_review",
-            "unclear",
+            "ignored",
+            "bulk_mail",
         ),
         _case(
             "bulk-impersonal-request-alone",

@@ -66,15 +66,38 @@ def test_what_a_sentence_says_in_relayed_mail(sentence: str, kind: str) -> None:
     "sentence",
     [
         "If you don't stop sending me newsletters I will report you as spam.",
-        "Unsubscribe here: https://progiga.example/u/abc123",  # the person pasted our link
         "To unsubscribe from your newsletter I wrote twice already.",
+        "Si no dejan de enviarme correos, quiero darme de baja de su lista.",
+        "Wenn Sie mich bitte austragen könnten, wäre ich dankbar.",
     ],
 )
-def test_mail_sent_directly_has_no_footer_instructions(sentence: str) -> None:
-    """A person's own message to support@ is read as written: what would be a footer's
-    instruction in list mail is the person's request here."""
-    assert read_sentence(sentence, relayed=True).kind == "instruction"
+def test_mail_sent_directly_speaks_for_its_writer(sentence: str) -> None:
+    """In a person's own message to support@, a conditional in which the writer speaks ("I",
+    "ich", "quiero") is the writer's; in list mail it would be a footer's instruction."""
     assert read_sentence(sentence).kind in ("optout", "mention")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "lang"),
+    [
+        ("If you no longer wish to receive emails from me, reply STOP.", "en"),
+        ("To unsubscribe, click here.", "en"),
+        ("Unsubscribe here: https://progiga.example/u/abc123", "en"),
+        ("Wenn Sie unsere E-Mails nicht mehr erhalten möchten, senden Sie uns bitte eine E-Mail an abmelden@shop.example.", "de"),
+        ("Pour ne plus recevoir de courriels de notre part : mailto:desabonnement@boutique.example", "fr"),
+        ("Para darse de baja, haga clic aquí.", "es"),
+        ("Darme de baja de esta lista <https://tienda.example/baja?u=1>", "es"),
+        ("Se não deseja mais receber os nossos e-mails, clique aqui.", "pt"),
+        ("Se nao deseja receber mais mensagens, responda SAIR.", "pt"),
+        ("Wil je geen e-mails meer ontvangen? Klik dan hier.", "nl"),
+        ("Klik hier om je af te melden.", "nl"),
+    ],
+)
+def test_instructions_are_never_requests_in_any_mail(sentence: str, lang: str) -> None:
+    """A footer's or a spammer's instruction to its readers, in every language, is never a
+    request — in mail a list relays and in mail sent straight to support@ alike."""
+    for relayed in (False, True):
+        assert read_sentence(sentence, relayed=relayed).kind == "instruction", (lang, relayed)
 
 
 @pytest.mark.parametrize(
