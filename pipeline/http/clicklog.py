@@ -108,12 +108,7 @@ def replace_durably(path: Path, data: bytes) -> None:
     created = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _write_synced(tmp, data, os.O_TRUNC)
     os.replace(tmp, path)
     if created:
         _fsync_dir(path.parent)
@@ -123,14 +118,19 @@ def append_durably(path: Path, line: bytes) -> None:
     """One write of a whole line with O_APPEND, then fsync (and the folder's, for a new file)."""
     created = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    _write_synced(path, line, os.O_APPEND)
+    if created:
+        _fsync_dir(path.parent)
+
+
+def _write_synced(path: Path, data: bytes, mode: int) -> None:
+    """One write of `data` (O_APPEND or O_TRUNC as `mode` says), then fsync, before returning."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | mode, 0o640)
     try:
-        os.write(fd, line)
+        os.write(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
-    if created:
-        _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:
