@@ -27,7 +27,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline import safejson
-from pipeline.landing import in_flight
+from pipeline.durable import fsync_folder
+from pipeline.landing import in_flight, sha256_of
 from pipeline.redaction import Redactor
 from pipeline.store.schema import ingested_files, send_checks
 
@@ -383,7 +384,7 @@ def _put_in_place(staged: Path, path: Path, new_path: str | None) -> None:
     os.replace(staged, path)
     if new_path:
         os.replace(path, new_path)
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
 
 
 def _move_hash(conn: sa.Connection, old: str, new: str, size: int) -> int:
@@ -402,20 +403,6 @@ def _move_hash(conn: sa.Connection, old: str, new: str, size: int) -> int:
 
 def _sha256_of(path: Path) -> str:
     try:
-        return sha256(path.read_bytes()).hexdigest()
+        return sha256_of(path)
     except OSError:
         return ""
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable; a file system that cannot fsync a folder is let be."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

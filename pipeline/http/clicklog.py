@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pipeline import safejson
 from pipeline.clock import Clock
+from pipeline.durable import append_durably, replace_durably
 
 CHANNEL = "unsubscribe_link"
 MAX_FIELD = 4096  # a token or user agent longer than this is cut: it cannot verify anyway
@@ -101,41 +102,3 @@ def read_counts(path: Path) -> Counter[str]:
     if not isinstance(counts, dict):
         return Counter()
     return Counter({str(k): v for k, v in counts.items() if type(v) is int and v >= 0})
-
-
-def replace_durably(path: Path, data: bytes) -> None:
-    """Write `data` to a hidden temporary file, fsync it, rename it over `path`."""
-    created = not path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    _write_synced(tmp, data, os.O_TRUNC)
-    os.replace(tmp, path)
-    if created:
-        _fsync_dir(path.parent)
-
-
-def append_durably(path: Path, line: bytes) -> None:
-    """One write of a whole line with O_APPEND, then fsync (and the folder's, for a new file)."""
-    created = not path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_synced(path, line, os.O_APPEND)
-    if created:
-        _fsync_dir(path.parent)
-
-
-def _write_synced(path: Path, data: bytes, mode: int) -> None:
-    """One write of `data` (O_APPEND or O_TRUNC as `mode` says), then fsync, before returning."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | mode, 0o640)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
