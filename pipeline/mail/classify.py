@@ -16,7 +16,7 @@ from email.utils import getaddresses
 from pipeline.addresses import try_parse
 from pipeline.mail import bulk as B
 from pipeline.mail import phrases as P
-from pipeline.mail.text import OwnText, decode_part, own_text
+from pipeline.mail.text import OwnText, decode_bytes, decode_part, own_text
 
 ADDRESS_IN_TEXT = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 # Reply and forward prefixes in the languages mail clients write them ("RE :", "Réf :", "AW:",
@@ -71,7 +71,7 @@ def decode_header_text(raw: str) -> str:
     """A raw header value unfolded (any line ending) and its encoded-words decoded; raw 8-bit
     text and an encoded-word in an unknown or wrong charset are read as UTF-8, else
     Windows-1252, else Latin-1 (a client that never encoded "Désabonnement")."""
-    text = _eight_bit(raw.encode("utf-8", "surrogateescape"))
+    text = decode_bytes(raw.encode("utf-8", "surrogateescape"))
     text = re.sub(r"(\r\n|\r|\n)[ \t]*", " ", text).strip()
     if "=?" not in text:
         return text
@@ -85,15 +85,6 @@ def decode_header_text(raw: str) -> str:
         except (ValueError, LookupError, UnicodeError):
             continue
     return text
-
-
-def _eight_bit(data: bytes) -> str:
-    for charset in ("utf-8", "windows-1252"):
-        try:
-            return data.decode(charset)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
 
 
 def subject_of(msg: Message) -> tuple[str, bool]:

@@ -40,16 +40,22 @@ def decode_part(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         payload = str(part.get_payload()).encode("utf-8", "replace")
-    for charset in (part.get_content_charset() or "utf-8", "utf-8", "windows-1252"):
+    return decode_bytes(payload, part.get_content_charset() or "utf-8")
+
+
+def decode_bytes(data: bytes, *charsets: str) -> str:
+    """`data` in the first of `charsets`, then UTF-8, then Windows-1252, that reads it whole;
+    Latin-1 (every byte a character) when none does. Unknown charset names are passed over."""
+    for charset in (*charsets, "utf-8", "windows-1252"):
         try:
             codecs.lookup(charset)
         except LookupError:  # an invalid or unknown charset name
             continue
         try:
-            return payload.decode(charset)
+            return data.decode(charset)
         except UnicodeDecodeError:
             continue
-    return payload.decode("latin-1")
+    return data.decode("latin-1")
 
 
 def body_text(msg: Message) -> tuple[str, str]:
