@@ -35,7 +35,6 @@ from pipeline.store.db import read_tx, write_tx
 from pipeline.store.schema import send_checks
 from pipeline.suppressed import Entry, SuppressedSet, load_list
 
-ADDRESS_HEADERS = ("email", "e-mail", "email_address", "recipient")
 # Header names the address column goes by in common exports, compared case-, space-, "_"- and
 # "-"-blind: "Email Address" (Mailchimp), "Email" (HubSpot, Salesforce, Klaviyo), "E-mail",
 # "email_address", "Email address", "recipient".
