@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PosixPath
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from pipeline.errors import QuarantineError
 
@@ -118,10 +118,15 @@ def folder_date(name: str) -> date | None:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+        return stream_sha256(fh)
+
+
+def stream_sha256(fh: BinaryIO) -> str:
+    """The SHA-256 of what is left to read in `fh`, read 1 MiB at a time."""
+    digest = hashlib.sha256()
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
 
 
@@ -267,11 +272,9 @@ def checked_path(root: Path, path: Path) -> LandedPath:
 def landed_file(root: Path, channel: str, day: date, path: Path) -> LandedFile:
     """Open, check and hash a candidate file (Refused when it may not be read)."""
     fd, info = open_landed(root, path)
-    digest = hashlib.sha256()
     with open(fd, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return LandedFile(channel, LandedPath.found(path, (info.st_dev, info.st_ino)), day, digest.hexdigest(), info.st_size)
+        digest = stream_sha256(fh)
+    return LandedFile(channel, LandedPath.found(path, (info.st_dev, info.st_ino)), day, digest, info.st_size)
 
 
 def discover(root: Path, channel: str, patterns: tuple[str, ...], on_or_before: date) -> list[LandedFile]:
