@@ -14,9 +14,8 @@ from pipeline import check, check_blocks
 from pipeline.check import filter_csv, filter_file
 from pipeline.check_rows import filter_csv_rows
 from pipeline.errors import OptoutError
-from pipeline.manual import add
-from pipeline.store.db import read_tx
-from pipeline.suppressed import SuppressedSet, load_list
+from pipeline.suppressed import SuppressedSet
+from tests.integration.lists import marketing_list
 
 pytestmark = pytest.mark.integration
 
@@ -25,10 +24,7 @@ SUPPRESSED = ["ann@example.com", "bo.b@gmail.com", "zoë@ëxample.nl", "carl@exa
 
 @pytest.fixture
 def lst(engine, settings, clock) -> SuppressedSet:
-    for i, address in enumerate(SUPPRESSED):
-        add(engine, settings, clock, address, "postal_mail", f"L{i}")
-    with read_tx(engine) as conn:
-        return load_list(conn, "marketing", settings.hash_key)
+    return marketing_list(engine, settings, clock, SUPPRESSED)
 
 
 def address(rng: random.Random, i: int) -> str:

@@ -17,9 +17,8 @@ from pipeline.check import filter_file
 from pipeline.check_blocks import REMOVED_COLUMNS
 from pipeline.errors import OptoutError
 from pipeline.formulas import neutralise
-from pipeline.manual import add
-from pipeline.store.db import read_tx
-from pipeline.suppressed import SuppressedSet, load_list
+from pipeline.suppressed import SuppressedSet
+from tests.integration.lists import marketing_list
 
 pytestmark = pytest.mark.integration
 
@@ -36,10 +35,7 @@ TEXT = st.lists(st.sampled_from([*"ab ,;|\t\"'=+-@\n\ré", "\r\n"]), max_size=12
 
 @pytest.fixture
 def lst(engine, settings, clock) -> SuppressedSet:
-    for i, address in enumerate(LISTED):
-        add(engine, settings, clock, address, "postal_mail", f"L{i}")
-    with read_tx(engine) as conn:
-        return load_list(conn, "marketing", settings.hash_key)
+    return marketing_list(engine, settings, clock, LISTED)
 
 
 @st.composite
