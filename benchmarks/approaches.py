@@ -38,7 +38,7 @@ def plain(src: Path, dst: Path, db_url: str) -> dict[str, float]:
     import sqlalchemy as sa
     from email_validator import EmailNotValidError, validate_email
 
-    from pipeline.addresses import _to_ascii, clean, key_from_parts
+    from pipeline.core.addresses import _to_ascii, clean, key_from_parts
 
     def key(text: str) -> str | None:
         try:

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.clock import FixedClock  # noqa: E402
-from pipeline.config import Settings  # noqa: E402
-from pipeline.runner import run_nightly  # noqa: E402
+from pipeline.core.clock import FixedClock  # noqa: E402
+from pipeline.core.config import Settings  # noqa: E402
+from pipeline.orchestration.nightly import run_nightly  # noqa: E402
 from pipeline.store.db import make_engine, migrate  # noqa: E402
 
 DAY = "2026-10-10"
@@ -49,8 +49,8 @@ MAIL_BODIES = (
 
 def mail_and_clicks(root: Path, n_mail: int, n_clicks: int, rng: random.Random) -> None:
     """support@ mboxes (1,000 messages each), cancel@ messages (a fifth of the mail), click logs."""
-    from pipeline.config import DEV_TOKEN_KEYS, parse_token_keys
-    from pipeline.tokens import mint
+    from pipeline.core.config import DEV_TOKEN_KEYS, parse_token_keys
+    from pipeline.intake.tokens import mint
 
     n_cancel = n_mail // 5
     for start in range(0, n_mail - n_cancel, 1000):

@@ -1,4 +1,4 @@
-"""Which code finds a message's own new text best (SPEC §2.2): ours (pipeline/mail/text.py
+"""Which code finds a message's own new text best (SPEC §2.2): ours (pipeline/channels/mail/text.py
 `strip_quotes`) or a kept library — quotequail, mail-parser-reply, email-reply-parser — put
 in its place. Each candidate removes quotes, attributions and forwarded messages; our
 signature, disclaimer and list-footer cut runs after every one of them, and everything else
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
-from pipeline.mail import text as own_text_module
+from pipeline.channels.mail import text as own_text_module
 from tests.unit.mail.corpus import cases as support_cases
 from tests.unit.mail.languages import cases as language_cases
 from tests.unit.mail.scores import Result, results, score
@@ -68,7 +68,7 @@ def email_reply_parser_splitter() -> Splitter:
 
 
 CANDIDATES: dict[str, Callable[[], Splitter]] = {
-    "ours (pipeline/mail/text.py)": lambda: own_text_module.strip_quotes,
+    "ours (pipeline/channels/mail/text.py)": lambda: own_text_module.strip_quotes,
     "quotequail 0.5.4": quotequail_splitter,
     "mail-parser-reply 1.36": mail_parser_reply_splitter,
     "email-reply-parser 0.5.12": email_reply_parser_splitter,

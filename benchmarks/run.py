@@ -73,7 +73,7 @@ def csv_rows(path: Path) -> list[list[str]]:
 def prepare(work: Path, rows: int, suppressions: int, sample: int) -> dict[str, Any]:
     from benchmarks.generate import suppressed_addresses, write_recipients
     from benchmarks.seed import seed_store
-    from pipeline.config import Settings
+    from pipeline.core.config import Settings
 
     start = time.perf_counter()
     write_recipients(work / "recipients.csv", rows)
@@ -151,8 +151,8 @@ def _drop_snapshots(db_url: str) -> None:
 
 def _migrated(db_url: str) -> None:
     """A store reused from an older run: bring its schema up and store the list snapshot."""
-    from pipeline import snapshots
-    from pipeline.config import Settings
+    from pipeline.check import snapshots
+    from pipeline.core.config import Settings
     from pipeline.store.db import make_engine, migrate
 
     engine = make_engine(db_url)
@@ -189,7 +189,7 @@ def differential(rows: int) -> dict[str, Any]:
     import pyarrow as pa
 
     from benchmarks.generate import address
-    from pipeline.fastkeys import match_keys_with_stats
+    from pipeline.check.keys import match_keys_with_stats
     sys.path.insert(0, str(ROOT))
     from tests.unit.test_fastkeys import adversarial
 
@@ -260,7 +260,7 @@ def main() -> None:
         report["check"] = measure_check(work, db, args.rows, min(args.sample, args.rows), args.repeat)
         report["ratios"] = ratios(report["check"])
         from benchmarks.http_load import measure
-        from pipeline.addresses import try_parse
+        from pipeline.core.addresses import try_parse
 
         # Valid addresses of the list (about a tenth of them suppressed), usable as a URL path segment.
         addresses = [row[1].strip() for row in csv_rows(work / "sample.csv")[1:5001]

@@ -2,7 +2,7 @@
 
 Going through ingest and publish for two million opt-outs would take longer than the benchmark
 itself; the check reads only `suppressions`, `list_versions` and `list_snapshots`, so those are
-written as the nightly publish would write them (keys from `pipeline.fastkeys`, which the
+written as the nightly publish would write them (keys from `pipeline.check.keys`, which the
 differential tests hold equal to the reference)."""
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 import sqlalchemy as sa
 
-from pipeline import snapshots
-from pipeline.chain import list_digest
-from pipeline.config import Settings
-from pipeline.fastkeys import match_keys
+from pipeline.check import snapshots
+from pipeline.check.keys import match_keys
+from pipeline.core.config import Settings
+from pipeline.ledger.chain import list_digest
 from pipeline.store.db import make_engine, migrate
 from pipeline.store.schema import list_versions, suppressions
 

@@ -32,9 +32,9 @@ SUPPRESSION_LIST = Asset("optout://suppression_list")
 def campaign_send_check() -> None:
     @task
     def check(recipients: str, output: str, campaign: str, kind: str, removed: str, max_age_hours: str) -> dict:
-        from pipeline import orchestration
+        from pipeline.orchestration import tasks
 
-        return orchestration.send_check(recipients, output, campaign, kind, removed, float(max_age_hours))
+        return tasks.send_check(recipients, output, campaign, kind, removed, float(max_age_hours))
 
     check(
         "{{ params.recipients }}", "{{ params.output }}", "{{ params.campaign }}", "{{ params.kind }}",

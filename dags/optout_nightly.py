@@ -1,14 +1,14 @@
 """optout_nightly (SPEC §6): every night, ingest each registered channel, gate it with its
 Great Expectations suite, publish a new suppression list, validate it, export it, report on
 compliance, and fail the run when any channel failed or was quarantined. Each task calls one
-function of `pipeline.orchestration` with ids and paths; nothing heavy is imported here."""
+function of `pipeline.orchestration.tasks` with ids and paths; nothing heavy is imported here."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, Param, dag, task
 
-from pipeline.config import load_settings
+from pipeline.core.config import load_settings
 
 SUPPRESSION_LIST = Asset("optout://suppression_list")
 LOGICAL_DATE = "{{ (dag_run.logical_date or dag_run.run_after) | ds }}"
@@ -54,53 +54,53 @@ def failure_alert() -> list:
 def optout_nightly() -> None:
     @task
     def start(for_date: str) -> int:
-        from pipeline import orchestration
+        from pipeline.orchestration import tasks
 
-        return orchestration.begin_run(for_date)
+        return tasks.begin_run(for_date)
 
     @task
     def channels() -> list[str]:
-        from pipeline import orchestration
+        from pipeline.orchestration import tasks
 
-        return orchestration.channel_names()
+        return tasks.channel_names()
 
     @task(map_index_template="{{ channel }}")
     def ingest(pipeline_run_id: int, channel: str) -> dict:
-        from pipeline import orchestration
+        from pipeline.orchestration import tasks
 
-        return orchestration.ingest(pipeline_run_id, channel)
+        return tasks.ingest(pipeline_run_id, channel)
 
     @task(trigger_rule="all_done", outlets=[SUPPRESSION_LIST])
     def publish(pipeline_run_id: int) -> dict:
-        from pipeline import orchestration
+        from pipeline.orchestration import tasks
 
-        return orchestration.publish_list(pipeline_run_id)
+        return tasks.publish_list(pipeline_run_id)
 
     @task
     def validate_list(pipeline_run_id: int) -> dict:
-        from pipeline import orchestration
+        from pipeline.orchestration import tasks
 
-        return orchestration.validate_published_list(pipeline_run_id)
+        return tasks.validate_published_list(pipeline_run_id)
 
     @task
     def export(pipeline_run_id: int, output_dir: str | None) -> dict:
-        from pipeline import orchestration
+        from pipeline.orchestration import tasks
 
-        return orchestration.export_list(pipeline_run_id, output_dir)
+        return tasks.export_list(pipeline_run_id, output_dir)
 
     @task(trigger_rule="all_done")
     def report(pipeline_run_id: int, output_dir: str | None) -> dict:
-        from pipeline import orchestration
+        from pipeline.orchestration import tasks
 
-        return orchestration.compliance_report(pipeline_run_id, output_dir)
+        return tasks.compliance_report(pipeline_run_id, output_dir)
 
     # The watcher is the run's verdict and always runs last: alerting on its failure sends one
     # e-mail per failed run (a DAG-level callback would run in the dag-processor instead).
     @task(trigger_rule="all_done", on_failure_callback=failure_alert())
     def watch(pipeline_run_id: int) -> dict:
-        from pipeline import orchestration
+        from pipeline.orchestration import tasks
 
-        return orchestration.finish(pipeline_run_id)
+        return tasks.finish(pipeline_run_id)
 
     pipeline_run_id = start(LOGICAL_DATE)
     ingested = ingest.partial(pipeline_run_id=pipeline_run_id).expand(channel=channels())

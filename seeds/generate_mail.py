@@ -24,9 +24,9 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
-from pipeline.config import DEV_TOKEN_KEYS, parse_token_keys  # noqa: E402
-from pipeline.mail.reader import split_mbox  # noqa: E402
-from pipeline.tokens import mint  # noqa: E402
+from pipeline.channels.mail.reader import split_mbox  # noqa: E402
+from pipeline.core.config import DEV_TOKEN_KEYS, parse_token_keys  # noqa: E402
+from pipeline.intake.tokens import mint  # noqa: E402
 
 LANDING = HERE / "landing"
 DAYS = ("2026-10-08", "2026-10-09", "2026-10-10")

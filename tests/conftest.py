@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipeline.clock import FixedClock
-from pipeline.config import Settings
+from pipeline.core.clock import FixedClock
+from pipeline.core.config import Settings
 from pipeline.store.db import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ from pipeline.channels import (
     support_inbox,
     unsubscribe_link,
 )
-from pipeline.channels.base import Channel
+from pipeline.intake.channel import Channel
 
 REGISTRY: dict[str, Channel] = {
     c.name: c
@@ -28,6 +28,6 @@ def channel(name: str) -> Channel:
     try:
         return REGISTRY[name]
     except KeyError:
-        from pipeline.errors import OptoutError
+        from pipeline.core.errors import OptoutError
 
         raise OptoutError(f"unknown channel {name!r} (known: {', '.join(REGISTRY)})") from None

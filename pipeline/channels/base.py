@@ -1,5 +1,5 @@
-"""What every channel module shares: its small face (`Channel`), the context a file is read
-in, the draft that turns one input row into an `IntakeRecord` with an outcome, and the guard
+"""What every channel module shares (its face, `Channel`, is intake's: `pipeline.intake.channel`):
+the draft that turns one input row into an `IntakeRecord` with an outcome, and the guard
 every reader passes each unit (row, line, message) through, so that nothing one unit holds
 can fail its file (SPEC §3)."""
 from __future__ import annotations
@@ -12,37 +12,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.accounts import AccountIndex
-from pipeline.addresses import Address, try_parse
-from pipeline.config import Settings
-from pipeline.csvfiles import CsvRow, read_rows
-from pipeline.landing import LandedFile
-from pipeline.records import Action, IntakeRecord, OptoutRequest, Outcome, Scope, bounded
-from pipeline.timestamps import arrival_time, request_time
-
-
-@dataclass(frozen=True)
-class ChannelContext:
-    settings: Settings
-    accounts: AccountIndex
-    file: LandedFile
-
-    @property
-    def arrival(self) -> datetime:
-        return arrival_time(self.file.folder_date)
-
-
-Reader = Callable[[Path, ChannelContext], Iterator[IntakeRecord]]
-
-
-@dataclass(frozen=True)
-class Channel:
-    """A channel: its landing folder name, the file patterns it reads, and its reader."""
-
-    name: str
-    patterns: tuple[str, ...]
-    read: Reader
-    description: str = ""
+from pipeline.core.addresses import Address, try_parse
+from pipeline.intake.channel import ChannelContext, one_line
+from pipeline.intake.csvfiles import CsvRow, read_rows
+from pipeline.intake.records import Action, IntakeRecord, OptoutRequest, Outcome, Scope, bounded
+from pipeline.intake.timestamps import request_time
 
 
 def requests_for(addresses: Iterable[Address], scope: Scope, action: Action = Action.SUPPRESS) -> tuple[OptoutRequest, ...]:
@@ -147,15 +121,6 @@ def joined(notes: list[str]) -> str:
 
 
 MAX_EVIDENCE_TEXT = 4000  # characters of each text an unreadable record keeps as evidence
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as one bounded line: its type and message."""
-    try:
-        message = " ".join(str(exc).split())
-    except Exception:  # an exception whose message itself fails
-        message = "(message cannot be shown)"
-    return bounded(f"{type(exc).__name__}: {message}" if message else type(exc).__name__, 500)
 
 
 def kept_evidence(evidence: dict[str, Any]) -> dict[str, Any]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.addresses import Address
-from pipeline.channels.base import Channel, ChannelContext, Draft, csv_records, draft_from_row, requests_for
+from pipeline.channels.base import Draft, csv_records, draft_from_row, requests_for
+from pipeline.channels.mail.classify import Verdict
+from pipeline.channels.mail.intake import common_outcome, mail_records, valid
 from pipeline.channels.support_inbox import accept_addresses
-from pipeline.csvfiles import CsvRow
-from pipeline.mail.classify import Verdict
-from pipeline.mail.intake import common_outcome, mail_records, valid
-from pipeline.records import IntakeRecord, Scope
+from pipeline.core.addresses import Address
+from pipeline.intake.channel import Channel, ChannelContext
+from pipeline.intake.csvfiles import CsvRow
+from pipeline.intake.records import IntakeRecord, Scope
 
 NAME = "cancellation"
 COLUMNS = ("ticket_id", "account_id", "created_at", "category", "status")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.channels.base import Channel, ChannelContext, Draft, csv_records, draft_from_row, joined, requests_for, resolve
-from pipeline.csvfiles import CsvRow
-from pipeline.phones import to_e164
-from pipeline.records import IntakeRecord, Scope
+from pipeline.channels.base import Draft, csv_records, draft_from_row, joined, requests_for, resolve
+from pipeline.intake.channel import Channel, ChannelContext
+from pipeline.intake.csvfiles import CsvRow
+from pipeline.intake.phones import to_e164
+from pipeline.intake.records import IntakeRecord, Scope
 
 NAME = "phone"
 COLUMNS = ("call_id", "started_at", "caller_number", "account_id", "email", "disposition")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.channels.base import Channel, ChannelContext, csv_records, draft_from_row, joined, requests_for, resolve
-from pipeline.csvfiles import CsvRow
-from pipeline.records import IntakeRecord, Scope
+from pipeline.channels.base import csv_records, draft_from_row, joined, requests_for, resolve
+from pipeline.intake.channel import Channel, ChannelContext
+from pipeline.intake.csvfiles import CsvRow
+from pipeline.intake.records import IntakeRecord, Scope
 
 NAME = "postal_mail"
 COLUMNS = ("letter_id", "received_at", "email", "account_id")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.addresses import try_parse
-from pipeline.channels.base import Channel, ChannelContext, csv_records, draft_from_row, joined, requests_for, resolve
-from pipeline.csvfiles import CsvRow
-from pipeline.records import Action, IntakeRecord, Scope
+from pipeline.channels.base import csv_records, draft_from_row, joined, requests_for, resolve
+from pipeline.core.addresses import try_parse
+from pipeline.intake.channel import Channel, ChannelContext
+from pipeline.intake.csvfiles import CsvRow
+from pipeline.intake.records import Action, IntakeRecord, Scope
 
 NAME = "preference_center"
 COLUMNS = ("change_id", "account_id", "email", "marketing_opt_in", "changed_at")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.channels.base import Channel, ChannelContext, Draft, requests_for
-from pipeline.mail.classify import Verdict
-from pipeline.mail.intake import common_outcome, mail_records, valid
-from pipeline.records import IntakeRecord, Scope
+from pipeline.channels.base import Draft, requests_for
+from pipeline.channels.mail.classify import Verdict
+from pipeline.channels.mail.intake import common_outcome, mail_records, valid
+from pipeline.intake.channel import Channel, ChannelContext
+from pipeline.intake.records import IntakeRecord, Scope
 
 NAME = "support_inbox"
 ACCEPTING = {"complaint": "complaint", "unsubscribe_mailbox": "unsubscribe_mailbox", "optout": "optout"}

@@ -3,7 +3,7 @@
 Only a POST is an opt-out: RFC 8058 one-click or the confirmation page's button. A GET is a
 page view, because mail scanners and link previews fetch every link in a message.
 
-Each line is one record whatever it holds: it is parsed with `pipeline.safejson` (limits on
+Each line is one record whatever it holds: it is parsed with `pipeline.core.safejson` (limits on
 size, depth and number length, no NaN), a line over the size limit is never held whole in
 memory, and a line that is not a JSON object is that line's `rejected` record."""
 
@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from pipeline import safejson
-from pipeline.addresses import try_parse
-from pipeline.channels.base import MAX_EVIDENCE_TEXT, Channel, ChannelContext, Draft, content_ref, guarded, requests_for
-from pipeline.errors import QuarantineError
-from pipeline.records import IntakeRecord, Scope
-from pipeline.timestamps import request_time
-from pipeline.tokens import BadToken, verify
+from pipeline.channels.base import MAX_EVIDENCE_TEXT, Draft, content_ref, guarded, requests_for
+from pipeline.core import safejson
+from pipeline.core.addresses import try_parse
+from pipeline.core.errors import QuarantineError
+from pipeline.intake.channel import Channel, ChannelContext
+from pipeline.intake.records import IntakeRecord, Scope
+from pipeline.intake.timestamps import request_time
+from pipeline.intake.tokens import BadToken, verify
 
 NAME = "unsubscribe_link"
 REQUIRED = ("event_id", "occurred_at", "token", "method")

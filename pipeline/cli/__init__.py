@@ -9,7 +9,7 @@ import typer
 
 from pipeline.cli import audit, compliance, pipeline_cmds, review, send, serve, tokens  # noqa: F401  (registration)
 from pipeline.cli.app import app
-from pipeline.errors import OptoutError
+from pipeline.core.errors import OptoutError
 
 
 def main() -> None:

@@ -14,11 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 import typer
 
-from pipeline.clock import Clock, FixedClock, SystemClock
-from pipeline.config import Settings, check_database_url, development_keys, load_settings
-from pipeline.errors import OptoutError
+from pipeline.core.clock import Clock, FixedClock, SystemClock
+from pipeline.core.config import Settings, check_database_url, development_keys, load_settings
+from pipeline.core.errors import OptoutError
+from pipeline.intake.timestamps import parse_time
 from pipeline.store.db import make_engine, require_current
-from pipeline.timestamps import parse_time
 
 app = typer.Typer(
     name="optout",

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import typer
 
+from pipeline.audit.export import neutralise
 from pipeline.cli.app import app, emit_json, env, parse_date, parse_timestamp
-from pipeline.errors import OptoutError
-from pipeline.export import neutralise
-from pipeline.history import EventView
-from pipeline.history import history as history_query
-from pipeline.history import lookup as lookup_query
+from pipeline.core.errors import OptoutError
+from pipeline.ledger.history import EventView
+from pipeline.ledger.history import history as history_query
+from pipeline.ledger.history import lookup as lookup_query
 from pipeline.store.db import read_tx
 
 

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from pipeline.campaign_audit import CampaignAudit, Recipient, audit_campaign
+from pipeline.audit.campaign import CampaignAudit, Recipient, audit_campaign
 from pipeline.cli.app import app, emit_json, env, parse_date
-from pipeline.errors import OptoutError
+from pipeline.core.errors import OptoutError
 from pipeline.store.db import read_tx
 
 if TYPE_CHECKING:
-    from pipeline.erase import ErasureResult
-    from pipeline.report import ComplianceReport
+    from pipeline.audit.erase import ErasureResult
+    from pipeline.audit.report import ComplianceReport
 
 audit_app = typer.Typer(
     help="Audit what was done: `audit campaign ID` for a recorded send check.", no_args_is_help=True
@@ -35,8 +35,8 @@ def report(
 ) -> None:
     """Time from request to effect against 48 hours, 10 business days and one month; exit 1 on any breach."""
     e = env(ctx)
-    from pipeline.report import compliance_report  # holiday calendars load only for reports
-    from pipeline.report_html import render_html
+    from pipeline.audit.report import compliance_report  # holiday calendars load only for reports
+    from pipeline.audit.report_html import render_html
 
     result = compliance_report(e.engine(), parse_date(date_, "--date") if date_ else None, e.clock)
     if html is not None:
@@ -93,7 +93,7 @@ def export(
 ) -> None:
     """Write the current list: clear CSV safe to open in a spreadsheet, or hashed for third parties."""
     e = env(ctx)
-    from pipeline.export import export_list
+    from pipeline.audit.export import export_list
 
     manifest = export_list(e.engine(), e.settings, e.clock, output, hashed=hashed)
     typer.echo(
@@ -116,7 +116,7 @@ def erase(
     each file left is listed with what to do); it stays suppressed as a keyed hash. Exit 1 when
     anything still holds the address (a file listed for manual action, space not reclaimed)."""
     e = env(ctx)
-    from pipeline.erase import erase as erase_address
+    from pipeline.audit.erase import erase as erase_address
 
     result = erase_address(e.engine(), e.settings, e.clock, address, ref, dry_run=dry_run)
     if as_json:

@@ -5,13 +5,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from pipeline import manual
+from pipeline.audit.verify import verify
 from pipeline.cli.app import app, emit_json, env, parse_date, parse_timestamp
+from pipeline.ledger import manual
 from pipeline.store.db import migrate, read_tx
-from pipeline.verify import verify
 
 if TYPE_CHECKING:
-    from pipeline.runner import RunSummary
+    from pipeline.orchestration.nightly import RunSummary
 
 
 @app.command()
@@ -30,7 +30,7 @@ def run(
 ) -> None:
     """Run the nightly pipeline for one date, without a scheduler. Exit 1 if the run failed."""
     e = env(ctx)
-    from pipeline.runner import run_nightly  # the channels load only for the commands that run them
+    from pipeline.orchestration.nightly import run_nightly  # the channels load only for the commands that run them
 
     summary = run_nightly(e.engine(), e.settings, parse_date(date_, "--date"), e.clock)
     if as_json:
@@ -98,6 +98,6 @@ def demo(
     """Seeds -> three nightly runs -> a pre-send check -> a summary, on a fresh SQLite store."""
     from pathlib import Path
 
-    from pipeline.demo import run_demo
+    from pipeline.orchestration.demo import run_demo
 
     run_demo(Path(directory), env(ctx).settings, typer.echo)

@@ -7,9 +7,9 @@ import json
 
 import typer
 
-from pipeline import review as queue
+from pipeline.audit import review as queue
 from pipeline.cli.app import app, emit_json, env
-from pipeline.errors import OptoutError
+from pipeline.core.errors import OptoutError
 from pipeline.store.db import read_tx
 
 review_app = typer.Typer(help="What the pipeline could not decide: list, show and resolve items.", no_args_is_help=True)

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import typer
 
-from pipeline.check import run_check
+from pipeline.check.receipts import verify_receipt
+from pipeline.check.run import run_check
 from pipeline.cli.app import app, emit_json, env
-from pipeline.errors import OptoutError
-from pipeline.receipts import verify_receipt
+from pipeline.core.errors import OptoutError
 
 
 @app.command()

@@ -7,8 +7,8 @@ import ipaddress
 import typer
 
 from pipeline.cli.app import app, env
-from pipeline.config import development_keys
-from pipeline.errors import OptoutError
+from pipeline.core.config import development_keys
+from pipeline.core.errors import OptoutError
 
 
 def is_loopback(host: str) -> bool:

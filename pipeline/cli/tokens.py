@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pipeline.cli.app import app, emit_json, env
-from pipeline.tokens import BadToken, mint, verify
+from pipeline.intake.tokens import BadToken, mint, verify
 
 token_app = typer.Typer(help="Mint and verify unsubscribe tokens (keys from OPTOUT_TOKEN_KEYS).", no_args_is_help=True)
 app.add_typer(token_app, name="token")

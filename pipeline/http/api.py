@@ -18,16 +18,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import Headers
 
-from pipeline import safejson
-from pipeline.addresses import try_parse
-from pipeline.chain import keyed_hash
-from pipeline.config import Settings
-from pipeline.fastkeys import match_keys
+from pipeline.check.keys import match_keys
+from pipeline.check.loaded_list import as_utc
+from pipeline.core import safejson
+from pipeline.core.addresses import try_parse
+from pipeline.core.config import Settings
 from pipeline.http.bodies import API_BODY_CAP
-from pipeline.publish import ListVersion, latest_version
-from pipeline.records import Scope
+from pipeline.intake.records import Scope
+from pipeline.ledger.chain import keyed_hash
+from pipeline.ledger.publish import ListVersion, latest_version
 from pipeline.store.db import read_tx
-from pipeline.suppressed import as_utc
 
 MAX_BATCH = 10_000
 BODY_LIMITS = safejson.Limits(max_bytes=API_BODY_CAP, max_depth=4, max_number_chars=20)
@@ -144,7 +144,7 @@ async def get_suppression(address: str, request: Request, kind: Literal["marketi
 
 
 async def check_request(request: Request) -> CheckRequest:
-    """The body of a batch check, read with `pipeline.safejson` limits (size, depth, number
+    """The body of a batch check, read with `pipeline.core.safejson` limits (size, depth, number
     length, no NaN) and then validated; 415 unless it is JSON, 422 for what is not a check."""
     ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if ctype != "application/json" and not ctype.endswith("+json"):

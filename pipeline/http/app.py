@@ -11,8 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 from starlette.datastructures import Headers
 
-from pipeline.clock import Clock, SystemClock
-from pipeline.config import Settings
+from pipeline.core.clock import Clock, SystemClock
+from pipeline.core.config import Settings
 from pipeline.http import api, unsubscribe
 from pipeline.http.bodies import BodyLimits
 from pipeline.http.clicklog import ClickLog

@@ -18,9 +18,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline import safejson
-from pipeline.clock import Clock
-from pipeline.durable import append_durably, replace_durably
+from pipeline.core import safejson
+from pipeline.core.clock import Clock
+from pipeline.core.durable import append_durably, replace_durably
 
 CHANNEL = "unsubscribe_link"
 MAX_FIELD = 4096  # a token or user agent longer than this is cut: it cannot verify anyway

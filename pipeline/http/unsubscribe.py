@@ -1,7 +1,7 @@
 """One-click unsubscribe (SPEC §8, RFC 8058): `POST /u/{token}` records the opt-out,
 `GET /u/{token}` shows a page whose button POSTs. No cookies, no redirects.
 
-The endpoint verifies each token (`pipeline.tokens.verify`, the same check the nightly run
+The endpoint verifies each token (`pipeline.intake.tokens.verify`, the same check the nightly run
 repeats on every logged line): a request whose token verifies is appended to the landing log;
 one whose token does not is only counted (a per-day counter file), so junk traffic cannot fill
 the disk. The answer is the same either way — same status, same body, an fsync on both paths —
@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from pipeline.http.bodies import BODY_READ
 from pipeline.http.clicklog import ClickLog
 from pipeline.http.headers import PAGE_STYLE
-from pipeline.tokens import BadToken, is_token_shaped, verify
+from pipeline.intake.tokens import BadToken, is_token_shaped, verify
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 DONE = "You are unsubscribed. You will receive no more newsletters or promotions from us.\n"

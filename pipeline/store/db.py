@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from pipeline.errors import OptoutError
+from pipeline.core.errors import OptoutError
 
 if TYPE_CHECKING:
     from alembic.config import Config

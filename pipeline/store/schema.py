@@ -146,7 +146,7 @@ list_versions = sa.Table(
     sa.Column("last_event_id", sa.Integer, nullable=False),
 )
 
-# The newest version's keys in one signed blob, for fast checks (pipeline/snapshots.py): a
+# The newest version's keys in one signed blob, for fast checks (pipeline/check/snapshots.py): a
 # cache of `suppressions` that a check verifies before use and rebuilds when it does not verify.
 list_snapshots = sa.Table(
     "list_snapshots",

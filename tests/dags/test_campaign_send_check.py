@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipeline import orchestration
 from pipeline.channels import REGISTRY
-from pipeline.config import load_settings
-from pipeline.receipts import verify_receipt
-from pipeline.runner import run_logical_date
+from pipeline.check.receipts import verify_receipt
+from pipeline.core.config import load_settings
+from pipeline.orchestration import tasks as orchestration
+from pipeline.orchestration.nightly import run_logical_date
 from pipeline.store.db import make_engine
 from pipeline.store.schema import send_checks
 from tests.dags.conftest import load_dags

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from pipeline.clock import SystemClock
-from pipeline.config import Settings
-from pipeline.demo import deliver, nights
-from pipeline.runner import run_nightly
+from pipeline.core.clock import SystemClock
+from pipeline.core.config import Settings
+from pipeline.orchestration.demo import deliver, nights
+from pipeline.orchestration.nightly import run_nightly
 from pipeline.store.db import make_engine, migrate
 from pipeline.store.schema import ingested_files, list_versions, pipeline_runs, suppressions
 from tests.dags.conftest import load_dags

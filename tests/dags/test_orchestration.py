@@ -6,7 +6,7 @@ import json
 import pytest
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from pipeline import orchestration
+from pipeline.orchestration import tasks as orchestration
 from pipeline.store.db import make_engine
 
 pytestmark = pytest.mark.dags

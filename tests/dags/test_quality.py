@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipeline import orchestration, quality
 from pipeline.channels import REGISTRY
-from pipeline.clock import SystemClock
-from pipeline.records import IntakeRecord, Outcome
-from pipeline.runner import recorded_data_quality, start_run
+from pipeline.core.clock import SystemClock
+from pipeline.intake.records import IntakeRecord, Outcome
+from pipeline.orchestration import quality
+from pipeline.orchestration import tasks as orchestration
+from pipeline.orchestration.nightly import recorded_data_quality, start_run
 from pipeline.store.db import make_engine
 from pipeline.store.schema import ingested_files, intake_records, list_versions
 

@@ -20,7 +20,7 @@ ENV_EXAMPLE = dict(
     line.split("=", 1) for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
     if line.strip() and not line.startswith("#")
 )
-CONFIG = (ROOT / "pipeline" / "config.py").read_text(encoding="utf-8")
+CONFIG = (ROOT / "pipeline" / "core" / "config.py").read_text(encoding="utf-8")
 RAW = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
 
 

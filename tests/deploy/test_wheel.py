@@ -32,8 +32,8 @@ def test_installed_wheel_reads_its_sql_and_suites(tmp_path):
     subprocess.run([*pip, "--prefix", str(venv), str(wheel)], check=True, capture_output=True)
     assert _editable_install_intact(), "installing the wheel elsewhere removed this environment's optout"
     probe = (
-        "from pipeline.resources import CHECKOUT, data_dir\n"
-        "from pipeline.sqlfiles import read_sql\n"
+        "from pipeline.core.resources import CHECKOUT, data_dir\n"
+        "from pipeline.audit.sqlfiles import read_sql\n"
         "assert not (CHECKOUT / 'sql').exists(), CHECKOUT\n"
         "assert 'CREATE VIEW' in read_sql('auditor_views.sql').upper()\n"
         "print(sorted(p.stem for p in data_dir('expectations').glob('*.json')))\n"

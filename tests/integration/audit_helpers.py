@@ -10,9 +10,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from pipeline.clock import FixedClock
-from pipeline.config import Settings
-from pipeline.runner import run_nightly
+from pipeline.core.clock import FixedClock
+from pipeline.core.config import Settings
+from pipeline.orchestration.nightly import run_nightly
 from tests.conftest import land
 
 LETTER_COLUMNS = ("letter_id", "received_at", "email", "account_id", "name", "reference")

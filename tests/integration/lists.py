@@ -5,11 +5,11 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from pipeline.clock import Clock
-from pipeline.config import Settings
-from pipeline.manual import add
+from pipeline.check.loaded_list import SuppressedSet, load_list
+from pipeline.core.clock import Clock
+from pipeline.core.config import Settings
+from pipeline.ledger.manual import add
 from pipeline.store.db import read_tx
-from pipeline.suppressed import SuppressedSet, load_list
 
 
 def marketing_list(engine: sa.Engine, settings: Settings, clock: Clock, addresses: Iterable[str]) -> SuppressedSet:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from pipeline import manual
-from pipeline.check import run_check
+from pipeline.check.run import run_check
 from pipeline.cli import main
+from pipeline.ledger import manual
 from tests.integration.audit_helpers import at, land_letters, recipients_csv, run_at
 
 pytestmark = pytest.mark.integration

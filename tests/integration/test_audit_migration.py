@@ -9,7 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from pipeline.sqlfiles import AUDITOR_VIEWS
+from pipeline.audit.sqlfiles import AUDITOR_VIEWS
 from pipeline.store.db import alembic_config, current_revision
 from pipeline.store.schema import metadata
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.campaign_audit import audit_campaign
-from pipeline.clock import FixedClock
-from pipeline.config import Settings
-from pipeline.demo import run_demo
-from pipeline.history import lookup
-from pipeline.report import compliance_report
+from pipeline.audit.campaign import audit_campaign
+from pipeline.audit.report import compliance_report
+from pipeline.core.clock import FixedClock
+from pipeline.core.config import Settings
+from pipeline.ledger.history import lookup
+from pipeline.orchestration.demo import run_demo
 from pipeline.store.db import make_engine, read_tx
 
 pytestmark = pytest.mark.integration

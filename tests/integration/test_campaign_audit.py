@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from pipeline.campaign_audit import audit_campaign
-from pipeline.check import run_check
-from pipeline.erase import erase
-from pipeline.errors import NotFoundError, OptoutError
-from pipeline.receipts import file_sha256
+from pipeline.audit.campaign import audit_campaign
+from pipeline.audit.erase import erase
+from pipeline.check.receipts import file_sha256
+from pipeline.check.run import run_check
+from pipeline.core.errors import NotFoundError, OptoutError
 from pipeline.store.db import read_tx
 from pipeline.store.schema import send_checks
 from tests.integration.audit_helpers import at, land_letters, recipients_csv, run_at

@@ -11,15 +11,15 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from pipeline.check import run_check
-from pipeline.clock import FixedClock
-from pipeline.config import Settings
-from pipeline.errors import OptoutError, StaleListError
-from pipeline.manual import add
-from pipeline.receipts import file_sha256, verify_receipt
+from pipeline.check.loaded_list import load_list
+from pipeline.check.receipts import file_sha256, verify_receipt
+from pipeline.check.run import run_check
+from pipeline.core.clock import FixedClock
+from pipeline.core.config import Settings
+from pipeline.core.errors import OptoutError, StaleListError
+from pipeline.ledger.manual import add
 from pipeline.store.db import read_tx
 from pipeline.store.schema import send_checks, suppressions
-from pipeline.suppressed import load_list
 
 pytestmark = pytest.mark.integration
 
@@ -198,7 +198,7 @@ def test_out_appears_only_whole(engine: sa.Engine, settings: Settings, clock: Fi
                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A check that fails half-way leaves no send list (not even a partial one); one that
     succeeds leaves OUT and --removed, and nothing staged beside them."""
-    from pipeline import check
+    from pipeline.check import run as check
 
     folder = tmp_path / "send"
     folder.mkdir()

@@ -1,4 +1,4 @@
-"""The block-parallel CSV check (pipeline/check_blocks.py): many blocks judged in worker
+"""The block-parallel CSV check (pipeline/check/blocks.py): many blocks judged in worker
 processes (or threads where a process cannot fork) give exactly the bytes one block judged in
 this process gives, and the same rows and answers as the row-by-row reader."""
 
@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import check, check_blocks
-from pipeline.check import filter_csv, filter_file
-from pipeline.check_rows import filter_csv_rows
-from pipeline.errors import OptoutError
-from pipeline.suppressed import SuppressedSet
+from pipeline.check import blocks as check_blocks
+from pipeline.check import run as check
+from pipeline.check.loaded_list import SuppressedSet
+from pipeline.check.rows import filter_csv_rows
+from pipeline.check.run import filter_csv, filter_file
+from pipeline.core.errors import OptoutError
 from tests.integration.lists import marketing_list
 
 pytestmark = pytest.mark.integration

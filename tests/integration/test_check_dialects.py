@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.addresses import try_parse
-from pipeline.check import filter_file
-from pipeline.check_blocks import REMOVED_COLUMNS
-from pipeline.errors import OptoutError
-from pipeline.formulas import neutralise
-from pipeline.suppressed import SuppressedSet
+from pipeline.check.blocks import REMOVED_COLUMNS
+from pipeline.check.loaded_list import SuppressedSet
+from pipeline.check.run import filter_file
+from pipeline.core.addresses import try_parse
+from pipeline.core.errors import OptoutError
+from pipeline.core.formulas import neutralise
 from tests.integration.lists import marketing_list
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.formulas import FORMULA_PREFIXES
+from pipeline.core.formulas import FORMULA_PREFIXES
 
 pytestmark = pytest.mark.integration
 

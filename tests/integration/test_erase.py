@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipeline import manual
-from pipeline.check import run_check
-from pipeline.erase import erase
-from pipeline.errors import OptoutError
-from pipeline.history import lookup
+from pipeline.audit.erase import erase
+from pipeline.audit.verify import VerificationError, verify, verify_store
+from pipeline.check.run import run_check
+from pipeline.core.errors import OptoutError
+from pipeline.ledger import manual
+from pipeline.ledger.history import lookup
 from pipeline.store.db import read_tx
-from pipeline.verify import VerificationError, verify, verify_store
 from tests.integration.audit_helpers import all_text, land_letters, recipients_csv, run_at
 
 pytestmark = pytest.mark.integration

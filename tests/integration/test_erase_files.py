@@ -30,16 +30,16 @@ from urllib.parse import unquote
 import pytest
 import sqlalchemy as sa
 
-from pipeline.check import run_check
-from pipeline.config import Settings
-from pipeline.erase import erase
-from pipeline.errors import OptoutError
-from pipeline.export import export_list
-from pipeline.history import history, lookup
-from pipeline.report import write_report
+from pipeline.audit.erase import erase
+from pipeline.audit.export import export_list
+from pipeline.audit.report import write_report
+from pipeline.audit.verify import verify
+from pipeline.check.run import run_check
+from pipeline.core.config import Settings
+from pipeline.core.errors import OptoutError
+from pipeline.ledger.history import history, lookup
 from pipeline.store.db import read_tx
 from pipeline.store.schema import ingested_files
-from pipeline.verify import verify
 from tests.integration.audit_helpers import at, recipients_csv, run_at
 
 pytestmark = pytest.mark.integration
@@ -351,7 +351,7 @@ def test_a_run_after_erasure_ingests_nothing_new(engine, settings, landing, cloc
 
 
 def test_send_check_files_are_listed_and_their_audit_still_verifies(engine, settings, clock, hostile):
-    from pipeline.campaign_audit import audit_campaign
+    from pipeline.audit.campaign import audit_campaign
 
     result = erase(engine, settings, clock, PERSON, "GDPR-101")
     (listed,) = [f for f in result.manual if f.path.endswith("send.csv")]

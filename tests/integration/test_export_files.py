@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.erase import erase
-from pipeline.export import FORMULA_PREFIXES, export_hash, export_key_id, export_list
+from pipeline.audit.erase import erase
+from pipeline.audit.export import FORMULA_PREFIXES, export_hash, export_key_id, export_list
 from tests.integration.audit_helpers import land_letters, run_at
 
 pytestmark = pytest.mark.integration

@@ -16,12 +16,13 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from pipeline.accounts import load_accounts
-from pipeline.addresses import try_parse
-from pipeline.clock import FixedClock
-from pipeline.config import Settings
-from pipeline.ingest import ingest_channel
-from pipeline.publish import publish
+from pipeline.channels import REGISTRY
+from pipeline.core.addresses import try_parse
+from pipeline.core.clock import FixedClock
+from pipeline.core.config import Settings
+from pipeline.intake.accounts import load_accounts
+from pipeline.intake.ingest import ingest_channel
+from pipeline.ledger.publish import publish
 from pipeline.store.schema import ingested_files, intake_records, suppressions
 from tests.conftest import ROOT
 
@@ -104,7 +105,7 @@ def test_hostile_file(case: Case, engine: sa.Engine, settings: Settings, clock: 
     shutil.copyfile(CORPUS / "accounts.csv", settings.landing / "accounts" / DAY.isoformat() / "accounts.csv")
     accounts = load_accounts(settings.landing, DAY, settings.phone_region)
 
-    result = ingest_channel(engine, settings, case.channel, DAY, None, clock, accounts)
+    result = ingest_channel(engine, settings, REGISTRY[case.channel], DAY, None, clock, accounts)
 
     assert len(result.files) == 1, "the file is recorded"
     with engine.connect() as conn:
@@ -126,7 +127,7 @@ def test_hostile_file(case: Case, engine: sa.Engine, settings: Settings, clock: 
         assert good_keys(source.read_bytes()) <= listed, "the good records are suppressed"
         assert not any("bad.example" in key for key in listed)
 
-    again = ingest_channel(engine, settings, case.channel, DAY, None, clock, accounts)
+    again = ingest_channel(engine, settings, REGISTRY[case.channel], DAY, None, clock, accounts)
     assert again.files == []
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(intake_records)).scalar_one() == records
@@ -138,7 +139,7 @@ def test_no_nul_or_surrogate_reaches_the_store(engine: sa.Engine, settings: Sett
         folder = settings.landing / "unsubscribe_link" / DAY.isoformat()
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(CORPUS / "unsubscribe_link" / name, folder / name)
-    ingest_channel(engine, settings, "unsubscribe_link", DAY, None, clock, load_accounts(settings.landing, DAY, "US"))
+    ingest_channel(engine, settings, REGISTRY["unsubscribe_link"], DAY, None, clock, load_accounts(settings.landing, DAY, "US"))
     with engine.connect() as conn:
         rows = conn.execute(sa.select(intake_records.c.source_ref, intake_records.c.raw)).all()
     by_ref = {r.source_ref: r.raw for r in rows}
@@ -153,7 +154,7 @@ def test_a_file_name_that_is_not_utf8_is_recorded(engine: sa.Engine, settings: S
     folder.mkdir(parents=True)
     name = os.fsdecode(b"inbox-\xff.mbox")
     shutil.copyfile(CORPUS / "support_inbox" / "bom.mbox", folder / name)
-    result = ingest_channel(engine, settings, "support_inbox", DAY, None, clock, load_accounts(settings.landing, DAY, "US"))
+    result = ingest_channel(engine, settings, REGISTRY["support_inbox"], DAY, None, clock, load_accounts(settings.landing, DAY, "US"))
     assert [f.counts.accepted for f in result.files] == [2]
     with engine.connect() as conn:
         assert conn.execute(sa.select(ingested_files.c.path)).scalar_one().endswith("inbox-\ufffd.mbox")

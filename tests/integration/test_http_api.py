@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from pipeline.clock import FixedClock
-from pipeline.config import Settings
+from pipeline.core.clock import FixedClock
+from pipeline.core.config import Settings
 from pipeline.http.api import router
-from pipeline.manual import add
+from pipeline.ledger.manual import add
 
 pytestmark = pytest.mark.integration
 KEY = "test-api-key"

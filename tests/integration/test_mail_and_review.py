@@ -10,16 +10,16 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from pipeline import review
-from pipeline.clock import FixedClock
-from pipeline.config import Settings, parse_token_keys
-from pipeline.errors import NotFoundError, OptoutError
-from pipeline.history import lookup
-from pipeline.runner import run_nightly
+from pipeline.audit import review
+from pipeline.audit.verify import verify
+from pipeline.core.clock import FixedClock
+from pipeline.core.config import Settings, parse_token_keys
+from pipeline.core.errors import NotFoundError, OptoutError
+from pipeline.intake.tokens import mint
+from pipeline.ledger.history import lookup
+from pipeline.orchestration.nightly import run_nightly
 from pipeline.store.db import read_tx
 from pipeline.store.schema import ingested_files, intake_records, optout_events, review_queue
-from pipeline.tokens import mint
-from pipeline.verify import verify
 from tests.conftest import land
 
 pytestmark = pytest.mark.integration

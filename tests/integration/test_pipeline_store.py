@@ -13,14 +13,14 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from pipeline.addresses import try_parse
-from pipeline.check import run_check
-from pipeline.clock import FixedClock
-from pipeline.config import Settings
-from pipeline.runner import run_nightly
+from pipeline.audit.verify import verify
+from pipeline.check.run import run_check
+from pipeline.core.addresses import try_parse
+from pipeline.core.clock import FixedClock
+from pipeline.core.config import Settings
+from pipeline.orchestration.nightly import run_nightly
 from pipeline.store.db import read_tx
 from pipeline.store.schema import ingested_files, intake_records, list_versions, metadata, optout_events, suppressions
-from pipeline.verify import verify
 from tests.conftest import ROOT, land
 
 pytestmark = pytest.mark.integration

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-import pipeline.ingest
-import pipeline.publish
-from pipeline.clock import FixedClock
-from pipeline.config import Settings
-from pipeline.runner import run_nightly
+import pipeline.intake.ingest
+import pipeline.ledger.publish
+from pipeline.core.clock import FixedClock
+from pipeline.core.config import Settings
+from pipeline.orchestration.nightly import run_nightly
 from pipeline.store.db import make_engine, migrate
 from pipeline.store.schema import intake_records, list_versions, optout_events, review_queue, suppressions
 from tests.conftest import ROOT
@@ -74,7 +74,7 @@ def test_killed_mid_run_then_rerun_ends_identical(
     engine: sa.Engine, settings: Settings, clock: FixedClock, reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch, where: str, n: int
 ) -> None:
     shutil.copytree(ROOT / "seeds" / "landing", settings.landing, dirs_exist_ok=True)
-    target = pipeline.ingest if where == "store_records" else pipeline.publish
+    target = pipeline.intake.ingest if where == "store_records" else pipeline.ledger.publish
     with monkeypatch.context() as patch:
         fail_on_call(target, where, n, patch)
         with pytest.raises(Killed):
@@ -86,8 +86,8 @@ def test_killed_mid_run_then_rerun_ends_identical(
     assert content(engine) == before
 
 
-KILL_POINTS = ["pipeline.ingest:store_records:1", "pipeline.ingest:store_records:4", "pipeline.ingest:store_records:9",
-               "pipeline.publish:_apply:1"]
+KILL_POINTS = ["pipeline.intake.ingest:store_records:1", "pipeline.intake.ingest:store_records:4", "pipeline.intake.ingest:store_records:9",
+               "pipeline.ledger.publish:_apply:1"]
 
 
 @pytest.mark.parametrize("kill_at", KILL_POINTS)

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from pipeline.clock import FixedClock
-from pipeline.deadlines import BUSINESS_DAYS_10, HOURS_48, ONE_MONTH
-from pipeline.report import compliance_report, percentile, write_report
-from pipeline.runner import run_channel, start_run
+from pipeline.audit.deadlines import BUSINESS_DAYS_10, HOURS_48, ONE_MONTH
+from pipeline.audit.report import compliance_report, percentile, write_report
+from pipeline.core.clock import FixedClock
+from pipeline.orchestration.nightly import run_channel, start_run
 from tests.integration.audit_helpers import at, land_letters, run_at
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-"""List snapshots (pipeline/snapshots.py): the nightly publish stores one, checks use it, and a
+"""List snapshots (pipeline/check/snapshots.py): the nightly publish stores one, checks use it, and a
 damaged, stale or forged one never changes a check's answer; erasure deletes them all."""
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from pipeline import manual, snapshots
-from pipeline.check import run_check
-from pipeline.erase import erase
-from pipeline.publish import ListVersion, latest_version
+from pipeline.audit.erase import erase
+from pipeline.audit.verify import verify
+from pipeline.check import snapshots
+from pipeline.check.loaded_list import load_list
+from pipeline.check.run import run_check
+from pipeline.ledger import manual
+from pipeline.ledger.publish import ListVersion, latest_version
 from pipeline.store.db import read_tx
 from pipeline.store.schema import list_snapshots
-from pipeline.suppressed import load_list
-from pipeline.verify import verify
 from tests.integration.audit_helpers import land_letters, recipients_csv, run_at
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.addresses import InvalidAddress, clean, match_key, parse, try_parse
+from pipeline.core.addresses import InvalidAddress, clean, match_key, parse, try_parse
 
 pytestmark = pytest.mark.unit
 
@@ -158,7 +158,7 @@ def adversarial_ascii(n: int, seed: int) -> list[str]:
 
 
 def same_answer(text: str) -> None:
-    from pipeline.addresses import clean, fast_parse, reference_parse
+    from pipeline.core.addresses import clean, fast_parse, reference_parse
 
     s = clean(text)
     fast = fast_parse(s) if s else None
@@ -172,7 +172,7 @@ def same_answer(text: str) -> None:
 
 
 def test_shortcut_equals_reference_on_adversarial_addresses() -> None:
-    from pipeline.addresses import clean, fast_parse
+    from pipeline.core.addresses import clean, fast_parse
 
     cases = adversarial_ascii(30000, seed=1)
     taken = sum(1 for c in cases if clean(c) and fast_parse(clean(c)) is not None)

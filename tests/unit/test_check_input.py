@@ -1,4 +1,4 @@
-"""What a recipient file is, before the check reads a row (pipeline/check_input.py): delimiter,
+"""What a recipient file is, before the check reads a row (pipeline/check/source.py): delimiter,
 address column, bare CRs, paths; and the Arrow reader never handed Python memory."""
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import check_input, csvstream
-from pipeline.check import address_column
-from pipeline.check_input import check_paths, fix_bare_returns, sniff_delimiter, write_plain_copy
-from pipeline.errors import OptoutError
+from pipeline.check import csvstream
+from pipeline.check import source as check_input
+from pipeline.check.run import address_column
+from pipeline.check.source import check_paths, fix_bare_returns, sniff_delimiter, write_plain_copy
+from pipeline.core.errors import OptoutError
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,4 @@
-"""Settings checked up front (pipeline/config.py and the CLI root callback): a bad value stops
+"""Settings checked up front (pipeline/core/config.py and the CLI root callback): a bad value stops
 every command with exit 2 and one line naming the variable; development keys are warned about
 on stderr and refused by `optout serve` beyond loopback."""
 
@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.cli.serve import is_loopback
-from pipeline.config import DEV_HASH_KEY, SettingsError, development_keys, load_settings
+from pipeline.core.config import DEV_HASH_KEY, SettingsError, development_keys, load_settings
 
 pytestmark = pytest.mark.unit
 
@@ -168,7 +168,7 @@ def test_token_verify_with_a_hostile_token_is_one_line_exit_1(
 
 def test_the_airflow_path_fails_fast_with_the_same_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """In a task, a bad setting is a failure Airflow does not retry (a retry cannot mend it)."""
-    from pipeline import orchestration
+    from pipeline.orchestration import tasks as orchestration
 
     monkeypatch.setenv("OPTOUT_CALL_CENTER_TZ", "Nowhere/Land")
     with pytest.raises(orchestration.RunFailedError, match="^OPTOUT_CALL_CENTER_TZ: 'Nowhere/Land' is not an IANA time zone") as caught:

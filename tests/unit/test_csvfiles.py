@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.csvfiles import MAX_CELL, read_rows
-from pipeline.errors import QuarantineError
+from pipeline.core.errors import QuarantineError
+from pipeline.intake.csvfiles import MAX_CELL, read_rows
 
 pytestmark = pytest.mark.unit
 REQUIRED = ("letter_id", "email")

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from pipeline.csvstream import chunks, split_rows
+from pipeline.check.csvstream import chunks, split_rows
 
 pytestmark = pytest.mark.unit
 
@@ -35,7 +35,7 @@ def test_chunks_are_whole_rows_and_lose_nothing() -> None:
 
 
 def test_an_unbalanced_quote_is_irregular_not_a_memory_hog() -> None:
-    from pipeline.csvstream import IrregularCsv
+    from pipeline.check.csvstream import IrregularCsv
 
     text = b'id,email\n1,5" screen\n' + b"2,a@b.com\n" * 2000
     with pytest.raises(IrregularCsv):
@@ -57,7 +57,7 @@ def _plain_block(rng, ncols: int, eol: bytes) -> bytes:
 def test_plain_cells_equal_arrows_reading(ncols: int, eol: bytes) -> None:
     import random
 
-    from pipeline.csvstream import parse_cells, plain_cells
+    from pipeline.check.csvstream import parse_cells, plain_cells
 
     rng = random.Random(ncols * 10 + len(eol))
     for _ in range(200):
@@ -82,7 +82,7 @@ def test_plain_cells_equal_arrows_reading(ncols: int, eol: bytes) -> None:
     ],
 )
 def test_blocks_that_are_not_plain_go_to_arrow(data: bytes) -> None:
-    from pipeline.csvstream import plain_cells
+    from pipeline.check.csvstream import plain_cells
 
     starts, ends, _, _ = split_rows(data, final=True)
     assert plain_cells(data, starts, ends, 2, 1) is None

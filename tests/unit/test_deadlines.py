@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pipeline.deadlines import (
+from pipeline.audit.deadlines import (
     BUSINESS_DAYS_10,
     HOURS_48,
     ONE_MONTH,

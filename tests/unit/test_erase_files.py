@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.erase_files import LANDING, OUTPUT, _as_text, apply_plan, plan_files
-from pipeline.redaction import Redactor
+from pipeline.audit.erase_files import LANDING, OUTPUT, _as_text, apply_plan, plan_files
+from pipeline.audit.redaction import Redactor
 
 pytestmark = pytest.mark.unit
 
@@ -107,7 +107,7 @@ def test_a_file_that_cannot_be_replaced_is_listed_and_its_staged_copy_removed(tm
     def refuse(*_args: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("pipeline.erase_files.os.replace", refuse)
+    monkeypatch.setattr("pipeline.audit.erase_files.os.replace", refuse)
     try:
         (change,) = apply_plan(_NoStore(), plan)  # type: ignore[arg-type]
     finally:

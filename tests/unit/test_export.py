@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.export import export_hash, export_key_id, neutralise
+from pipeline.audit.export import export_hash, export_key_id, neutralise
 
 pytestmark = pytest.mark.unit
 

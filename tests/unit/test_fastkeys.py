@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.addresses import InvalidAddress, reference_match_key
-from pipeline.fastkeys import match_keys, match_keys_with_stats
+from pipeline.check.keys import match_keys, match_keys_with_stats
+from pipeline.core.addresses import InvalidAddress, reference_match_key
 
 pytestmark = pytest.mark.unit
 

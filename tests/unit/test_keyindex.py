@@ -7,8 +7,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipeline import keyindex
-from pipeline.keyindex import KeyIndex
+from pipeline.check import keyindex
+from pipeline.check.keyindex import KeyIndex
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from pipeline.phones import to_e164
+from pipeline.intake.phones import to_e164
 
 pytestmark = pytest.mark.unit
 

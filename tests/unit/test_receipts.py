@@ -1,4 +1,4 @@
-"""Signed check receipts (pipeline/receipts.py): a receipt written before `duplicates` existed
+"""Signed check receipts (pipeline/check/receipts.py): a receipt written before `duplicates` existed
 still verifies, and editing any field, the new one included, breaks the signature."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.receipts import verify_receipt, write_receipt
+from pipeline.check.receipts import verify_receipt, write_receipt
 
 pytestmark = pytest.mark.unit
 

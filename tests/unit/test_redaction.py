@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.redaction import ERASED, Redactor
+from pipeline.audit.redaction import ERASED, Redactor
 
 pytestmark = pytest.mark.unit
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import safejson
-from pipeline.timestamps import parse_time
+from pipeline.core import safejson
+from pipeline.intake.timestamps import parse_time
 
 pytestmark = pytest.mark.unit
 

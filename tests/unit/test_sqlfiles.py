@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.sqlfiles import AUDITOR_VIEWS, read_sql, statements
+from pipeline.audit.sqlfiles import AUDITOR_VIEWS, read_sql, statements
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.suppression import EventFacts, state_of_key
+from pipeline.ledger.state import EventFacts, state_of_key
 
 pytestmark = pytest.mark.unit
 

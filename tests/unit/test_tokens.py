@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.config import parse_token_keys
-from pipeline.errors import OptoutError
-from pipeline.tokens import BadToken, b64url, mint, verify
+from pipeline.core.config import parse_token_keys
+from pipeline.core.errors import OptoutError
+from pipeline.intake.tokens import BadToken, b64url, mint, verify
 
 pytestmark = pytest.mark.unit
 

@@ -11,8 +11,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.config import Settings
-from pipeline.tokens import mint
+from pipeline.core.config import Settings
+from pipeline.intake.tokens import mint
 
 HERE = Path(__file__).resolve().parent
 KEYS = Settings().token_keys

@@ -26,12 +26,12 @@ from typing import Any
 import pytest
 import uvicorn
 
-from pipeline.config import Settings
+from pipeline.core.config import Settings
 from pipeline.http.app import create_app
 from pipeline.http.headers import CSP
 from pipeline.http.unsubscribe import DONE, NOT_A_LINK, confirmation_page
+from pipeline.intake.tokens import b64url, mint
 from pipeline.store.db import make_engine, migrate
-from pipeline.tokens import b64url, mint
 
 pytestmark = pytest.mark.integration
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.clock import FixedClock
-from pipeline.config import Settings
+from pipeline.core.clock import FixedClock
+from pipeline.core.config import Settings
 from pipeline.http.app import create_app
 from pipeline.http.clicklog import ClickLog
 from pipeline.http.headers import CSP
-from pipeline.tokens import b64url, mint
+from pipeline.intake.tokens import b64url, mint
 
 pytestmark = pytest.mark.unit
 AT = datetime(2026, 10, 9, 12, 0, tzinfo=UTC)

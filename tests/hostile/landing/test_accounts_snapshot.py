@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.accounts import load_accounts
+from pipeline.intake.accounts import load_accounts
 from tests.hostile.landing.cases import SECRET
 
 pytestmark = pytest.mark.unit

@@ -1,5 +1,5 @@
 """Hostile landing zones through the real nightly run (`optout run --json` and
-`pipeline.runner`), on SQLite and PostgreSQL: nothing outside the landing zone enters the store
+`pipeline.orchestration.nightly`), on SQLite and PostgreSQL: nothing outside the landing zone enters the store
 or the run's output, every stray is listed with its path, good files are still ingested, a
 re-run changes nothing; broken accounts snapshots; review items a later snapshot settles."""
 
@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from pipeline import ingest
-from pipeline.clock import FixedClock
-from pipeline.config import Settings
-from pipeline.review import SYSTEM
-from pipeline.runner import run_nightly
+from pipeline.audit.review import SYSTEM
+from pipeline.audit.verify import verify
+from pipeline.core.clock import FixedClock
+from pipeline.core.config import Settings
+from pipeline.intake import ingest
+from pipeline.orchestration.nightly import run_nightly
 from pipeline.store.db import make_engine
 from pipeline.store.schema import intake_records, metadata, optout_events, pipeline_runs, review_queue, suppressions
-from pipeline.verify import verify
 from tests.conftest import ROOT
 from tests.hostile.landing.cases import CASES, SECRET, build_landing
 from tests.integration.test_cli import optout
@@ -259,7 +259,7 @@ def held_items(engine: sa.Engine) -> list[int]:
 
 
 def test_the_dag_steps_list_the_strays_on_the_run(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline import orchestration
+    from pipeline.orchestration import tasks as orchestration
 
     landing = hostile_landing(tmp_path)
     monkeypatch.delenv("OPTOUT_STORE_CONN_ID", raising=False)

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.channels import REGISTRY
-from pipeline.errors import QuarantineError
-from pipeline.landing import LandedPath, discover, folder_date, survey
+from pipeline.core.errors import QuarantineError
+from pipeline.intake.landing import LandedPath, discover, folder_date, survey
 from tests.hostile.landing.cases import CASES, SECRET, Case, build_landing
 
 pytestmark = pytest.mark.unit

@@ -16,17 +16,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.accounts import AccountIndex
 from pipeline.channels import REGISTRY, unsubscribe_link
-from pipeline.channels.base import ChannelContext, csv_records, guarded
-from pipeline.config import Settings
-from pipeline.csvfiles import CsvRow
-from pipeline.errors import QuarantineError
-from pipeline.ingest import read_file
-from pipeline.landing import LandedFile
-from pipeline.mail.intake import date_header_time
-from pipeline.records import MAX_REF, IntakeRecord, Outcome, storable, storable_ref, storable_text
-from pipeline.tokens import mint
+from pipeline.channels.base import csv_records, guarded
+from pipeline.channels.mail.intake import date_header_time
+from pipeline.core.config import Settings
+from pipeline.core.errors import QuarantineError
+from pipeline.intake.accounts import AccountIndex
+from pipeline.intake.channel import ChannelContext
+from pipeline.intake.csvfiles import CsvRow
+from pipeline.intake.ingest import read_file
+from pipeline.intake.landing import LandedFile
+from pipeline.intake.records import MAX_REF, IntakeRecord, Outcome, storable, storable_ref, storable_text
+from pipeline.intake.tokens import mint
 
 pytestmark = pytest.mark.unit
 DAY = date(2026, 10, 9)
@@ -349,7 +350,7 @@ def test_fuzz_mail_bytes_never_raise(
 
 def test_every_channel_suite_knows_every_reason_code() -> None:
     """A reason the data-quality suites do not list would quarantine its whole file in the DAG."""
-    from pipeline.records import REASONS
+    from pipeline.intake.records import REASONS
     from tests.conftest import ROOT
 
     every = set().union(*REASONS.values())

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.accounts import AccountIndex
 from pipeline.channels import REGISTRY
-from pipeline.channels.base import ChannelContext
-from pipeline.config import Settings, parse_token_keys
-from pipeline.errors import QuarantineError
-from pipeline.landing import LandedFile
-from pipeline.tokens import mint
+from pipeline.core.config import Settings, parse_token_keys
+from pipeline.core.errors import QuarantineError
+from pipeline.intake.accounts import AccountIndex
+from pipeline.intake.channel import ChannelContext
+from pipeline.intake.landing import LandedFile
+from pipeline.intake.tokens import mint
 
 pytestmark = pytest.mark.unit
 

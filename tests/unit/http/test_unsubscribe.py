@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.clock import FixedClock
-from pipeline.config import Settings
+from pipeline.core.clock import FixedClock
+from pipeline.core.config import Settings
 from pipeline.http.app import create_app
-from pipeline.tokens import mint
+from pipeline.intake.tokens import mint
 
 pytestmark = pytest.mark.unit
 AT = datetime(2026, 10, 9, 23, 59, 59, tzinfo=UTC)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from pipeline.accounts import AccountIndex
 from pipeline.channels import support_inbox
-from pipeline.channels.base import ChannelContext
-from pipeline.config import Settings
-from pipeline.landing import LandedFile
+from pipeline.core.config import Settings
+from pipeline.intake.accounts import AccountIndex
+from pipeline.intake.channel import ChannelContext
+from pipeline.intake.landing import LandedFile
 from tests.unit.mail.corpus import UNSUBSCRIBE_MAILBOX, Case
 from tests.unit.mail.languages import LANGS, cases, label_of, language_of
 

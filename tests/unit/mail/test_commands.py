@@ -7,8 +7,8 @@ from email.message import Message
 
 import pytest
 
-from pipeline.mail import phrases as P
-from pipeline.mail.classify import read_sentence, subject_of
+from pipeline.channels.mail import phrases as P
+from pipeline.channels.mail.classify import read_sentence, subject_of
 
 pytestmark = pytest.mark.unit
 

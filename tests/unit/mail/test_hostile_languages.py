@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.accounts import AccountIndex
 from pipeline.channels import support_inbox
-from pipeline.channels.base import ChannelContext
-from pipeline.config import Settings
-from pipeline.landing import LandedFile
+from pipeline.core.config import Settings
+from pipeline.intake.accounts import AccountIndex
+from pipeline.intake.channel import ChannelContext
+from pipeline.intake.landing import LandedFile
 
 pytestmark = pytest.mark.unit
 

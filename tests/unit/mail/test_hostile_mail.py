@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.accounts import AccountIndex
 from pipeline.channels import support_inbox
-from pipeline.channels.base import ChannelContext
-from pipeline.config import Settings
-from pipeline.landing import LandedFile
-from pipeline.mail.classify import classify, decode_header_text, subject_of
+from pipeline.channels.mail.classify import classify, decode_header_text, subject_of
+from pipeline.core.config import Settings
+from pipeline.intake.accounts import AccountIndex
+from pipeline.intake.channel import ChannelContext
+from pipeline.intake.landing import LandedFile
 from tests.unit.mail.relayed import HOSTILE, hostile_table
 
 pytestmark = pytest.mark.unit

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.accounts import AccountIndex
 from pipeline.channels import cancellation, support_inbox
-from pipeline.channels.base import ChannelContext
-from pipeline.config import Settings
-from pipeline.landing import LandedFile
-from pipeline.mail.classify import classify
+from pipeline.channels.mail.classify import classify
+from pipeline.core.config import Settings
+from pipeline.intake.accounts import AccountIndex
+from pipeline.intake.channel import ChannelContext
+from pipeline.intake.landing import LandedFile
 from tests.unit.mail.languages import LANGS, MATERIAL, cases, label_of, language_of
 from tests.unit.mail.relayed import message
 from tests.unit.mail.scores import results, score, table

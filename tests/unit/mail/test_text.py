@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.mail.text import html_to_text, strip_quotes, strip_signature
+from pipeline.channels.mail.text import html_to_text, strip_quotes, strip_signature
 
 pytestmark = pytest.mark.unit
 

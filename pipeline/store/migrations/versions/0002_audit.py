@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from pipeline.sqlfiles import AUDITOR_VIEWS, read_sql, statements
+from pipeline.audit.sqlfiles import AUDITOR_VIEWS, read_sql, statements
 
 revision = "0002_audit"
 down_revision = "0001"

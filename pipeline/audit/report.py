@@ -1,0 +1,225 @@
+"""`optout report` (SPEC §7): per request, the time from requested_at to effective_at (the
+publication of the first list version that covers it) against 48 hours, 10 business days and
+one month; per-channel percentiles; breaches; and the open items at risk. The report is a
+statement "as of" one instant, so re-running it for a past date gives the same figures unless
+late files brought older requests (docs/audit.md)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from pipeline.audit.deadlines import DEADLINES, due_times
+from pipeline.audit.sqlfiles import read_sql, statements
+from pipeline.core.clock import Clock, SystemClock
+from pipeline.core.config import Settings
+from pipeline.store.db import read_tx
+from pipeline.store.schema import UTCDateTime
+
+PERCENTILES = (50, 90, 95, 99)
+REVIEW_AT_RISK_AFTER = timedelta(days=1)
+
+
+@dataclass
+class RequestClock:
+    record_id: int
+    channel: str
+    source_ref: str
+    requested_at: str
+    effective_at: str | None
+    effective_version: int | None
+    hours_to_effect: float | None  # hours from request to effect, or elapsed so far when open
+    status: str  # effective | open
+    due: dict[str, str]
+    breached: list[str]
+    evidence_file: str | None
+    evidence_locator: str | None
+
+
+@dataclass
+class ReviewAtRisk:
+    item_id: int
+    record_id: int
+    channel: str
+    source_ref: str
+    requested_at: str
+    created_at: str
+    reason: str
+    hours_open: float
+    due: dict[str, str]
+    breached: list[str]
+
+
+@dataclass
+class ChannelStats:
+    requests: int = 0
+    effective: int = 0
+    open: int = 0
+    breaches: dict[str, int] = field(default_factory=lambda: {d.name: 0 for d in DEADLINES})
+    hours: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass
+class ComplianceReport:
+    date: str
+    as_of: str
+    deadlines: list[dict[str, str]]
+    channels: dict[str, ChannelStats]
+    breaches: list[RequestClock]
+    at_risk: list[RequestClock]
+    reviews_at_risk: list[ReviewAtRisk]
+    requests: list[RequestClock]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaches
+
+
+def report_as_of(day: date, now: datetime) -> datetime:
+    """A report for day D speaks as of the end of D (UTC), or now when D has not ended."""
+    return min(now, datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC))
+
+
+def percentile(values: list[float], p: int) -> float | None:
+    """Nearest-rank percentile (the value at rank ceil(p/100 * n)): every figure is one real request."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1]
+
+
+def _hours(delta: timedelta) -> float:
+    return round(delta.total_seconds() / 3600, 2)
+
+
+def _query(conn: sa.Connection, name: str, as_of: datetime, **types: Any) -> list[sa.Row[Any]]:
+    """Run a report query from sql/ with :as_of bound and time columns read as UTC datetimes."""
+    (sql,) = statements(read_sql(name))  # comments dropped: they may mention :as_of
+    stmt = sa.text(sql).bindparams(sa.bindparam("as_of", type_=UTCDateTime)).columns(**types)
+    return list(conn.execute(stmt, {"as_of": as_of}))
+
+
+def request_clock(row: Any, as_of: datetime) -> RequestClock:
+    """One request against every deadline: breached when effect came (or has not come) after due."""
+    due = due_times(row.requested_at)
+    stop = row.effective_at or as_of
+    breached = [name for name, at in due.items() if stop > at]
+    return RequestClock(
+        row.record_id,
+        row.channel,
+        row.source_ref,
+        row.requested_at.isoformat(),
+        row.effective_at.isoformat() if row.effective_at else None,
+        row.effective_version,
+        _hours(stop - row.requested_at),
+        "effective" if row.effective_at else "open",
+        {k: v.isoformat() for k, v in due.items()},
+        breached,
+        row.evidence_file,
+        row.evidence_locator,
+    )
+
+
+def channel_stats(requests: list[RequestClock]) -> dict[str, ChannelStats]:
+    stats: dict[str, ChannelStats] = {}
+    hours: dict[str, list[float]] = {}
+    for r in requests:
+        s = stats.setdefault(r.channel, ChannelStats())
+        s.requests += 1
+        if r.status == "effective":
+            s.effective += 1
+            hours.setdefault(r.channel, []).append(r.hours_to_effect or 0.0)
+        else:
+            s.open += 1
+        for name in r.breached:
+            s.breaches[name] += 1
+    for name, s in stats.items():
+        values = hours.get(name, [])
+        s.hours = {f"p{p}": percentile(values, p) for p in PERCENTILES} | {
+            "max": max(values) if values else None
+        }
+    return dict(sorted(stats.items()))
+
+
+def build_report(conn: sa.Connection, day: date, as_of: datetime) -> ComplianceReport:
+    times = {"requested_at": UTCDateTime, "recorded_at": UTCDateTime, "effective_at": UTCDateTime}
+    requests = [request_clock(row, as_of) for row in _query(conn, "report_requests.sql", as_of, **times)]
+    reviews = []
+    for row in _query(
+        conn, "report_open_reviews.sql", as_of, requested_at=UTCDateTime, created_at=UTCDateTime
+    ):
+        if as_of - row.created_at <= REVIEW_AT_RISK_AFTER:
+            continue
+        due = due_times(row.requested_at)
+        reviews.append(
+            ReviewAtRisk(
+                row.item_id,
+                row.record_id,
+                row.channel,
+                row.source_ref,
+                row.requested_at.isoformat(),
+                row.created_at.isoformat(),
+                row.reason,
+                _hours(as_of - row.created_at),
+                {k: v.isoformat() for k, v in due.items()},
+                [k for k, v in due.items() if as_of > v],
+            )
+        )
+    return ComplianceReport(
+        day.isoformat(),
+        as_of.isoformat(),
+        [asdict(d) for d in DEADLINES],
+        channel_stats(requests),
+        [r for r in requests if r.breached],
+        [r for r in requests if r.status == "open"],
+        reviews,
+        requests,
+    )
+
+
+def compliance_report(
+    engine: sa.Engine,
+    day: date | None = None,
+    clock: Clock | None = None,
+    as_of: datetime | None = None,
+) -> ComplianceReport:
+    """The report for `day` (default: today), read in one snapshot."""
+    now = (clock or SystemClock()).now()
+    day = day or now.astimezone(UTC).date()
+    with read_tx(engine) as conn:
+        return build_report(conn, day, as_of or report_as_of(day, now))
+
+
+def write_report(
+    engine: sa.Engine,
+    settings: Settings,
+    day: date,
+    out_dir: Path,
+    clock: Clock | None = None,
+    as_of: datetime | None = None,
+) -> dict[str, Path]:
+    """What the nightly run calls: the report for `day` as `compliance_<day>.json` and `.html`
+    in `out_dir`. As of the end of `day` capped at now, unless `as_of` is given (a run that
+    reports right after publishing the night's list may pass `clock.now()`)."""
+    from pipeline.audit.report_html import render_html
+
+    report = compliance_report(engine, day, clock, as_of)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": out_dir / f"compliance_{day.isoformat()}.json",
+        "html": out_dir / f"compliance_{day.isoformat()}.html",
+    }
+    paths["json"].write_text(
+        json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    paths["html"].write_text(render_html(report), encoding="utf-8")
+    return paths

@@ -1,0 +1,156 @@
+"""`optout verify`: recompute the event chain, replay every list version's digest from the
+events, compare the current list with them, and name the first broken row. The nightly run
+ends with `verify_store` (SPEC §6, issue 6)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from pipeline.check import snapshots
+from pipeline.core.config import Settings
+from pipeline.core.errors import OptoutError
+from pipeline.ledger.chain import GENESIS, keyed_hash, list_digest, row_hash
+from pipeline.ledger.publish import latest_version, version_by_number
+from pipeline.ledger.state import EventFacts, state_of_key, states
+from pipeline.store.db import read_tx
+from pipeline.store.schema import list_snapshots, list_versions, optout_events, suppressions
+
+
+class VerificationError(OptoutError):
+    """The store failed verification (exit 1, like `optout verify`)."""
+
+    exit_code = 1
+
+
+@dataclass
+class Verification:
+    events: int = 0
+    versions: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(conn: sa.Connection, hash_key: str) -> Verification:
+    result = Verification()
+    facts = _verify_chain(conn, hash_key, result)
+    _verify_versions(conn, result)
+    _verify_digests(conn, facts, result)
+    _verify_state(conn, facts, result)
+    _verify_snapshots(conn, hash_key, result)
+    return result
+
+
+def verify_store(engine: sa.Engine, settings: Settings) -> Verification:
+    """Verify the store in one snapshot; the nightly run's last step raises on a break."""
+    with read_tx(engine) as conn:
+        result = verify(conn, settings.hash_key)
+    if not result.ok:
+        first, count = result.problems[0], len(result.problems)
+        raise VerificationError(f"store verification failed: {first} ({count} problem(s))")
+    return result
+
+
+def _verify_chain(conn: sa.Connection, hash_key: str, result: Verification) -> list[tuple[int, EventFacts]]:
+    prev, expected_id = GENESIS, 1
+    facts = []
+    for row in conn.execute(sa.select(optout_events).order_by(optout_events.c.id)):
+        m = row._mapping
+        result.events += 1
+        where = f"optout_events id {m['id']}"
+        if m["id"] != expected_id:
+            result.problems.append(f"{where}: expected id {expected_id} (a row is missing)")
+        if m["prev_hash"] != prev:
+            result.problems.append(f"{where}: prev_hash does not match the row before")
+        if row_hash(m["prev_hash"], dict(m)) != m["row_hash"]:
+            result.problems.append(f"{where}: row_hash does not match its fields (row edited)")
+        if m["address"] is not None and keyed_hash(hash_key, m["address"]) != m["address_hash"]:
+            result.problems.append(f"{where}: address does not match address_hash (address edited)")
+        if m["match_key"] is not None and keyed_hash(hash_key, m["match_key"]) != m["key_hash"]:
+            result.problems.append(f"{where}: match_key does not match key_hash (match key edited)")
+        if m["evidence_hash"] is not None and m["evidence"] is not None and keyed_hash(hash_key, m["evidence"]) != m["evidence_hash"]:
+            result.problems.append(f"{where}: evidence does not match evidence_hash (evidence edited)")
+        prev, expected_id = m["row_hash"], m["id"] + 1
+        fact = EventFacts(m["key_hash"], m["match_key"], m["address"], m["channel"], m["scope"], m["action"], m["requested_at"])
+        facts.append((m["id"], fact))
+    return facts
+
+
+def _verify_versions(conn: sa.Connection, result: Verification) -> None:
+    head = conn.execute(sa.select(sa.func.coalesce(sa.func.max(optout_events.c.id), 0))).scalar_one()
+    last_event = 0
+    for row in conn.execute(sa.select(list_versions).order_by(list_versions.c.version)):
+        result.versions += 1
+        if row.last_event_id < last_event or row.last_event_id > head:
+            result.problems.append(
+                f"list_versions version {row.version}: last_event_id {row.last_event_id} is out of order or past the chain (events deleted)"
+            )
+        last_event = row.last_event_id
+
+
+def _verify_digests(conn: sa.Connection, facts: list[tuple[int, EventFacts]], result: Verification) -> None:
+    """Replay the events version by version: each version's digest and entry count must be
+    what its events (up to its last_event_id) make, so no past version can be rewritten."""
+    by_key: dict[str, list[EventFacts]] = {}
+    entries: dict[str, str] = {}
+    i = 0
+    for v in conn.execute(sa.select(list_versions).order_by(list_versions.c.version)):
+        touched = set()
+        while i < len(facts) and facts[i][0] <= v.last_event_id:
+            f = facts[i][1]
+            by_key.setdefault(f.key_hash, []).append(f)
+            touched.add(f.key_hash)
+            i += 1
+        for key_hash in touched:
+            state = state_of_key(by_key[key_hash])
+            if state is None:
+                entries.pop(key_hash, None)
+            else:
+                entries[key_hash] = state.scope
+        if list_digest(list(entries.items())) != v.digest or len(entries) != v.entries:
+            result.problems.append(
+                f"list_versions version {v.version}: digest or entry count does not match "
+                f"a replay of events up to id {v.last_event_id}"
+            )
+
+
+def _verify_state(conn: sa.Connection, facts: list[tuple[int, EventFacts]], result: Verification) -> None:
+    """The suppressions table must be exactly what the events say, and match the latest digest."""
+    latest = latest_version(conn)
+    if latest is None:
+        return
+    # Only events the latest version covers count: later ones are not yet published.
+    covered = [f for event_id, f in facts if event_id <= latest.last_event_id]
+    expected = {k: v for k, v in states(covered).items() if v is not None}
+    actual = {r.key_hash: r for r in conn.execute(sa.select(suppressions))}
+    for key_hash in sorted(set(expected) | set(actual)):
+        want, have = expected.get(key_hash), actual.get(key_hash)
+        if want is None or have is None or want.scope != have.scope:
+            table, events = have.scope if have else "absent", want.scope if want else "absent"
+            result.problems.append(f"suppressions key_hash {key_hash[:12]}…: table says {table}, events say {events}")
+    entries = [(r.key_hash, r.scope) for r in actual.values()]
+    if list_digest(entries) != latest.digest or len(entries) != latest.entries:
+        result.problems.append(f"list_versions version {latest.version}: digest or entry count does not match the suppressions table")
+
+
+def _verify_snapshots(conn: sa.Connection, hash_key: str, result: Verification) -> None:
+    """A stored list snapshot must carry a valid signature, and the newest version's must hold
+    exactly the clear keys, scopes, channels and since-when of `suppressions` (a check trusts it)."""
+    latest = latest_version(conn)
+    for row in conn.execute(sa.select(list_snapshots.c.version, list_snapshots.c.mac, list_snapshots.c.body)):
+        where = f"list_snapshots version {row.version}"
+        version = version_by_number(conn, row.version)
+        if version is None:
+            result.problems.append(f"{where}: no such list version")
+            continue
+        body = bytes(row.body)
+        problem = snapshots.problem_of(body, row.mac, version, hash_key)
+        if problem:
+            result.problems.append(f"{where}: {problem}")
+        elif latest is not None and version.version == latest.version:
+            snap = snapshots.Snapshot(version, body, row.mac, stored=True)
+            if snapshots.content(snap) != snapshots.content(snapshots.build(conn, version, hash_key)):
+                result.problems.append(f"{where}: its entries differ from the suppressions table")

@@ -1,0 +1,280 @@
+"""A published list's keys in one signed blob (table `list_snapshots`), for fast checks.
+
+Reading two million rows of `suppressions` and indexing them takes seconds; a snapshot holds
+the same keys already in `KeyIndex` order (64-bit hash, key, entry code, scope), as one Arrow
+IPC stream a check reads and maps in a fraction of a second.
+
+Trust: `suppressions` stays the truth. A snapshot is used only when its HMAC (the store's hash
+key) verifies and it names the newest version with that version's digest; otherwise the check
+builds a new one from `suppressions` (and saves it) — a damaged or edited snapshot can slow a
+check, never change its answer — and `optout verify` reports it. The nightly publish saves the
+snapshot of the version it published; other publishers (`optout add`, `lift`, review) leave it
+to the first check. Only the newest version's snapshot is kept, and erasure deletes them all
+(they hold clear match keys).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+
+from pipeline.check.keyindex import KeyIndex
+from pipeline.intake.records import Scope
+from pipeline.ledger.publish import ListVersion, latest_version
+from pipeline.store.db import read_tx, write_tx
+from pipeline.store.schema import list_snapshots, suppressions
+
+FORMAT = 2  # 2: each key's first request time (column "first", and in erased rows)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+log = logging.getLogger("optout.snapshots")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The signed body of one version's snapshot; `stored` says whether the table holds it."""
+
+    version: ListVersion
+    body: bytes
+    mac: str
+    stored: bool
+
+
+def mac_of(body: bytes | memoryview, hash_key: str) -> str:
+    return hmac.new(hash_key.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def _as_utc_text(value: datetime | str) -> str:
+    from pipeline.check.loaded_list import as_utc
+
+    return as_utc(value).isoformat()
+
+
+def build(conn: sa.Connection, version: ListVersion, hash_key: str) -> Snapshot:
+    """The snapshot of the list in `conn`'s snapshot (which must show `version` as the newest)."""
+    s = suppressions.c
+    postgres = conn.dialect.name == "postgresql"
+    newline: sa.ColumnElement[str] = sa.literal_column("chr(10)" if postgres else "char(10)")
+    tab: sa.ColumnElement[str] = sa.literal_column("chr(9)" if postgres else "char(9)")
+    joined = sa.func.string_agg if postgres else sa.func.group_concat
+    first = _time_text(s.first_requested_at, postgres)
+    # Aggregated in the database: a few thousand (channels, since, scope) groups, not millions of
+    # rows; each key travels with its first request time ("time<TAB>key": a time holds no tab).
+    query = (
+        sa.select(s.channels, s.effective_at, s.scope, joined(first.op("||")(tab).op("||")(s.match_key), newline))
+        .where(s.match_key.is_not(None))
+        .group_by(s.channels, s.effective_at, s.scope)
+    )
+    groups = [tuple(r) for r in conn.execute(query)]
+    entries: dict[tuple[str, str], int] = {}
+    codes_of_groups = [entries.setdefault((channels, _as_utc_text(since)), len(entries)) for channels, since, _, _ in groups]
+    lists = pc.split_pattern(pa.array([keys for *_, keys in groups], pa.large_string()), "\n")
+    sizes = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
+    codes = np.repeat(np.array(codes_of_groups, dtype=np.int32), sizes)
+    every = np.repeat(np.array([scope == str(Scope.ALL) for _, _, scope, _ in groups], dtype=bool), sizes)
+    pairs = pc.split_pattern(lists.flatten(), "\t", max_splits=1)
+    requested = micros(pc.list_element(pairs, 0))
+    keys = pc.list_element(pairs, 1).cast(pa.string())
+    erased = [
+        (r.key_hash, entries.setdefault((r.channels, _as_utc_text(r.effective_at)), len(entries)), r.scope == str(Scope.ALL),
+         _micros_of(r.first_requested_at))
+        for r in conn.execute(sa.select(s.key_hash, s.channels, s.effective_at, s.scope, s.first_requested_at)
+                              .where(s.match_key.is_(None)))
+    ]
+    return encode(version, keys, codes, every, list(entries), erased, hash_key, requested)
+
+
+def _time_text(column: sa.ColumnElement[Any], postgres: bool) -> sa.ColumnElement[str]:
+    """A stored UTC time as `YYYY-MM-DD HH:MM:SS.ffffff` text on both stores (SQLite keeps it so)."""
+    if postgres:
+        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
+    return sa.cast(column, sa.Text)
+
+
+def micros(texts: pa.Array) -> np.ndarray:
+    """Microseconds since the epoch (UTC) of `YYYY-MM-DD HH:MM:SS[.ffffff]` texts."""
+    stamps = pc.cast(texts.cast(pa.string()), pa.timestamp("us"))
+    return stamps.cast(pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def _micros_of(value: datetime | str) -> int:
+    from pipeline.check.loaded_list import as_utc
+
+    moment = as_utc(value)
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def encode(
+    version: ListVersion, keys: pa.Array, codes: np.ndarray, every: np.ndarray,
+    entries: list[tuple[str, str]], erased: list[tuple[str, int, bool, int]] | list[tuple[str, int, bool]], hash_key: str,
+    requested: np.ndarray | None = None,
+) -> Snapshot:
+    """The signed snapshot of clear `keys` (each with an entry code into `entries` — distinct
+    (channels, since) pairs —, whether its scope is `all` and its first request time in
+    microseconds since the epoch, -1 unknown) and erased (key hash, code, all, first request)."""
+    index = KeyIndex(keys)
+    order = index.order
+    assert order is not None  # built from unsorted keys: the permutation that sorted them
+    if requested is None:
+        requested = np.full(len(keys), -1, dtype=np.int64)
+    meta = {
+        "format": FORMAT, "version": version.version, "digest": version.digest,
+        "entries": [list(pair) for pair in entries], "erased": [[*row, -1][:4] for row in erased],
+    }
+    table = pa.table(
+        {"hash": index.hashes, "key": index.keys, "entry": codes[order], "all": every[order],
+         "first": np.asarray(requested, dtype=np.int64)[order]},
+        metadata={"optout": json.dumps(meta)},
+    )
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=max(len(table), 1))
+    body = sink.getvalue().to_pybytes()
+    return Snapshot(version, body, mac_of(body, hash_key), stored=False)
+
+
+def read(conn: sa.Connection, version: ListVersion, hash_key: str) -> Snapshot | None:
+    """The stored snapshot of `version` if it verifies, else None (a bad one is logged)."""
+    row = _fetch(conn, version.version)
+    if row is None:
+        return None
+    body, mac = row
+    problem = problem_of(body, mac, version, hash_key)
+    if problem:
+        log.warning("list version %s: stored snapshot not used (%s); reading suppressions instead", version.version, problem)
+        return None
+    return Snapshot(version, body, mac, stored=True)
+
+
+def _fetch(conn: sa.Connection, version: int) -> tuple[bytes, str] | None:
+    """(body, mac) of a stored snapshot. On PostgreSQL the body comes in binary format, in the
+    caller's transaction: the default text format sends bytea as hex, twice the bytes, and
+    decoding it costs more than the transfer."""
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.dbapi_connection.cursor(binary=True)  # type: ignore[union-attr]
+        try:
+            cursor.execute("SELECT body, mac FROM list_snapshots WHERE version = %s", (version,))
+            found = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if found is None else (bytes(found[0]), found[1])
+    row = conn.execute(sa.select(list_snapshots.c.body, list_snapshots.c.mac).where(list_snapshots.c.version == version)).first()
+    return None if row is None else (bytes(row.body), row.mac)
+
+
+def problem_of(body: bytes, mac: str, version: ListVersion, hash_key: str) -> str | None:
+    """Why a stored snapshot cannot stand for `version`, or None when it can."""
+    if not hmac.compare_digest(mac_of(body, hash_key), mac or ""):
+        return "its signature does not match its content"
+    try:
+        meta = _meta(pa.ipc.open_stream(pa.py_buffer(body)).schema)
+    except (pa.ArrowInvalid, ValueError, KeyError) as exc:
+        return f"unreadable ({exc})"
+    if meta.get("format") != FORMAT:
+        return f"format {meta.get('format')!r}, expected {FORMAT}"
+    if (meta.get("version"), meta.get("digest")) != (version.version, version.digest):
+        return f"it is of version {meta.get('version')} digest {str(meta.get('digest'))[:12]}…"
+    return None
+
+
+def _meta(schema: pa.Schema) -> dict[str, Any]:
+    """The snapshot's own fields (format, version, digest, entries, erased), kept in the schema."""
+    return dict(json.loads((schema.metadata or {})[b"optout"]))
+
+
+def _open(body: bytes) -> tuple[pa.Table, dict[str, Any]]:
+    """The snapshot's table (one chunk per column, no copy of the body) and its fields."""
+    table = pa.ipc.open_stream(pa.py_buffer(body)).read_all()
+    return table, _meta(table.schema)
+
+
+def current(conn: sa.Connection, hash_key: str) -> Snapshot | None:
+    """The newest version's snapshot: the stored one, or one built now (not yet saved)."""
+    version = latest_version(conn)
+    if version is None:
+        return None
+    return read(conn, version, hash_key) or build(conn, version, hash_key)
+
+
+def save(engine: sa.Engine, snap: Snapshot) -> bool:
+    """Store `snap` (replacing every other snapshot) if its version is still the newest.
+
+    Best effort: a snapshot only saves time, so a store that cannot take the write now (locked
+    past its timeout, say) is logged and the caller goes on; the next check builds it again."""
+    try:
+        with write_tx(engine) as conn:
+            newest = latest_version(conn)
+            if newest is None or newest.version != snap.version.version:
+                return False
+            conn.execute(list_snapshots.delete())
+            conn.execute(list_snapshots.insert().values(
+                version=snap.version.version, digest=snap.version.digest, mac=snap.mac, size=len(snap.body), body=snap.body,
+            ))
+    except sa.exc.DBAPIError as exc:
+        log.warning("list version %s: snapshot not stored (%s); the next check builds it again", snap.version.version, exc.orig)
+        return False
+    return True
+
+
+def refresh(engine: sa.Engine, hash_key: str) -> Snapshot | None:
+    """Build and save the newest version's snapshot unless a valid one is stored (after publish)."""
+    with read_tx(engine) as conn:
+        snap = current(conn, hash_key)
+    if snap is not None and not snap.stored:
+        save(engine, snap)
+    return snap
+
+
+@dataclass
+class Decoded:
+    """A snapshot ready to match against, for one kind of send."""
+
+    index: KeyIndex
+    codes: np.ndarray  # entry code per indexed key
+    every: np.ndarray  # scope `all` per indexed key
+    requested: np.ndarray  # first request, microseconds since the epoch (-1 unknown), per indexed key
+    pairs: list[tuple[str, str]]  # distinct (channels, since)
+    erased: list[list[Any]]  # [key hash, entry code, all, first request]
+
+
+def decode(snap: Snapshot, kind: str) -> Decoded:
+    """The snapshot's index and per-key fields for a send of `kind`: a service announcement
+    honours only scope `all` (SPEC §4.3)."""
+    table, meta = _open(snap.body)
+    erased = meta["erased"]
+    if kind == "service":
+        table = table.filter(table.column("all"))
+        erased = [row for row in erased if row[2]]
+    table = table.combine_chunks()
+    hashes = _column(table, "hash").to_numpy(zero_copy_only=False)
+    index = KeyIndex.presorted(hashes, _column(table, "key"))
+    return Decoded(
+        index, _column(table, "entry").to_numpy(zero_copy_only=False), _column(table, "all").to_numpy(zero_copy_only=False),
+        _column(table, "first").to_numpy(zero_copy_only=False), [tuple(pair) for pair in meta["entries"]], erased,
+    )
+
+
+def content(snap: Snapshot) -> tuple[set[tuple[str, bool, str, str, int]], set[tuple[str, bool, str, str, int]]]:
+    """What a snapshot says, independent of its layout: (key, scope all?, channels, since,
+    first request) for clear keys and (key hash, …) for erased ones."""
+    table, meta = _open(snap.body)
+    pairs = [tuple(pair) for pair in meta["entries"]]
+    keys = table.column("key").to_pylist()
+    codes, every = table.column("entry").to_pylist(), table.column("all").to_pylist()
+    first = table.column("first").to_pylist()
+    clear = {(k, a, *pairs[c], f) for k, a, c, f in zip(keys, every, codes, first, strict=True)}
+    erased = {(h, a, *pairs[c], f) for h, c, a, f in meta["erased"]}
+    return clear, erased  # type: ignore[return-value]
+
+
+def _column(table: pa.Table, name: str) -> pa.Array:
+    column = table.column(name)
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()

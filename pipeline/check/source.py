@@ -1,0 +1,258 @@
+"""What a recipient file is, found before the fast check reads a row (SPEC §7 `check`).
+
+The block reader (`pipeline.check.csvstream`) is fast because it assumes little: UTF-8 or
+Windows-1252 text whose rows end in LF or CRLF. Everything else a marketer's tool exports is
+recognised here, from the first 64 KiB, and either turned into that shape or refused:
+
+- the paths: OUT (and `--removed`) must not be INPUT or each other (also through a symlink or
+  another spelling of the same path), and OUT's folder must exist;
+- empty and binary files (NUL or many control bytes, neither UTF-8 nor Windows-1252) are refused;
+- `.csv.gz` (any gzip, found by its magic bytes) and UTF-16 (found by its byte-order mark) are
+  read through a plain UTF-8 copy beside OUT, removed after the check;
+- rows ended by a bare CR (old Mac and Excel exports) get LF in that copy (a CR inside a quoted
+  value is data and stays);
+- the delimiter (`,` `;` tab `|`) is sniffed from the header and the rows after it.
+
+A refusal is an `OptoutError` naming the file and the problem (exit 2): never a traceback,
+never a check that silently reads the wrong rows.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import os
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from pipeline.check.csvstream import bare_returns
+from pipeline.core.errors import OptoutError
+
+SAMPLE = 1 << 16
+DELIMITERS = (",", ";", "\t", "|")
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+UTF8_BOM = codecs.BOM_UTF8
+COPY_CHUNK = 1 << 22
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """The file the check reads (INPUT itself, or a plain UTF-8 copy of it) and how."""
+
+    path: Path
+    delimiter: str
+    copied: str = ""  # why `path` is a copy ("gzip", "UTF-16", "bare CR line ends"), "" when it is INPUT
+
+    @property
+    def delimiter_name(self) -> str:
+        return _DELIMITER_NAMES[self.delimiter]
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (symlinks, `..`, hard links); a missing path is itself only."""
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def check_paths(input_path: Path, output: Path, removed: Path | None) -> None:
+    """Refuse outputs that would overwrite INPUT or each other, or land in no folder."""
+    if not input_path.is_file():
+        raise OptoutError(f"{input_path}: no such file")
+    named = [("--output", output)] + ([("--removed", removed)] if removed is not None else [])
+    for option, path in named:
+        if same_file(path, input_path):
+            raise OptoutError(f"{option} {path} is the input file {input_path}: choose another output file")
+        if not path.parent.is_dir():
+            raise OptoutError(f"{option} {path}: folder {path.parent} does not exist")
+        if path.is_dir():
+            raise OptoutError(f"{option} {path} is a folder: name a file")
+    if removed is not None and same_file(removed, output):
+        raise OptoutError(f"--removed {removed} is the --output file: choose two different files")
+    receipt = Path(str(output) + ".receipt.json")
+    if same_file(receipt, input_path):
+        raise OptoutError(f"--output {output}: its receipt {receipt} would overwrite the input file")
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(SAMPLE)
+    except OSError as exc:
+        raise OptoutError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _gzip_head(path: Path) -> bytes:
+    try:
+        with gzip.open(path, "rb") as fh:
+            return fh.read(SAMPLE)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise OptoutError(f"{path}: not a readable gzip file ({exc or 'truncated'})") from None
+
+
+def refuse_binary(path: Path, head: bytes, what: str = "") -> None:
+    """Refuse a sample that is not text: NUL bytes, many control bytes, or neither UTF-8 nor Windows-1252."""
+    inside = f" ({what})" if what else ""
+    if head.startswith(ZIP_MAGIC):
+        raise OptoutError(f"{path}{inside}: a ZIP archive (an Excel .xlsx workbook?), not a CSV: save the sheet as CSV (UTF-8)")
+    if b"\x00" in head:
+        hint = "; UTF-16 without a byte-order mark? save it as UTF-8 CSV" if head[1::2].count(0) > len(head) // 4 else ""
+        raise OptoutError(f"{path}{inside}: binary file (NUL bytes), not a CSV{hint}")
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    if controls > max(2, len(head) // 100):
+        raise OptoutError(f"{path}{inside}: binary file ({controls} control bytes in the first {len(head)}), not a CSV")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        try:
+            head.decode("cp1252")
+        except UnicodeDecodeError:
+            raise OptoutError(f"{path}{inside}: neither UTF-8 nor Windows-1252 text, not a CSV") from None
+
+
+def _header_line(text: str) -> tuple[str, list[str]]:
+    """The first non-empty line of the sample and the lines after it (quote-aware, by `csv`)."""
+    lines = io.StringIO(text, newline="").read().splitlines()
+    lines = [line for line in lines if line.strip()]
+    return (lines[0], lines[1:50]) if lines else ("", [])
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of a CSV sample: the candidate that splits the header and most of the rows
+    after it into the same number of fields (ties: the one splitting the header most, then
+    `,` `;` tab `|`). One column (no candidate in the header): comma."""
+    header, rest = _header_line(text)
+    best, best_score = ",", (0, 0, 0)
+    for rank, delimiter in enumerate(DELIMITERS):
+        fields = next(csv.reader([header], delimiter=delimiter), [])
+        if len(fields) < 2:
+            continue
+        same = sum(1 for row in csv.reader(rest, delimiter=delimiter) if len(row) == len(fields))
+        score = (same, len(fields), -rank)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _decode_sample(head: bytes) -> str:
+    try:
+        return codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return head.decode("cp1252", errors="replace")
+
+
+@contextmanager
+def open_source(input_path: Path, output: Path) -> Iterator[Source]:
+    """INPUT as the block reader can take it: itself, or a plain UTF-8 LF copy beside OUT
+    (removed when the check ends)."""
+    head = _read_head(input_path)
+    if not head:
+        raise OptoutError(f"{input_path}: empty file (0 bytes), no header row")
+    copied = ""
+    if head.startswith(GZIP_MAGIC):
+        copied, head = "gzip", _gzip_head(input_path)
+        if not head:
+            raise OptoutError(f"{input_path} (gzip): empty content, no header row")
+    if head.startswith(UTF16_BOMS):
+        copied = f"{copied}, UTF-16" if copied else "UTF-16"
+        head = _utf16_head(input_path, head, copied)
+    refuse_binary(input_path, head, copied)
+    sample_body = head[len(UTF8_BOM):] if head.startswith(UTF8_BOM) else head
+    if len(bare_returns(sample_body)):
+        copied = f"{copied}, bare CR line ends" if copied else "bare CR line ends"
+    delimiter = sniff_delimiter(_decode_sample(head))
+    if not copied:
+        yield Source(input_path, delimiter)
+        return
+    copy = output.with_name(f".{output.name}.input.partial")
+    try:
+        write_plain_copy(input_path, copy)
+        yield Source(copy, delimiter, copied)
+    finally:
+        copy.unlink(missing_ok=True)
+
+
+def _utf16_head(path: Path, head: bytes, what: str) -> bytes:
+    try:
+        text = codecs.getincrementaldecoder("utf-16")().decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        raise OptoutError(f"{path} ({what}): not readable as UTF-16 ({exc.reason})") from None
+    return text.encode("utf-8")
+
+
+def _raw_stream(path: Path) -> BinaryIO:
+    with path.open("rb") as fh:
+        magic = fh.read(2)
+    if magic == GZIP_MAGIC:
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def _decoded(path: Path, fh: BinaryIO) -> Iterator[bytes]:
+    """The stream's bytes; UTF-16 (by its BOM) decoded to UTF-8."""
+    first = fh.read(COPY_CHUNK)
+    decoder = codecs.getincrementaldecoder("utf-16")() if first.startswith(UTF16_BOMS) else None
+    chunk = first
+    while chunk:
+        if decoder is None:
+            yield chunk
+        else:
+            try:
+                yield decoder.decode(chunk).encode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise OptoutError(f"{path}: not readable as UTF-16 ({exc.reason})") from None
+        chunk = fh.read(COPY_CHUNK)
+    if decoder is not None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise OptoutError(f"{path}: UTF-16 text cut in the middle of a character ({exc.reason})") from None
+
+
+def write_plain_copy(path: Path, copy: Path) -> int:
+    """Copy INPUT to `copy` decompressed, as UTF-8, with every bare CR outside quotes made LF;
+    return how many CRs were changed. A damaged gzip is bad input (exit 2)."""
+    changed, inside, held = 0, 0, b""
+    try:
+        with _raw_stream(path) as src, copy.open("wb") as out:
+            for chunk in _decoded(path, src):
+                data = held + chunk
+                held = data[-1:] if data.endswith(b"\r") else b""  # is it followed by LF? the next chunk says
+                data = data[: len(data) - len(held)]
+                fixed, n, inside = fix_bare_returns(data, inside)
+                changed += n
+                out.write(fixed)
+            out.write(held if inside else b"\n" * len(held))  # a last CR: a line end, unless quoted
+            changed += len(held) if not inside else 0
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise OptoutError(f"{path}: damaged gzip file ({exc or 'truncated'}): nothing checked") from None
+    except OSError as exc:
+        raise OptoutError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return changed
+
+
+def fix_bare_returns(data: bytes, inside: int) -> tuple[bytes, int, int]:
+    """`data` with bare CRs outside quotes made LF, how many, and the quote state after it.
+
+    A CR ending `data` counts as bare: the copy holds a chunk's last CR back until it sees the
+    next byte, so a CR still last here is followed by another CR (or ends the file)."""
+    returns = bare_returns(data + b"\r", inside)
+    after = (inside + data.count(b'"')) % 2
+    if not len(returns):
+        return data, 0, after
+    buf = bytearray(data)
+    view = np.frombuffer(buf, dtype=np.uint8)
+    view[returns] = 10
+    return bytes(buf), len(returns), after

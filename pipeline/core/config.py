@@ -1,0 +1,251 @@
+"""All settings in one place, read from the environment (SPEC names and defaults).
+
+`load_settings` checks every value up front and raises SettingsError, one line naming the
+variable, so a typo stops a command (or a DAG) before it does any work instead of surfacing
+as a wrong time zone or a traceback halfway through a night. The checks that need a heavy
+import (phonenumbers, email_validator) run only when the variable is set."""
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pipeline.core.errors import OptoutError
+
+DEV_HASH_KEY = "optout-development-hash-key"
+DEV_TOKEN_KEYS = "dev:optout-development-token-key"
+DEV_TOKEN_SECRET = DEV_TOKEN_KEYS.partition(":")[2]
+
+
+class SettingsError(OptoutError):
+    """A setting has a value the pipeline cannot use; the message names the variable (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./data/optout.db"
+    landing: Path = Path("./data/landing")
+    phone_region: str = "US"
+    call_center_tz: str = "America/New_York"
+    unsubscribe_mailboxes: tuple[str, ...] = ()
+    # Unsubscribe token keys (SPEC §2.7); the default is the development key, as in load_settings.
+    token_keys: tuple[tuple[str, str], ...] = (("dev", "optout-development-token-key"),)
+    # Pepper for the keyed hashes that the event chain and erased suppressions keep.
+    # It must never change for the life of a store.
+    hash_key: str = DEV_HASH_KEY
+    export_key: str = DEV_HASH_KEY
+    receipt_key: str = DEV_HASH_KEY
+    max_list_age_hours: float = 36.0
+    api_keys: tuple[str, ...] = ()
+    # Where the nightly DAG leaves exports, compliance reports and data-quality results.
+    output: Path = Path("./data/output")
+    # Airflow: the connection that names the store (empty: use database_url), and who is
+    # alerted by e-mail when a nightly run fails (empty: no alert).
+    store_conn_id: str = ""
+    alert_to: tuple[str, ...] = ()
+    alert_from: str = "optout@localhost"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with the given fields replaced (CLI options win over the environment)."""
+        clean = {k: v for k, v in changes.items() if v is not None}
+        for name in ("landing", "output"):
+            if name in clean:
+                clean[name] = Path(str(clean[name]))
+        return replace(self, **clean)  # type: ignore[arg-type]
+
+
+def parse_token_keys(text: str, name: str = "OPTOUT_TOKEN_KEYS") -> tuple[tuple[str, str], ...]:
+    """`kid1:secret1,kid0:secret0` -> ((kid1, secret1), (kid0, secret0)); the first one signs.
+
+    Messages name an entry by its position and key id, never by its secret."""
+    pairs: list[tuple[str, str]] = []
+    for n, item in enumerate(text.split(","), start=1):
+        kid, sep, secret = item.strip().partition(":")
+        if not sep or not kid.strip():
+            raise SettingsError(f"{name}: entry {n} is not kid:secret")
+        kid = kid.strip()
+        if not secret.strip():
+            raise SettingsError(f"{name}: entry {n} (key id {kid!r}) has an empty secret")
+        if any(kid == seen for seen, _ in pairs):
+            raise SettingsError(f"{name}: key id {kid!r} is listed twice")
+        _require_utf8(name, secret)
+        pairs.append((kid, secret))
+    return tuple(pairs)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from the environment (or the mapping given, for tests), every value
+    checked; raises SettingsError naming the first bad variable."""
+    env = os.environ if env is None else env
+    default = Settings()
+    hash_key = _secret(env, "OPTOUT_HASH_KEY", default.hash_key)
+    settings = Settings(
+        database_url=check_database_url(env.get("OPTOUT_DATABASE_URL", default.database_url), "OPTOUT_DATABASE_URL"),
+        landing=Path(env.get("OPTOUT_LANDING", str(default.landing))),
+        phone_region=_checked(env, "OPTOUT_PHONE_REGION", default.phone_region, _phone_region),
+        call_center_tz=_checked(env, "OPTOUT_CALL_CENTER_TZ", default.call_center_tz, _time_zone, always=True),
+        unsubscribe_mailboxes=_addresses(env, "OPTOUT_UNSUBSCRIBE_MAILBOXES"),
+        token_keys=parse_token_keys(env.get("OPTOUT_TOKEN_KEYS", DEV_TOKEN_KEYS)),
+        hash_key=hash_key,
+        export_key=_secret(env, "OPTOUT_EXPORT_KEY", hash_key),
+        receipt_key=_secret(env, "OPTOUT_RECEIPT_KEY", hash_key),
+        max_list_age_hours=_positive_hours(env, "OPTOUT_MAX_LIST_AGE_HOURS", default.max_list_age_hours),
+        api_keys=_api_keys(env, "OPTOUT_API_KEYS"),
+        output=Path(env.get("OPTOUT_OUTPUT", str(default.output))),
+        store_conn_id=env.get("OPTOUT_STORE_CONN_ID", default.store_conn_id),
+        alert_to=_addresses(env, "OPTOUT_ALERT_TO", local=True),
+        # Empty as unset: compose passes `${OPTOUT_ALERT_FROM}` through even when .env leaves it out.
+        alert_from=_local_address(env.get("OPTOUT_ALERT_FROM") or default.alert_from, "OPTOUT_ALERT_FROM"),
+    )
+    return settings
+
+
+def development_keys(settings: Settings) -> list[str]:
+    """The variables whose key is still the development default (fine on a laptop, never in
+    production: anyone with the source can forge tokens and receipts and undo keyed hashes)."""
+    names = []
+    if settings.hash_key == DEV_HASH_KEY:
+        names.append("OPTOUT_HASH_KEY")
+    if any(secret == DEV_TOKEN_SECRET for _, secret in settings.token_keys):
+        names.append("OPTOUT_TOKEN_KEYS")
+    if settings.export_key == DEV_HASH_KEY:
+        names.append("OPTOUT_EXPORT_KEY")
+    if settings.receipt_key == DEV_HASH_KEY:
+        names.append("OPTOUT_RECEIPT_KEY")
+    return names
+
+
+def check_database_url(url: str, name: str) -> str:
+    """`url` if SQLAlchemy can parse it and knows its dialect (and driver); SettingsError otherwise."""
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError, TypeError):
+        raise SettingsError(f"{name}: not a database URL SQLAlchemy can parse (e.g. sqlite:///./data/optout.db)") from None
+    if _builtin_dialect(parsed.get_backend_name(), parsed.get_driver_name() if "+" in parsed.drivername else ""):
+        return url
+    try:
+        parsed.get_dialect()  # a third-party dialect: loading it is the only test
+    except sa.exc.NoSuchModuleError:
+        raise SettingsError(f"{name}: unknown database dialect or driver {parsed.drivername!r}") from None
+    return url
+
+
+def _builtin_dialect(backend: str, driver: str) -> bool:
+    """Whether SQLAlchemy ships `backend` (and `driver`), found on disk without importing the
+    dialect (importing PostgreSQL's costs a tenth of a second of every command's start-up)."""
+    import sqlalchemy.dialects
+
+    if backend not in sqlalchemy.dialects.__all__:
+        return False
+    folder = Path(sqlalchemy.dialects.__file__).parent / backend
+    return not driver or (folder / f"{driver}.py").is_file()
+
+
+def _checked(env: Mapping[str, str], name: str, default: str, check: Callable[[str, str], str], always: bool = False) -> str:
+    """The variable's value (or the default), through `check` when it is set (or `always`)."""
+    value = env.get(name)
+    if value is None:
+        return check(default, name) if always else default
+    return check(value, name)
+
+
+def _time_zone(value: str, name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise SettingsError(f"{name}: {value!r} is not an IANA time zone (e.g. America/New_York)") from None
+    return value
+
+
+def _phone_region(value: str, name: str) -> str:
+    if value == Settings.phone_region:
+        return value
+    import phonenumbers
+
+    if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise SettingsError(f"{name}: {value!r} is not a region phonenumbers knows (a two-letter code such as US or FR)")
+    return value.upper()
+
+
+def _positive_hours(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if text is None:
+        return default
+    try:
+        hours = float(text)
+    except ValueError:
+        raise SettingsError(f"{name}: {text!r} is not a number of hours") from None
+    if not math.isfinite(hours) or hours <= 0:
+        raise SettingsError(f"{name}: {text!r} is not a positive number of hours")
+    return hours
+
+
+def _entries(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list; unset or empty is no entries, an empty entry is a typo."""
+    text = env.get(name, "")
+    if not text.strip():
+        return ()
+    parts = tuple(part.strip() for part in text.split(","))
+    for n, part in enumerate(parts, start=1):
+        if not part:
+            raise SettingsError(f"{name}: entry {n} is empty (a stray comma?)")
+    return parts
+
+
+def _api_keys(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    keys = _entries(env, name)
+    for key in keys:
+        _require_utf8(name, key)
+    return keys
+
+
+def _addresses(env: Mapping[str, str], name: str, local: bool = False) -> tuple[str, ...]:
+    entries = _entries(env, name)
+    for address in entries:
+        (_local_address if local else _address)(address, name)
+    return entries
+
+
+def _address(value: str, name: str) -> str:
+    from pipeline.core.addresses import InvalidAddress, parse
+
+    try:
+        parse(value)
+    except InvalidAddress as exc:
+        raise SettingsError(f"{name}: {value!r} is not a valid address ({exc.reason})") from None
+    return value
+
+
+_LOCAL_ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+
+
+def _local_address(value: str, name: str) -> str:
+    """A plain address our own alert mail goes from or to, through our own relay: host names
+    such as `localhost` allowed (email_validator refuses them as not deliverable)."""
+    if not _LOCAL_ADDRESS.fullmatch(value) or ".." in value:
+        raise SettingsError(f"{name}: {value!r} is not a valid address (expected name@host)")
+    return value
+
+
+def _secret(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name)
+    if value is None:
+        return default
+    if not value.strip():
+        raise SettingsError(f"{name}: empty (unset it to use the default, or set a real key)")
+    return _require_utf8(name, value)
+
+
+def _require_utf8(name: str, value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SettingsError(f"{name}: not valid UTF-8 text") from None
+    return value

@@ -1,0 +1,214 @@
+"""Ingesting one channel for a logical date: discover new files, read records, record
+outcomes, events and review items. One file is one transaction, so a run killed mid-file
+leaves nothing half-loaded and the re-run picks the file up again."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from pipeline.core.clock import Clock
+from pipeline.core.config import Settings
+from pipeline.core.errors import QuarantineError
+from pipeline.intake.accounts import AccountIndex
+from pipeline.intake.channel import Channel, ChannelContext, one_line
+from pipeline.intake.landing import LandedFile, discover
+from pipeline.intake.records import IntakeRecord, Outcome, Reconciliation, storable_text
+from pipeline.ledger.events import EventDraft, append_events, next_record_id
+from pipeline.store.db import write_tx
+from pipeline.store.schema import ingested_files, intake_records, review_queue
+
+# A data-quality gate: given a file and the records read from it, the reason to quarantine
+# the file (nothing of it is loaded), or None to load it.
+Gate = Callable[[LandedFile, list[IntakeRecord]], "str | None"]
+
+
+@dataclass
+class FileResult:
+    path: str
+    sha256: str
+    counts: Reconciliation
+    quarantine_error: str | None = None
+
+
+@dataclass
+class ChannelResult:
+    channel: str
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Reconciliation:
+        total = Reconciliation()
+        for f in self.files:
+            total.add(f.counts)
+        return total
+
+    @property
+    def quarantined(self) -> list[FileResult]:
+        return [f for f in self.files if f.quarantine_error]
+
+
+def known_hashes(conn: sa.Connection, channel: str) -> set[str]:
+    rows = conn.execute(sa.select(ingested_files.c.sha256).where(ingested_files.c.channel == channel))
+    return {r[0] for r in rows}
+
+
+def ingest_channel(
+    engine: sa.Engine,
+    settings: Settings,
+    ch: Channel,
+    logical_date: date,
+    run_id: int | None,
+    clock: Clock,
+    accounts: AccountIndex,
+    *,
+    gate: Gate | None = None,
+) -> ChannelResult:
+    """Ingest every file of the channel dated on or before the day that is not yet known."""
+    result = ChannelResult(ch.name)
+    for landed in pending_files(engine, settings, ch, logical_date):
+        file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock, gate=gate)
+        if file_result is not None:
+            result.files.append(file_result)
+    return result
+
+
+def pending_files(engine: sa.Engine, settings: Settings, ch: Channel, logical_date: date) -> list[LandedFile]:
+    """The channel's finished files dated on or before the day that no run has ingested."""
+    with engine.connect() as conn:
+        known = known_hashes(conn, ch.name)
+    pending = []
+    for landed in discover(settings.landing, ch.name, ch.patterns, logical_date):
+        if landed.sha256 not in known:
+            known.add(landed.sha256)
+            pending.append(landed)
+    return pending
+
+
+def read_file(ch: Channel, landed: LandedFile, ctx: ChannelContext) -> tuple[list[IntakeRecord], str | None]:
+    """All records of a file, or a quarantine error (naming the file) when the file as a whole
+    cannot be read. Readers turn each record's problems into its outcome; a reader that fails
+    anyway quarantines its file, so the channel's other files are still read and the file is
+    not retried every night (SPEC §3)."""
+    try:
+        return list(ch.read(landed.path, ctx)), None
+    except QuarantineError as exc:
+        return [], _naming(landed, str(exc))
+    except MemoryError:
+        raise
+    except Exception as exc:
+        return [], _naming(landed, f"cannot be read: {one_line(exc)}")
+
+
+def _naming(landed: LandedFile, error: str) -> str:
+    """The quarantine message, with the file's path in front unless it names it already."""
+    path = str(landed.path)
+    return error if path in error else f"{path}: {error}"
+
+
+def ingest_file(
+    engine: sa.Engine,
+    settings: Settings,
+    ch: Channel,
+    landed: LandedFile,
+    accounts: AccountIndex,
+    run_id: int | None,
+    clock: Clock,
+    *,
+    gate: Gate | None = None,
+) -> FileResult | None:
+    """Record one file and everything in it; None when another writer got to it first.
+    A gate that objects quarantines the whole file before anything of it is written."""
+    records, error = read_file(ch, landed, ChannelContext(settings, accounts, landed))
+    if error is None and gate is not None:
+        error = gate(landed, records)
+        if error is not None:
+            records = []
+    counts = Reconciliation()
+    with write_tx(engine) as conn:
+        if landed.sha256 in known_hashes(conn, ch.name):
+            return None
+        now = clock.now()
+        fresh = _new_records(conn, ch.name, records, counts)
+        file_id = _insert_file(conn, landed, counts, error, run_id, now)
+        store_records(conn, settings, fresh, file_id, run_id, now)
+    return FileResult(str(landed.path), landed.sha256, counts, error)
+
+
+def _new_records(conn: sa.Connection, channel: str, records: list[IntakeRecord], counts: Reconciliation) -> list[IntakeRecord]:
+    """Records not seen before: a (channel, source_ref) already stored, or repeated in the
+    file, counts as a duplicate."""
+    seen = _existing_refs(conn, channel, [r.source_ref for r in records])
+    fresh = []
+    for r in records:
+        if r.source_ref in seen:
+            counts.count("duplicate")
+            continue
+        seen.add(r.source_ref)
+        counts.count(r.outcome, r.reason)
+        fresh.append(r)
+    return fresh
+
+
+def _existing_refs(conn: sa.Connection, channel: str, refs: list[str]) -> set[str]:
+    found: set[str] = set()
+    unique = sorted(set(refs))
+    for i in range(0, len(unique), 500):
+        chunk = unique[i : i + 500]
+        rows = conn.execute(
+            sa.select(intake_records.c.source_ref).where(
+                intake_records.c.channel == channel, intake_records.c.source_ref.in_(chunk)
+            )
+        )
+        found.update(r[0] for r in rows)
+    return found
+
+
+def _insert_file(conn: sa.Connection, landed: LandedFile, counts: Reconciliation, error: str | None, run_id: int | None, now: Any) -> int:
+    values = counts.as_dict()
+    values["records"] = values.pop("read")
+    result = conn.execute(
+        ingested_files.insert().values(
+            run_id=run_id,
+            channel=landed.channel,
+            path=storable_text(str(landed.path)),  # a file name that is not UTF-8 holds surrogates
+            folder_date=landed.folder_date,
+            sha256=landed.sha256,
+            size=landed.size,
+            quarantine_error=None if error is None else storable_text(error),
+            ingested_at=now,
+            **values,
+        )
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def store_records(
+    conn: sa.Connection, settings: Settings, records: list[IntakeRecord], file_id: int | None, run_id: int | None, now: Any
+) -> None:
+    """Insert intake records with their events and review items (inside `write_tx`)."""
+    if not records:
+        return
+    record_id = next_record_id(conn)
+    rows, drafts, reviews = [], [], []
+    for r in records:
+        rows.append({
+            "id": record_id, "channel": r.channel, "source_ref": r.source_ref, "file_id": file_id,
+            "locator": r.locator, "requested_at": r.requested_at, "recorded_at": now,
+            "outcome": str(r.outcome), "reason": r.reason, "details": r.details, "raw": r.raw,
+        })
+        for req in r.requests:
+            drafts.append(EventDraft(
+                record_id, r.channel, req.address, req.key, str(req.scope), str(req.action), r.requested_at,
+                r.details if file_id is None else "",
+            ))
+        if r.outcome is Outcome.NEEDS_REVIEW or r.review:
+            reviews.append({"record_id": record_id, "reason": r.review or r.reason, "details": r.details, "created_at": now})
+        record_id += 1
+    conn.execute(intake_records.insert(), rows)
+    append_events(conn, drafts, hash_key=settings.hash_key, recorded_at=now, run_id=run_id)
+    if reviews:
+        conn.execute(review_queue.insert(), reviews)

@@ -1,0 +1,115 @@
+"""Publishing a list version (SPEC §4.3, §5): fold new events into `suppressions` and add a
+`list_versions` row, all in one transaction, so a reader sees the old list or the new one."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from pipeline.core.clock import Clock
+from pipeline.ledger.chain import list_digest
+from pipeline.ledger.state import EventFacts, SuppressionState, states
+from pipeline.store.db import write_tx
+from pipeline.store.schema import list_versions, optout_events, suppressions
+
+
+@dataclass(frozen=True)
+class ListVersion:
+    version: int
+    published_at: datetime
+    entries: int
+    added: int
+    lifted: int
+    digest: str
+    last_event_id: int
+    run_id: int | None = None
+
+
+def latest_version(conn: sa.Connection) -> ListVersion | None:
+    row = conn.execute(sa.select(list_versions).order_by(list_versions.c.version.desc()).limit(1)).first()
+    return None if row is None else _version(row)
+
+
+def version_by_number(conn: sa.Connection, version: int) -> ListVersion | None:
+    row = conn.execute(sa.select(list_versions).where(list_versions.c.version == version)).first()
+    return None if row is None else _version(row)
+
+
+def _version(row: sa.Row) -> ListVersion:
+    m = row._mapping
+    return ListVersion(m["version"], m["published_at"], m["entries"], m["added"], m["lifted"], m["digest"], m["last_event_id"], m["run_id"])
+
+
+def event_facts(conn: sa.Connection, key_hashes: list[str], up_to_event: int | None = None) -> list[EventFacts]:
+    """Every event of the given keys (optionally only those up to an event id), in chain order."""
+    e = optout_events.c
+    facts: list[EventFacts] = []
+    for i in range(0, len(key_hashes), 500):
+        query = sa.select(e.key_hash, e.match_key, e.address, e.channel, e.scope, e.action, e.requested_at).where(
+            e.key_hash.in_(key_hashes[i : i + 500])
+        )
+        if up_to_event is not None:
+            query = query.where(e.id <= up_to_event)
+        facts.extend(EventFacts(*row) for row in conn.execute(query.order_by(e.id)))
+    return facts
+
+
+def publish(engine: sa.Engine, clock: Clock, run_id: int | None = None) -> ListVersion | None:
+    """Publish a new version when events arrived since the last one; else return the last."""
+    with write_tx(engine) as conn:
+        return publish_in(conn, clock, run_id)
+
+
+def publish_in(conn: sa.Connection, clock: Clock, run_id: int | None = None) -> ListVersion | None:
+    """`publish` inside a write transaction the caller holds (erasure publishes with its edits)."""
+    last = latest_version(conn)
+    since = last.last_event_id if last else 0
+    head = conn.execute(sa.select(sa.func.coalesce(sa.func.max(optout_events.c.id), 0))).scalar_one()
+    if head == since:
+        return last
+    touched = sorted(
+        r[0] for r in conn.execute(sa.select(optout_events.c.key_hash).where(optout_events.c.id > since).distinct())
+    )
+    version = (last.version if last else 0) + 1
+    now = clock.now()
+    added, lifted = _apply(conn, states(event_facts(conn, touched)), version, now)
+    entries = [(r.key_hash, r.scope) for r in conn.execute(sa.select(suppressions.c.key_hash, suppressions.c.scope))]
+    published = ListVersion(version, now, len(entries), added, lifted, list_digest(entries), int(head), run_id)
+    conn.execute(list_versions.insert().values(**published.__dict__))
+    return published
+
+
+def _apply(conn: sa.Connection, new: dict[str, SuppressionState | None], version: int, now: datetime) -> tuple[int, int]:
+    """Write the new state of the touched keys in three batched statements; returns (added, lifted)."""
+    s = suppressions.c
+    current: set[str] = set()
+    keys = list(new)
+    for i in range(0, len(keys), 500):
+        current.update(r[0] for r in conn.execute(sa.select(s.key_hash).where(s.key_hash.in_(keys[i : i + 500]))))
+    lifted = [{"k": k} for k, state in new.items() if state is None and k in current]
+    updates, inserts = [], []
+    for key_hash, state in new.items():
+        if state is None:
+            continue
+        values = {
+            "match_key": state.match_key,
+            "address": state.address,
+            "scope": state.scope,
+            "first_requested_at": state.first_requested_at,
+            "last_requested_at": state.last_requested_at,
+            "channels": state.channels,
+        }
+        if key_hash in current:
+            updates.append({"k": key_hash, **values})
+        else:
+            inserts.append({"key_hash": key_hash, "effective_at": now, "list_version": version, **values})
+    if lifted:
+        conn.execute(suppressions.delete().where(s.key_hash == sa.bindparam("k")), lifted)
+    if updates:
+        columns = ("match_key", "address", "scope", "first_requested_at", "last_requested_at", "channels")
+        stmt = suppressions.update().where(s.key_hash == sa.bindparam("k")).values({c: sa.bindparam(c) for c in columns})
+        conn.execute(stmt, updates)
+    if inserts:
+        conn.execute(suppressions.insert(), inserts)
+    return len(inserts), len(lifted)
