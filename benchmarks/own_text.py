@@ -3,8 +3,8 @@
 in its place. Each candidate removes quotes, attributions and forwarded messages; our
 signature, disclaimer and list-footer cut runs after every one of them, and everything else
 (the classifier, the support_inbox channel) is unchanged. Measured on the labelled corpora:
-tests/unit/mail/corpus.py (generated support@ mail, relayed.py, tests/hostile/mail/) and
-tests/unit/mail/languages.py (six languages).
+tests/unit/channels/mail/corpus.py (generated support@ mail, relayed.py, tests/hostile/mail/) and
+tests/unit/channels/mail/languages.py (six languages).
 
     python -m benchmarks.own_text
 
@@ -20,9 +20,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from pipeline.channels.mail import text as own_text_module
-from tests.unit.mail.corpus import cases as support_cases
-from tests.unit.mail.languages import cases as language_cases
-from tests.unit.mail.scores import Result, results, score
+from tests.unit.channels.mail.corpus import cases as support_cases
+from tests.unit.channels.mail.languages import cases as language_cases
+from tests.unit.channels.mail.scores import Result, results, score
 
 Splitter = Callable[[str], tuple[str, str]]
 MAIL_PARSER_REPLY_LANGUAGES = ["en", "de", "fr", "es", "nl"]  # it has no Portuguese

@@ -178,7 +178,7 @@ def measure_plain(work: Path, db: str, rows: int, sample: int) -> dict[str, Any]
 
 
 def _reference_chunk(cells: list[str]) -> list[str | None]:
-    from tests.unit.test_fastkeys import reference
+    from tests.unit.check.test_keys import reference
 
     return reference(list(cells))  # email_validator alone, no shortcut
 
@@ -191,7 +191,7 @@ def differential(rows: int) -> dict[str, Any]:
     from benchmarks.generate import address
     from pipeline.check.keys import match_keys_with_stats
     sys.path.insert(0, str(ROOT))
-    from tests.unit.test_fastkeys import adversarial
+    from tests.unit.check.test_keys import adversarial
 
     rng = random.Random(99)
     cells = [adversarial(rng) if i % 2 else address(rng, i) for i in range(rows)]

@@ -16,9 +16,10 @@ import numpy as np
 import pyarrow as pa
 import sqlalchemy as sa
 
-from pipeline.check.loaded_list import Entry, as_utc
+from pipeline.check.loaded_list import Entry
 from pipeline.core.errors import StaleListError
 from pipeline.intake.records import Scope
+from pipeline.intake.timestamps import as_utc
 from pipeline.ledger.publish import ListVersion, latest_version
 
 

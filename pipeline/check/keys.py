@@ -6,7 +6,7 @@ special-use names, within every length limit), optionally surrounded by ASCII wh
 written `Display Name <local@domain>`. Every other non-empty cell containing an `@` goes, one
 by one, to the reference `pipeline.core.addresses.parse`; cells without an `@` are invalid for the
 reference too (it cannot split them), so they are flagged without calling it. The differential
-tests (tests/unit/test_fastkeys.py) and `make bench` check fast == reference row by row.
+tests (tests/unit/check/test_keys.py) and `make bench` check fast == reference row by row.
 """
 from __future__ import annotations
 

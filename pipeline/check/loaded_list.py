@@ -12,7 +12,6 @@ import hashlib
 import hmac
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +21,7 @@ from pipeline.check import snapshots
 from pipeline.check.keyindex import KeyIndex
 from pipeline.core.errors import StaleListError
 from pipeline.intake.records import Scope
+from pipeline.intake.timestamps import as_utc
 from pipeline.ledger.chain import keyed_hash
 from pipeline.ledger.publish import ListVersion
 
@@ -42,13 +42,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def from_micros(value: int) -> datetime | None:
     return None if value < 0 else EPOCH + timedelta(microseconds=int(value))
-
-
-@lru_cache(maxsize=4096)
-def as_utc(raw: datetime | str) -> datetime:
-    """A stored timestamp as read raw from SQLite (text, UTC) or PostgreSQL (aware datetime)."""
-    value = datetime.fromisoformat(raw) if isinstance(raw, str) else raw
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass

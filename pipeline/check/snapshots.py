@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from pipeline.check.keyindex import KeyIndex
 from pipeline.intake.records import Scope
+from pipeline.intake.timestamps import as_utc
 from pipeline.ledger.publish import ListVersion, latest_version
 from pipeline.store.db import read_tx, write_tx
 from pipeline.store.schema import list_snapshots, suppressions
@@ -53,8 +54,6 @@ def mac_of(body: bytes | memoryview, hash_key: str) -> str:
 
 
 def _as_utc_text(value: datetime | str) -> str:
-    from pipeline.check.loaded_list import as_utc
-
     return as_utc(value).isoformat()
 
 
@@ -106,8 +105,6 @@ def micros(texts: pa.Array) -> np.ndarray:
 
 
 def _micros_of(value: datetime | str) -> int:
-    from pipeline.check.loaded_list import as_utc
-
     moment = as_utc(value)
     return (moment - EPOCH) // timedelta(microseconds=1)
 

@@ -2,7 +2,7 @@
 
 `reference_match_key` is the reference definition: email_validator, then SPEC §4.2. `parse` and
 `match_key` take a proven shortcut for plain ASCII addresses; any faster implementation must give
-exactly the same answer as the reference for every input (tests/unit/test_addresses.py).
+exactly the same answer as the reference for every input (tests/unit/core/test_addresses.py).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ _MAILTO = re.compile(r"^\s*mailto:", re.IGNORECASE)
 # case: dot-atom local parts at host names without "--" (so no Punycode or R-LDH labels, which
 # need IDNA checks), a last label ending in a letter, no special-use name, and short enough that
 # no length limit can bite. Such addresses skip the (slow) validator; everything else goes
-# through it. tests/unit/test_addresses.py checks both give the same answer.
+# through it. tests/unit/core/test_addresses.py checks both give the same answer.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 _LABEL = r"[A-Za-z0-9](?:-?[A-Za-z0-9])*"
 FAST_LOCAL = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"

@@ -3,9 +3,17 @@ from __future__ import annotations
 
 
 class OptoutError(Exception):
-    """Bad usage or bad input (exit 2)."""
+    """Bad usage or bad input (exit 2).
+
+    `field` names the parameter or setting at fault (`max_age_hours`, `ref`, `output`), for a
+    surface to point at its own spelling of it (the CLI shows its flag); the message names it in
+    words, never as any one surface's flag."""
 
     exit_code = 2
+
+    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class QuarantineError(OptoutError):

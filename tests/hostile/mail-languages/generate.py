@@ -1,5 +1,5 @@
 """Writes the hostile messages of this folder (bytes exact): `python tests/hostile/mail-languages/generate.py`.
-README.md here lists each file with its expected outcome; tests/unit/mail/test_hostile_languages.py
+README.md here lists each file with its expected outcome; tests/unit/channels/mail/test_hostile_languages.py
 checks them."""
 
 from __future__ import annotations

@@ -184,7 +184,7 @@ def test_cancellation_still_reads_tickets(tmp_path: Path) -> None:
 
 
 def test_an_arf_report_to_cancel_at_never_cancels_the_reporter(tmp_path: Path) -> None:
-    from tests.unit.mail.corpus import arf
+    from tests.unit.channels.mail.corpus import arf
 
     [named] = read(tmp_path, "cancellation", "a.eml", arf("mary@example.com"))
     assert (str(named.outcome), named.reason, [r.key for r in named.requests]) == ("accepted", "complaint", ["mary@example.com"])

@@ -17,7 +17,7 @@ from pipeline.intake.landing import LandedFile
 
 pytestmark = pytest.mark.unit
 
-FOLDER = Path(__file__).resolve().parents[2] / "hostile" / "mail-languages"
+FOLDER = Path(__file__).resolve().parents[3] / "hostile" / "mail-languages"
 
 
 def table() -> list[tuple[str, str, str, frozenset[str], str]]:

@@ -17,7 +17,7 @@ from pipeline.core.config import Settings
 from pipeline.intake.accounts import AccountIndex
 from pipeline.intake.channel import ChannelContext
 from pipeline.intake.landing import LandedFile
-from tests.unit.mail.relayed import HOSTILE, hostile_table
+from tests.unit.channels.mail.relayed import HOSTILE, hostile_table
 
 pytestmark = pytest.mark.unit
 

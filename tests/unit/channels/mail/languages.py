@@ -5,7 +5,7 @@ and forwards of a newsletter), replies about unsubscribing that are no request (
 a question, a broken link), replies about something else that quote a newsletter's footer,
 newsletters and spam with the language's own unsubscribe footer (an ESP's, Mailchimp's, a
 spammer's with and without headers), a person's request relayed by a discussion list,
-auto-replies and bounces. At least 40 messages per language; `tests.unit.mail.scores`
+auto-replies and bounces. At least 40 messages per language; `tests.unit.channels.mail.scores`
 prints precision and recall per language and per label."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from tests.unit.mail.corpus import PEOPLE, QUESTIONS, SUPPORT, Case, build
-from tests.unit.mail.relayed import MM2_FOOTER, mailman, message
+from tests.unit.channels.mail.corpus import PEOPLE, QUESTIONS, SUPPORT, Case, build
+from tests.unit.channels.mail.relayed import MM2_FOOTER, mailman, message
 
 LANGS = ("en", "fr", "es", "de", "pt", "nl")
 

@@ -562,7 +562,7 @@ def cases() -> list[Case]:
     for form in ("rfc3464", "qmail", "postfix"):
         out.append(Case(f"dsn-{form}", dsn(form), "ignored", "bounce"))
     # Mail relayed by lists and group aliases, bare commands, misspellings, bulk mail that must
-    # stay out (tests/unit/mail/relayed.py), and the hostile files of tests/hostile/mail/.
-    from tests.unit.mail.relayed import hostile_cases, relayed_cases
+    # stay out (tests/unit/channels/mail/relayed.py), and the hostile files of tests/hostile/mail/.
+    from tests.unit.channels.mail.relayed import hostile_cases, relayed_cases
 
     return out + relayed_cases() + hostile_cases()

@@ -1,4 +1,4 @@
-"""The labelled support@ corpus (tests/unit/mail/corpus.py) through the support_inbox channel:
+"""The labelled support@ corpus (tests/unit/channels/mail/corpus.py) through the support_inbox channel:
 every message's outcome, reason and opt-out addresses; precision and recall for `accepted`.
 Fails below 100% recall on opt-outs or on any false accept."""
 
@@ -15,7 +15,7 @@ from pipeline.core.config import Settings
 from pipeline.intake.accounts import AccountIndex
 from pipeline.intake.channel import ChannelContext
 from pipeline.intake.landing import LandedFile
-from tests.unit.mail.corpus import UNSUBSCRIBE_MAILBOX, Case, cases
+from tests.unit.channels.mail.corpus import UNSUBSCRIBE_MAILBOX, Case, cases
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,4 @@
-"""The per-language labelled corpus (tests/unit/mail/languages.py) through the support_inbox
+"""The per-language labelled corpus (tests/unit/channels/mail/languages.py) through the support_inbox
 channel: each message's label, precision of `accepted` 100% and recall at least 95% in every
 language; and a support-inbox night holding the footers and the request real archives show."""
 
@@ -20,9 +20,9 @@ from pipeline.core.config import Settings
 from pipeline.intake.accounts import AccountIndex
 from pipeline.intake.channel import ChannelContext
 from pipeline.intake.landing import LandedFile
-from tests.unit.mail.languages import LANGS, MATERIAL, cases, label_of, language_of
-from tests.unit.mail.relayed import message
-from tests.unit.mail.scores import results, score, table
+from tests.unit.channels.mail.languages import LANGS, MATERIAL, cases, label_of, language_of
+from tests.unit.channels.mail.relayed import message
+from tests.unit.channels.mail.scores import results, score, table
 
 pytestmark = pytest.mark.unit
 

@@ -1,7 +1,7 @@
 """Precision and recall per language and per label over the labelled corpus of
-tests/unit/mail/languages.py, each message read by the support_inbox channel as a night's
-landing file would be. `python -m tests.unit.mail.scores` prints the table that
-docs/email-classification.md quotes; tests/unit/mail/test_languages.py holds it to its
+tests/unit/channels/mail/languages.py, each message read by the support_inbox channel as a night's
+landing file would be. `python -m tests.unit.channels.mail.scores` prints the table that
+docs/email-classification.md quotes; tests/unit/channels/mail/test_languages.py holds it to its
 thresholds (precision of `accepted` 100%, recall at least 95%, per language)."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pipeline.core.config import Settings
 from pipeline.intake.accounts import AccountIndex
 from pipeline.intake.channel import ChannelContext
 from pipeline.intake.landing import LandedFile
-from tests.unit.mail.corpus import UNSUBSCRIBE_MAILBOX, Case
-from tests.unit.mail.languages import LANGS, cases, label_of, language_of
+from tests.unit.channels.mail.corpus import UNSUBSCRIBE_MAILBOX, Case
+from tests.unit.channels.mail.languages import LANGS, cases, label_of, language_of
 
 SETTINGS = Settings(unsubscribe_mailboxes=(UNSUBSCRIBE_MAILBOX,))
 

@@ -15,9 +15,9 @@ import itertools
 import re
 from pathlib import Path
 
-from tests.unit.mail.corpus import SUPPORT, Case
+from tests.unit.channels.mail.corpus import SUPPORT, Case
 
-HOSTILE = Path(__file__).resolve().parents[2] / "hostile" / "mail"
+HOSTILE = Path(__file__).resolve().parents[3] / "hostile" / "mail"
 _n = itertools.count(1)
 
 GROUP = "hosting-users@googlegroups.com"
