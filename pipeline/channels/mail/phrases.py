@@ -69,7 +69,7 @@ OPTOUT: dict[str, tuple[str, ...]] = {
         r"\bstop (aux|a la|a vos|les|vos) (newsletters?|e-?mails?|mails|publicites?|promotions?)\b",
     ),
     "es": (
-        r"\b(darme|darnos|denme|dame|dar|dan|den) de baja\b",
+        r"\b(darme|darnos|denme|dennos|deme|denos|dame|danos|dadme|dadnos|dar|dan|den) de baja\b",
         r"\b(solicito|quiero|pido|deseo|tramitar|solicitar) (la )?baja\b",
         r"\bdesuscribi(r|rme|rnos)\b",
         r"\bdesuscri(bame|banme|banos)\b",

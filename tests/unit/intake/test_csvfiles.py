@@ -108,3 +108,40 @@ def test_truncated_and_utf16_files_are_quarantined_with_the_line(tmp_path: Path,
     path = write(tmp_path, data)
     with pytest.raises(QuarantineError, match=message):
         list(read_rows(path, REQUIRED))
+
+
+@pytest.mark.parametrize(
+    ("data", "lines"),
+    [
+        (b"letter_id,email\nL1,a@example.com", [2]),  # no newline at the end
+        (b"letter_id,email\r\n\r\n , \r\nL1,a@example.com\r\n", [4]),  # blank and whitespace-only rows
+        (b"letter_id,email\n,,,\nL1,a@example.com\n\n", [3]),
+        (b"letter_id,email\n", []),  # a header and no rows is an empty export, not a broken one
+    ],
+    ids=["no-final-newline", "blank-crlf-rows", "empty-cells-row", "header-only"],
+)
+def test_rows_without_content_are_skipped(tmp_path: Path, data: bytes, lines: list[int]) -> None:
+    assert [r.line for r in read_rows(write(tmp_path, data), REQUIRED)] == lines
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"letter_id\temail\nL1\ta@example.com\n", "the header looks '\\t'-separated, expected ','"),
+        (b"letter_id|email\nL1|a@example.com\n", "the header looks '|'-separated, expected ','"),
+        (b" \r\n\t\n", "empty file, no header row"),
+        (b"Email,EMAIL,letter_id\na,b,L1\n", "column(s) named twice: email"),
+    ],
+    ids=["tab", "pipe", "whitespace-only", "twice-in-other-case"],
+)
+def test_header_problems_say_what_was_found(tmp_path: Path, data: bytes, message: str) -> None:
+    with pytest.raises(QuarantineError) as info:
+        list(read_rows(write(tmp_path, data), REQUIRED))
+    assert str(info.value).endswith(message)
+
+
+def test_extra_cells_beyond_the_limit_are_cut(tmp_path: Path) -> None:
+    data = b"letter_id,email\nL1,a@example.com," + b"y" * MAX_CELL + b",z\n"
+    (row,) = read_rows(write(tmp_path, data), REQUIRED)
+    assert len(row.raw["_extra_cells"]) == MAX_CELL
+    assert row.raw["_truncated"] == f"cut to their first {MAX_CELL:,} characters: _extra_cells ({MAX_CELL + 2:,} characters)"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.ledger.state import EventFacts, state_of_key
+from pipeline.ledger.state import EventFacts, lift_must_follow, state_of_key, states
 
 pytestmark = pytest.mark.unit
 
@@ -78,3 +78,40 @@ def test_the_spelling_shown_does_not_depend_on_load_order() -> None:
     shown = {state.address for state in (state_of_key(events), state_of_key(events[::-1]), state_of_key(events[1:] + events[:1]))
              if state is not None}
     assert shown == {"AB@example.com"}  # the newest request; of two at 11:00, the smaller spelling
+
+
+@pytest.mark.parametrize(
+    ("requested", "must_follow"),
+    [
+        ("2026-10-09T00:00:00+00:00", "2026-10-09T23:59:59.999999+00:00"),
+        ("2026-10-09T02:00:00+02:00", "2026-10-09T23:59:59.999999+00:00"),  # midnight UTC written in another zone
+        ("2026-10-09T00:00:00.000001+00:00", "2026-10-09T00:00:00.000001+00:00"),
+        ("2026-10-09T00:00:00-04:00", "2026-10-09T04:00:00+00:00"),
+        ("2026-12-31T00:00:00+00:00", "2026-12-31T23:59:59.999999+00:00"),
+    ],
+    ids=["midnight", "midnight-utc-elsewhere", "one-microsecond-past", "local-midnight", "year-end"],
+)
+def test_lift_must_follow(requested: str, must_follow: str) -> None:
+    assert lift_must_follow(at(requested)) == at(must_follow)
+    assert lift_must_follow(at(requested)).utcoffset() is not None
+
+
+def test_states_per_key() -> None:
+    events = [
+        EventFacts("k1", "a@example.com", "a@example.com", "phone", "marketing", "suppress", datetime(2026, 10, 1, 9, tzinfo=UTC)),
+        EventFacts("k2", "b@example.com", "b@example.com", "web_form", "all", "suppress", datetime(2026, 10, 1, 9, tzinfo=UTC)),
+        EventFacts("k1", None, None, "web_form", "marketing", "lift", datetime(2026, 10, 2, 9, tzinfo=UTC)),
+    ]
+    result = states(events)
+    assert set(result) == {"k1", "k2"}
+    assert result["k1"] is None
+    k2 = result["k2"]
+    assert k2 is not None
+    assert (k2.key_hash, k2.scope, k2.channels, k2.address) == ("k2", "all", "web_form", "b@example.com")
+    assert states([]) == {}
+
+
+def test_an_erased_key_stays_suppressed_without_its_clear_text() -> None:
+    state = state_of_key([EventFacts("k", None, None, "phone", "marketing", "suppress", datetime(2026, 10, 1, 9, tzinfo=UTC))])
+    assert state is not None
+    assert (state.key_hash, state.match_key, state.address, state.scope) == ("k", None, None, "marketing")
