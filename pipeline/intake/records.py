@@ -30,7 +30,7 @@ class Action(StrEnum):
 REASONS: dict[Outcome, frozenset[str]] = {
     Outcome.ACCEPTED: frozenset({"optout", "cancellation", "reconsent", "complaint", "unsubscribe_mailbox"}),
     Outcome.IGNORED: frozenset(
-        {"page_view", "not_optout", "not_cancellation", "withdrawn", "auto_reply", "bulk_mail", "bounce", "no_change"}
+        {"page_view", "not_optout", "not_cancellation", "withdrawn", "auto_reply", "bulk_mail", "bounce"}
     ),
     Outcome.REJECTED: frozenset({"invalid_address", "bad_token", "unparseable", "missing_field", "unreadable_record"}),
     Outcome.NEEDS_REVIEW: frozenset(
