@@ -232,7 +232,7 @@ def dsn_evidence(msg: Message) -> str:
     null_sender = header(msg, "Return-Path").strip() == "<>"
     machine = null_sender or bool(P.NO_REPLY.search(sender))
     dsn_subject = bool(P.DSN_SUBJECT.search(subject)) and not REPLY_PREFIX.match(subject)
-    if dsn_subject and (null_sender or not header(msg, "Return-Path")):
+    if dsn_subject and null_sender:
         return f"subject {subject!r} from the null sender"
     if (machine or dsn_subject) and _has_part(msg, "message/rfc822", "text/rfc822-headers"):
         return f"returns an attached message (subject {subject!r}, sender {sender or 'none'})"

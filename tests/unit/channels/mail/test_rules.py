@@ -81,6 +81,9 @@ RULES: list[tuple[str, str, str, dict[str, str], str, str, str, str]] = [
      "", "X-Failed-Recipients header"),
     ("dsn-null-sender-subject", "Undeliverable: October deals", "unsubscribe", {"Return-Path": "<>"}, "text/plain", "bounce",
      "", "from the null sender"),
+    # A person whose subject reads like a bounce, in a message saved without Return-Path, still asks
+    ("dsn-subject-from-a-person", "Rejected: your offers", "Please unsubscribe me.", {}, "text/plain", "optout", "en",
+     "asks to opt out"),
     # Automatic replies
     ("auto-submitted", "unsubscribe", "unsubscribe", {"Auto-Submitted": "auto-replied"}, "text/plain", "auto_reply", "",
      "Auto-Submitted: auto-replied"),
