@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
@@ -37,8 +37,8 @@ def keyed_hash(secret: str, value: str) -> str:
 
 
 def _canonical(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="microseconds")
+    if isinstance(value, datetime):  # one moment, one text: aware times in UTC, whatever offset they were read in
+        return (value.astimezone(UTC) if value.tzinfo is not None else value).isoformat(timespec="microseconds")
     return value
 
 

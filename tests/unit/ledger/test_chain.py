@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -113,10 +113,12 @@ def test_fields_outside_the_chain_do_not_change_the_hash(extra: dict[str, str]) 
         (row(id=1), row(id="1"), False),  # types count
         (row(requested_at=AT), row(requested_at=datetime(2026, 10, 9, 8, 30, tzinfo=UTC)), True),
         (row(requested_at=AT), row(requested_at=AT + timedelta(microseconds=1)), False),
+        # the same moment read back in another offset (a PostgreSQL session not in UTC) is the same row
+        (row(requested_at=AT), row(requested_at=AT.astimezone(timezone(timedelta(hours=2)))), True),
         (row(channel="zoë"), row(channel="zo\u00eb"), True),
         (row(channel="zoë"), row(channel="zoe\u0308"), False),  # no Unicode normalisation
     ],
-    ids=["none-vs-zero", "none-vs-text", "int-vs-text", "equal-datetimes", "one-microsecond", "same-text", "nfd-differs"],
+    ids=["none-vs-zero", "none-vs-text", "int-vs-text", "equal-datetimes", "one-microsecond", "other-offset", "same-text", "nfd-differs"],
 )
 def test_canonical_forms(a: dict[str, Any], b: dict[str, Any], same: bool) -> None:
     assert (row_hash(GENESIS, a) == row_hash(GENESIS, b)) is same
