@@ -56,43 +56,43 @@ def failure_alert(context: Any) -> None:
 def optout_nightly() -> None:
     @task
     def start(for_date: str) -> int:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.begin_run(for_date)
 
     @task
     def channels() -> list[str]:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.channel_names()
 
     @task(map_index_template="{{ channel }}")
     def ingest(pipeline_run_id: int, channel: str) -> dict:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.ingest(pipeline_run_id, channel)
 
     @task(trigger_rule="all_done", outlets=[SUPPRESSION_LIST])
     def publish(pipeline_run_id: int) -> dict:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.publish_list(pipeline_run_id)
 
     @task
     def validate_list(pipeline_run_id: int) -> dict:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.validate_published_list(pipeline_run_id)
 
     @task
     def export(pipeline_run_id: int, output_dir: str | None) -> dict:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.export_list(pipeline_run_id, output_dir)
 
     @task(trigger_rule="all_done")
     def report(pipeline_run_id: int, output_dir: str | None) -> dict:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.compliance_report(pipeline_run_id, output_dir)
 
@@ -100,7 +100,7 @@ def optout_nightly() -> None:
     # e-mail per failed run (a DAG-level callback would run in the dag-processor instead).
     @task(trigger_rule="all_done", on_failure_callback=failure_alert)
     def watch(pipeline_run_id: int) -> dict:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.finish(pipeline_run_id)
 
