@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from airflow.sdk import Asset, Param, dag, task
 
 SUPPRESSION_LIST = Asset("optout://suppression_list")
+# Empty when the param is: the task then uses the configured maximum list age.
+MAX_AGE_HOURS = "{{ '' if params.max_age_hours is none else params.max_age_hours }}"
 
 
 @dag(
@@ -25,20 +27,23 @@ SUPPRESSION_LIST = Asset("optout://suppression_list")
         "removed": Param("", type="string", description="Optional: where the removed rows go, with reason, channel and since."),
         "campaign": Param("", type="string", description="Campaign id recorded with the check."),
         "kind": Param("marketing", enum=["marketing", "service"], description="marketing: every opt-out; service: cancellations only."),
-        "max_age_hours": Param(36, type="number", description="Refuse a list published longer ago than this."),
+        "max_age_hours": Param(
+            None, type=["null", "number"],
+            description="Refuse a list published longer ago than this many hours (empty: the configured OPTOUT_MAX_LIST_AGE_HOURS).",
+        ),
     },
     doc_md=__doc__,
 )
 def campaign_send_check() -> None:
     @task
     def check(recipients: str, output: str, campaign: str, kind: str, removed: str, max_age_hours: str) -> dict:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
-        return tasks.send_check(recipients, output, campaign, kind, removed, float(max_age_hours))
+        return tasks.send_check(recipients, output, campaign, kind, removed, max_age_hours)
 
     check(
         "{{ params.recipients }}", "{{ params.output }}", "{{ params.campaign }}", "{{ params.kind }}",
-        "{{ params.removed }}", "{{ params.max_age_hours }}",
+        "{{ params.removed }}", MAX_AGE_HOURS,
     )
 
 

@@ -5,6 +5,7 @@ function of `pipeline.orchestration.tasks` with ids and paths; nothing heavy is 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from airflow.sdk import Asset, Param, dag, task
 
@@ -14,26 +15,27 @@ SUPPRESSION_LIST = Asset("optout://suppression_list")
 LOGICAL_DATE = "{{ (dag_run.logical_date or dag_run.run_after) | ds }}"
 
 
-def failure_alert() -> list:
+def failure_alert(context: Any) -> None:
     """E-mail the people in OPTOUT_ALERT_TO through Airflow's SMTP connection (smtp_default);
-    no notifier when nobody is named."""
+    nobody named, no e-mail. The settings are read when the callback runs, not when the DAG
+    file is parsed: the recipients are the worker's current ones, and a DAG processor without
+    the OPTOUT_* settings still parses the file."""
     settings = load_settings()
     if not settings.alert_to:
-        return []
+        return
+    # here, not at import: the SMTP provider is only needed when a run has failed
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-    return [
-        SmtpNotifier(
-            to=list(settings.alert_to),
-            from_email=settings.alert_from,
-            subject="[optout] nightly run {{ dag_run.run_id }} failed",
-            html_content=(
-                "<p>optout_nightly run <b>{{ dag_run.run_id }}</b> (logical date {{ ds }}) failed.</p>"
-                "<p>{{ exception if exception is defined else '' }}</p>"
-                "<p>See the watch task's log and <code>pipeline_runs.error</code> in the store.</p>"
-            ),
-        )
-    ]
+    SmtpNotifier(
+        to=list(settings.alert_to),
+        from_email=settings.alert_from,
+        subject="[optout] nightly run {{ dag_run.run_id }} failed",
+        html_content=(
+            "<p>optout_nightly run <b>{{ dag_run.run_id }}</b> (logical date {{ ds }}) failed.</p>"
+            "<p>{{ exception if exception is defined else '' }}</p>"
+            "<p>See the watch task's log and <code>pipeline_runs.error</code> in the store.</p>"
+        ),
+    )(context)
 
 
 @dag(
@@ -54,51 +56,51 @@ def failure_alert() -> list:
 def optout_nightly() -> None:
     @task
     def start(for_date: str) -> int:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.begin_run(for_date)
 
     @task
     def channels() -> list[str]:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.channel_names()
 
     @task(map_index_template="{{ channel }}")
     def ingest(pipeline_run_id: int, channel: str) -> dict:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.ingest(pipeline_run_id, channel)
 
     @task(trigger_rule="all_done", outlets=[SUPPRESSION_LIST])
     def publish(pipeline_run_id: int) -> dict:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.publish_list(pipeline_run_id)
 
     @task
     def validate_list(pipeline_run_id: int) -> dict:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.validate_published_list(pipeline_run_id)
 
     @task
     def export(pipeline_run_id: int, output_dir: str | None) -> dict:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.export_list(pipeline_run_id, output_dir)
 
     @task(trigger_rule="all_done")
     def report(pipeline_run_id: int, output_dir: str | None) -> dict:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.compliance_report(pipeline_run_id, output_dir)
 
     # The watcher is the run's verdict and always runs last: alerting on its failure sends one
     # e-mail per failed run (a DAG-level callback would run in the dag-processor instead).
-    @task(trigger_rule="all_done", on_failure_callback=failure_alert())
+    @task(trigger_rule="all_done", on_failure_callback=failure_alert)
     def watch(pipeline_run_id: int) -> dict:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: tasks loads the store and GX; DAG files must parse fast
 
         return tasks.finish(pipeline_run_id)
 

@@ -11,6 +11,8 @@ from functools import lru_cache
 
 import holidays
 
+from pipeline.intake.timestamps import as_utc
+
 HOURS_48 = "48h"
 BUSINESS_DAYS_10 = "10_business_days"
 ONE_MONTH = "1_month"
@@ -67,7 +69,7 @@ def end_of_day(day: date) -> datetime:
 
 def due_times(requested_at: datetime) -> dict[str, datetime]:
     """When each clock runs out for a request made at `requested_at`."""
-    day = requested_at.astimezone(UTC).date()
+    day = as_utc(requested_at).date()
     return {
         HOURS_48: requested_at + timedelta(hours=48),
         BUSINESS_DAYS_10: end_of_day(add_business_days(day, 10)),

@@ -19,6 +19,7 @@ from pipeline.audit.deadlines import DEADLINES, due_times
 from pipeline.audit.sqlfiles import read_sql, statements
 from pipeline.core.clock import Clock, SystemClock
 from pipeline.core.config import Settings
+from pipeline.intake.timestamps import as_utc
 from pipeline.store.db import read_tx
 from pipeline.store.schema import UTCDateTime
 
@@ -194,7 +195,7 @@ def compliance_report(
 ) -> ComplianceReport:
     """The report for `day` (default: today), read in one snapshot."""
     now = (clock or SystemClock()).now()
-    day = day or now.astimezone(UTC).date()
+    day = day or as_utc(now).date()
     with read_tx(engine) as conn:
         return build_report(conn, day, as_of or report_as_of(day, now))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -20,6 +21,10 @@ _FORMATS = (
     "%d.%m.%Y",
 )
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+MAX_TEXT = 64  # longer text is no time an export writes
+# What is handed to `fromisoformat`, which alone would also read any character as the date-time
+# separator, ignore a trailing NUL, and take a 30-digit id for 1111-11-11T11:11:11.111111.
+_ISO = re.compile(r"[0-9]{4}-?[0-9]{2}-?[0-9]{2}(?:[Tt ][0-9:.,+-]+)?")
 
 
 def parse_time(text: str | None, naive_tz: str = "UTC") -> datetime | None:
@@ -44,11 +49,14 @@ def parse_time(text: str | None, naive_tz: str = "UTC") -> datetime | None:
 
 
 def _parse(s: str) -> datetime | None:
+    if len(s) > MAX_TEXT:
+        return None
     iso = s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s
-    try:
-        return datetime.fromisoformat(iso)
-    except ValueError:
-        pass
+    if _ISO.fullmatch(iso):
+        try:
+            return datetime.fromisoformat(iso)
+        except ValueError:
+            pass
     if s.isdigit() and len(s) in (10, 13):  # unix seconds or milliseconds
         seconds = int(s) / (1000 if len(s) == 13 else 1)
         try:

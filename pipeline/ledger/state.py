@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pipeline.intake.records import Action, Scope
+from pipeline.intake.timestamps import as_utc
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def lift_must_follow(requested_at: datetime) -> datetime:
     opt-out may have been written at any time that day, so only a re-consent after the end of
     that day is provably later (SPEC §4.3; over-suppression is the safe side, SPEC §4.2). A real
     opt-out at midnight to the microsecond is treated the same way."""
-    at = requested_at.astimezone(UTC)
+    at = as_utc(requested_at)
     if (at.hour, at.minute, at.second, at.microsecond) == (0, 0, 0, 0):
         return at + timedelta(days=1) - timedelta(microseconds=1)
     return at

@@ -23,7 +23,7 @@ from pipeline.core.errors import OptoutError
 from pipeline.core.resources import data_dir
 from pipeline.intake.ingest import Gate
 from pipeline.intake.landing import LandedFile
-from pipeline.intake.records import IntakeRecord
+from pipeline.intake.records import IntakeRecord, Outcome
 from pipeline.intake.timestamps import EARLIEST
 from pipeline.store.schema import ingested_files, intake_records, list_versions, suppressions
 
@@ -190,13 +190,14 @@ def reconciliation_frame(conn: sa.Connection, run_id: int, channel: str) -> pd.D
     """Per file the run took for the channel: its counts, their sum, and the records stored."""
     f, r = ingested_files.c, intake_records.c
     stored = sa.select(sa.func.count()).where(r.file_id == f.id).scalar_subquery()
+    outcomes = [str(o) for o in Outcome]  # ingested_files counts each outcome in a column of its name
     query = sa.select(
-        f.path, f.records, f.accepted, f.ignored, f.rejected, f.needs_review, f.duplicate, stored.label("stored")
+        f.path, f.records, *(f[o] for o in outcomes), f.duplicate, stored.label("stored")
     ).where(f.run_id == run_id, f.channel == channel)
     frame = pd.DataFrame([dict(row._mapping) for row in conn.execute(query)])
     if frame.empty:
         return frame
-    decided = frame["accepted"] + frame["ignored"] + frame["rejected"] + frame["needs_review"]
+    decided = frame[outcomes].sum(axis=1)
     frame["outcomes"] = decided + frame["duplicate"]
     frame["decided"] = decided
     return frame

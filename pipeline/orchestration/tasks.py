@@ -4,6 +4,7 @@ XCom. Failures that retrying cannot fix are raised as Airflow's fail-fast except
 from __future__ import annotations
 
 import logging
+import math
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -208,20 +209,36 @@ def finish(run_id: int) -> dict[str, Any]:
     }
 
 
+def max_list_age(value: float | str | None, settings: Settings) -> float:
+    """The hours a send check allows since the list was published: `value` (a number, or its
+    text as a rendered param), else the configured maximum when it is None or empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return settings.max_list_age_hours
+    try:
+        hours = float(value)
+    except ValueError:
+        raise fail_fast(f"max_age_hours: not a number of hours: {value!r}") from None
+    if not math.isfinite(hours) or hours < 0:
+        raise fail_fast(f"max_age_hours: not a number of hours: {value!r}")
+    return hours
+
+
 def send_check(
     recipients: str, output: str, campaign: str | None = None, kind: str = "marketing",
-    removed: str | None = None, max_age_hours: float | None = None,
+    removed: str | None = None, max_age_hours: float | str | None = None,
 ) -> dict[str, Any]:
-    """`optout check` for a campaign DAG: fails closed (no retry) on a stale or missing list."""
+    """`optout check` for a campaign DAG: fails closed (no retry) on a stale or missing list.
+    An empty `max_age_hours` (the DAG's default) means the configured maximum list age."""
     from pipeline.check.run import run_check
 
     if not recipients or not output:
         raise skip("no recipient file or output path given: nothing to check")
     settings = load()
+    max_age = max_list_age(max_age_hours, settings)
     try:
         result = run_check(
             store(settings), settings, SystemClock(), Path(recipients), Path(output), campaign=campaign or None,
-            kind=kind, removed=Path(removed) if removed else None, max_age_hours=max_age_hours,
+            kind=kind, removed=Path(removed) if removed else None, max_age_hours=max_age,
         )
     except StaleListError as exc:
         raise fail_fast(f"refused: {exc}") from exc

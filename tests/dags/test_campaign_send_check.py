@@ -70,3 +70,41 @@ def test_stale_list_fails_closed_without_retry(airflow_db: Path, night_env: dict
     engine = make_engine(f"sqlite:///{night_env['store']}")
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(send_checks)).scalar_one() == 0
+
+
+def test_max_age_param_defaults_to_the_configured_age(dagbag) -> None:  # type: ignore[no-untyped-def]
+    param = dagbag.dags["campaign_send_check"].params.get_param("max_age_hours")
+    assert param.value is None
+
+
+@pytest.mark.parametrize(("configured", "given", "state"), [("0.000001", None, "failed"), ("0.000001", 36, "success")])
+def test_an_unset_max_age_is_the_configured_one_when_the_check_runs(
+    airflow_db: Path, night_env: dict[str, Path], published: Path, monkeypatch: pytest.MonkeyPatch,
+    configured: str, given: float | None, state: str,
+) -> None:
+    params = conf(published, 0)
+    del params["max_age_hours"]
+    if given is not None:
+        params["max_age_hours"] = given
+    Path(str(params["output"])).parent.mkdir()
+    dag = load_dags().dags["campaign_send_check"]
+    monkeypatch.setenv("OPTOUT_MAX_LIST_AGE_HOURS", configured)  # set after parsing: read by the task
+    dag_run = dag.test(run_conf=params)
+
+    assert dag_run.state == state
+    assert Path(str(params["output"])).exists() is (state == "success")
+
+
+@pytest.mark.parametrize(
+    ("given", "hours"),
+    [(None, 7.0), ("", 7.0), ("  ", 7.0), ("12", 12.0), ("0.5", 0.5), (12, 12.0), (0, 0.0), ("0", 0.0), ("1e3", 1000.0)],
+)
+def test_max_list_age_is_the_param_or_the_configured_age(given: float | str | None, hours: float) -> None:
+    settings = load_settings({"OPTOUT_MAX_LIST_AGE_HOURS": "7"})
+    assert orchestration.max_list_age(given, settings) == hours
+
+
+@pytest.mark.parametrize("given", ["abc", "-1", "nan", "inf", "-inf", "12 hours", "None", "1" * 400, "\x00", -0.5, float("nan")])
+def test_max_list_age_refuses_what_is_not_hours(given: float | str) -> None:
+    with pytest.raises(orchestration.RunFailedError, match="max_age_hours"):
+        orchestration.max_list_age(given, load_settings({}))

@@ -93,9 +93,10 @@ def test_corrupt_channel_file_fails_the_run_alerts_and_spares_the_others(
     write(night_env["landing"], "phone", "2026-10-09", "broken.csv", CORRUPT_PHONE)
     sink = SmtpSink().start()
     try:
+        dag = load_dag("optout_nightly")  # parsed before the recipients are set: they are read on failure
         monkeypatch.setenv("OPTOUT_ALERT_TO", "privacy-ops@example.com")
         monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", f"smtp://127.0.0.1:{sink.port}/?disable_tls=true&disable_ssl=true&timeout=10")
-        dag_run = load_dag("optout_nightly").test(logical_date=NIGHT)
+        dag_run = dag.test(logical_date=NIGHT)
     finally:
         sink.stop()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from pipeline.channels.mail.reader import RawMessage, read_messages
 from pipeline.core.addresses import Address, try_parse
 from pipeline.intake.channel import ChannelContext
 from pipeline.intake.records import IntakeRecord
-from pipeline.intake.timestamps import plausible
+from pipeline.intake.timestamps import as_utc, plausible
 
 EVIDENCE_HEADERS = ("From", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID", "Auto-Submitted", "Content-Type")
 MAX_KEPT_MESSAGE = 1 << 20  # the full message is kept as evidence up to 1 MiB; above, its hash and place
@@ -45,10 +45,7 @@ def date_header_time(text: str) -> datetime | None:
     if year and len(year.group(1)) >= 4 and int(year.group(1)) < 1000:
         return None  # the parser reads year 0001 as 2001 (RFC 5322's two-digit years)
     try:
-        at = parsedate_to_datetime(text)
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=UTC)
-        return at.astimezone(UTC)
+        return as_utc(parsedate_to_datetime(text))  # "-0000" (zone unknown) reads naive: UTC
     except (TypeError, ValueError, IndexError, OverflowError):  # 31 Dec 9999 23:00 -0500 is past 9999 in UTC
         return None
 
