@@ -7,6 +7,7 @@ import ipaddress
 import typer
 
 from pipeline.cli.app import app, env
+from pipeline.cli.options import SERVICE
 from pipeline.core.config import development_keys
 from pipeline.core.errors import OptoutError
 
@@ -21,7 +22,7 @@ def is_loopback(host: str) -> bool:
         return False  # a host name other than localhost may resolve anywhere
 
 
-@app.command()
+@app.command(rich_help_panel=SERVICE)
 def serve(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (beyond loopback: real keys required)."),
