@@ -65,7 +65,7 @@ def erase(
     each file left is listed with what to do); it stays suppressed as a keyed hash. Exit 1 when
     anything still holds the address (a file listed for manual action, space not reclaimed)."""
     e = env(ctx)
-    from pipeline.audit.erase import erase as erase_address  # here, not at import: it loads the landing readers and pandas (~0.3 s)
+    from pipeline.audit.erase import erase as erase_address  # here, not at import: redaction + sqlite3, ~0.1 s
 
     result = erase_address(e.engine(), e.settings, e.clock, address, ref, dry_run=dry_run)
     if as_json:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from pipeline.audit.campaign import CampaignAudit, Recipient, audit_campaign
+from pipeline.audit.export import export_list
 from pipeline.cli.app import app, emit_json, env, parse_date
 from pipeline.cli.options import AUDIT, AsJson
 from pipeline.core.errors import OptoutError
@@ -41,8 +42,8 @@ def report(
 ) -> None:
     """Time from request to effect against 48 hours, 10 business days and one month; exit 1 on any breach."""
     e = env(ctx)
-    from pipeline.audit.report import compliance_report  # holiday calendars load only for reports
-    from pipeline.audit.report_html import render_html
+    from pipeline.audit.report import compliance_report  # here, not at import: holiday calendars, ~0.4 s
+    from pipeline.audit.report_html import render_html  # here, not at import: with the report above
 
     result = compliance_report(e.engine(), parse_date(date_, "--date") if date_ else None, e.clock)
     if html is not None:
@@ -99,8 +100,6 @@ def export(
 ) -> None:
     """Write the current list: clear CSV safe to open in a spreadsheet, or hashed for third parties."""
     e = env(ctx)
-    from pipeline.audit.export import export_list
-
     manifest = export_list(e.engine(), e.settings, e.clock, output, hashed=hashed)
     typer.echo(
         f"list version {manifest.list_version}: {manifest.rows} row(s) to {output / manifest.file} "

@@ -37,9 +37,9 @@ def serve(
         # Anyone with the source could mint tokens for any address and forge receipts.
         raise OptoutError(f"serve: refusing --host {host} with development keys ({', '.join(dev)}); set real keys or serve on 127.0.0.1")
 
-    import uvicorn
+    import uvicorn  # here, not at import: ~0.4 s
 
-    from pipeline.http.app import create_app
+    from pipeline.http.app import create_app  # here, not at import: FastAPI + pydantic, ~1.3 s
 
     typer.echo(f"optout serve: http://{host}:{port}/u/<token>; clicks land in {e.settings.landing / 'unsubscribe_link'}", err=True)
     uvicorn.run(create_app(e.settings, e.clock), host=host, port=port, log_level="info", access_log=False)
