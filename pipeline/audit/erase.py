@@ -122,7 +122,7 @@ def erase(
     erasure would touch and changes nothing."""
     person = _address(address)
     if not ref.strip():
-        raise OptoutError("--ref must name the erasure request (ticket, letter)")
+        raise OptoutError("ref must name the erasure request (ticket, letter)", field="ref")
     key_hash = keyed_hash(settings.hash_key, person.key)
     with read_tx(engine) as conn:
         spellings = _known_addresses(conn, key_hash)
@@ -130,7 +130,7 @@ def erase(
         ingested = ingested_paths(conn)
     redactor = Redactor(person.key, spellings | {address.strip(), person.normalized, person.key})
     if redactor.hits(ref):
-        raise OptoutError("--ref must not contain the address being erased")
+        raise OptoutError("ref must not contain the address being erased", field="ref")
     plan = plan_files(
         redactor,
         [(LANDING, settings.landing), (OUTPUT, settings.output)],

@@ -78,7 +78,7 @@ def export_list(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OptoutError(f"--output {out_dir}: cannot create ({exc.strerror})") from None
+        raise OptoutError(f"output folder {out_dir}: cannot create ({exc.strerror})", field="output") from None
     erased = sum(1 for r in rows if r["match_key"] is None)
     if hashed:
         path, written, omitted, warnings = (

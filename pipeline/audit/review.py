@@ -101,7 +101,7 @@ def list_items(conn: sa.Connection, status: str | None = OPEN) -> list[ReviewIte
     query = _query().order_by(review_queue.c.id)
     if status:
         if status not in STATUSES:
-            raise OptoutError(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
+            raise OptoutError(f"status must be one of {', '.join(STATUSES)}, not {status!r}", field="status")
         query = query.where(review_queue.c.status == status)
     return [_item(row, False) for row in conn.execute(query)]
 
@@ -122,7 +122,7 @@ def _open_item(conn: sa.Connection, item_id: int) -> ReviewItem:
 
 def _note(note: str) -> str:
     if len(note.strip()) < 5:
-        raise OptoutError("--note must say why (what the operator saw and decided)")
+        raise OptoutError("note must say why (what the operator saw and decided)", field="note")
     return note.strip()
 
 
@@ -132,7 +132,7 @@ def accept(
     """Opt the named addresses out for the record under review, with the note as evidence."""
     note = _note(note)
     if not addresses:
-        raise OptoutError("--accept needs at least one address")
+        raise OptoutError("addresses must name at least one address to opt out", field="addresses")
     parsed = []
     for text in addresses:
         try:

@@ -1,5 +1,9 @@
-"""The `optout` command line (SPEC §7). Each command group lives in its own module and
-registers on `app`; `main` turns user errors into one-line messages and SPEC's exit codes."""
+"""The `optout` command line (SPEC §7). One module per command group, each registering on `app`
+under its panel of `optout --help`: `run` (run, demo), `check`, `lookup` (lookup, history),
+`audit` (audit campaign, report, export), `review`, `tokens` (token mint/verify), `serve`, `admin`
+(init, add, lift, erase, verify). `options` holds what they share. `main` turns user errors into
+one-line messages and SPEC's exit codes; a library error that names a field is shown with the
+flag that sets it."""
 from __future__ import annotations
 
 import gc
@@ -7,9 +11,14 @@ import sys
 
 import typer
 
-from pipeline.cli import audit, compliance, pipeline_cmds, review, send, serve, tokens  # noqa: F401  (registration)
 from pipeline.cli.app import app
+from pipeline.cli.options import with_flag
 from pipeline.core.errors import OptoutError
+
+# Registration; this order is the order of the panels in `optout --help`.
+# isort: off
+from pipeline.cli import run, check, lookup, audit, review, admin, serve, tokens  # noqa: F401, E402
+# isort: on
 
 
 def main() -> None:
@@ -19,7 +28,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except OptoutError as exc:
-        print(f"optout: {exc}", file=sys.stderr)
+        print(f"optout: {with_flag(str(exc), exc.field)}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)

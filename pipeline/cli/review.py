@@ -9,11 +9,12 @@ import typer
 
 from pipeline.audit import review as queue
 from pipeline.cli.app import app, emit_json, env
+from pipeline.cli.options import REVIEW, AsJson, Scope, Status
 from pipeline.core.errors import OptoutError
 from pipeline.store.db import read_tx
 
 review_app = typer.Typer(help="What the pipeline could not decide: list, show and resolve items.", no_args_is_help=True)
-app.add_typer(review_app, name="review")
+app.add_typer(review_app, name="review", rich_help_panel=REVIEW)
 
 SHOWN_MESSAGE_CHARS = 4000
 
@@ -21,24 +22,24 @@ SHOWN_MESSAGE_CHARS = 4000
 @review_app.command("list")
 def list_cmd(
     ctx: typer.Context,
-    status: str = typer.Option("open", "--status", help="open, accepted, dismissed, or all."),
-    as_json: bool = typer.Option(False, "--json"),
+    status: Status = typer.Option(Status.OPEN, "--status", help="Which items: all for every one."),
+    as_json: AsJson = False,
 ) -> None:
     """Review items, oldest first (open ones unless --status says otherwise)."""
     with read_tx(env(ctx).engine()) as conn:
-        items = queue.list_items(conn, None if status == "all" else status)
+        items = queue.list_items(conn, None if status is Status.ALL else status.value)
     if as_json:
         emit_json([i.__dict__ for i in items])
         return
     if not items:
-        typer.echo(f"no {status if status != 'all' else ''} review items".replace("  ", " "))
+        typer.echo("no review items" if status is Status.ALL else f"no {status.value} review items")
         return
     for i in items:
         typer.echo(f"#{i.id:<5} {i.status:<9} {i.channel:<17} {i.reason:<22} {i.requested_at:%Y-%m-%d %H:%M}  {i.details[:100]}")
 
 
 @review_app.command("show")
-def show_cmd(ctx: typer.Context, item_id: int = typer.Argument(..., metavar="ID"), as_json: bool = typer.Option(False, "--json")) -> None:
+def show_cmd(ctx: typer.Context, item_id: int = typer.Argument(..., metavar="ID"), as_json: AsJson = False) -> None:
     """One item with its record's evidence."""
     with read_tx(env(ctx).engine()) as conn:
         item = queue.get_item(conn, item_id)
@@ -78,20 +79,18 @@ def resolve_cmd(
     accept: list[str] | None = typer.Option(None, "--accept", help="Opt this address out (repeat for several)."),
     dismiss: bool = typer.Option(False, "--dismiss", help="Close the item without an opt-out."),
     note: str = typer.Option(..., "--note", help="Why: what the operator saw and decided (kept as evidence)."),
-    scope: str | None = typer.Option(None, "--scope", help="marketing or all (default: all for cancellation, else marketing)."),
+    scope: Scope | None = typer.Option(None, "--scope", help="What the opt-out covers (default: all for a cancellation, else marketing)."),
 ) -> None:
     """Resolve an item: --accept ADDRESS… creates the opt-outs and publishes; --dismiss records why not."""
     if bool(accept) == dismiss:
         raise OptoutError("give --accept ADDRESS (one or more) or --dismiss, not both or neither")
-    if scope is not None and scope not in ("marketing", "all"):
-        raise OptoutError(f"--scope must be marketing or all, not {scope!r}")
     e = env(ctx)
     who = getpass.getuser()
     if dismiss:
         queue.dismiss(e.engine(), e.clock, item_id, note, who)
         typer.echo(f"review item {item_id} dismissed")
         return
-    version = queue.accept(e.engine(), e.settings, e.clock, item_id, list(accept or []), note, who, scope)
+    version = queue.accept(e.engine(), e.settings, e.clock, item_id, list(accept or []), note, who, None if scope is None else scope.value)
     typer.echo(
         f"review item {item_id} accepted: {len(set(accept or []))} address(es) opted out; "
         f"list version {version.version if version else '-'}"

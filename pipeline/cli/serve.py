@@ -7,6 +7,7 @@ import ipaddress
 import typer
 
 from pipeline.cli.app import app, env
+from pipeline.cli.options import SERVICE
 from pipeline.core.config import development_keys
 from pipeline.core.errors import OptoutError
 
@@ -21,7 +22,7 @@ def is_loopback(host: str) -> bool:
         return False  # a host name other than localhost may resolve anywhere
 
 
-@app.command()
+@app.command(rich_help_panel=SERVICE)
 def serve(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (beyond loopback: real keys required)."),
@@ -36,9 +37,9 @@ def serve(
         # Anyone with the source could mint tokens for any address and forge receipts.
         raise OptoutError(f"serve: refusing --host {host} with development keys ({', '.join(dev)}); set real keys or serve on 127.0.0.1")
 
-    import uvicorn
+    import uvicorn  # here, not at import: ~0.4 s
 
-    from pipeline.http.app import create_app
+    from pipeline.http.app import create_app  # here, not at import: FastAPI + pydantic, ~1.3 s
 
     typer.echo(f"optout serve: http://{host}:{port}/u/<token>; clicks land in {e.settings.landing / 'unsubscribe_link'}", err=True)
     uvicorn.run(create_app(e.settings, e.clock), host=host, port=port, log_level="info", access_log=False)

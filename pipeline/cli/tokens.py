@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 
 from pipeline.cli.app import app, emit_json, env
+from pipeline.cli.options import SERVICE, AsJson
 from pipeline.intake.tokens import BadToken, mint, verify
 
 token_app = typer.Typer(help="Mint and verify unsubscribe tokens (keys from OPTOUT_TOKEN_KEYS).", no_args_is_help=True)
-app.add_typer(token_app, name="token")
+app.add_typer(token_app, name="token", rich_help_panel=SERVICE)
 
 
 @token_app.command("mint")
@@ -26,7 +27,7 @@ def mint_cmd(
 def verify_cmd(
     ctx: typer.Context,
     token: str = typer.Argument(...),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: AsJson = False,
 ) -> None:
     """Exit 0 and print the address if TOKEN verifies with any listed key; exit 1 if not."""
     e = env(ctx)

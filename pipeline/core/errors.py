@@ -27,4 +27,4 @@ class StaleListError(OptoutError):
 
 
 class NotFoundError(OptoutError):
-    """Something named on the command line does not exist."""
+    """Something asked for (a review item, a check, a list version) does not exist."""

@@ -41,9 +41,9 @@ def add(
 ) -> ListVersion | None:
     """Record an opt-out entered by an operator and publish it."""
     if channel not in MANUAL_CHANNELS:
-        raise OptoutError(f"--channel must be one of {', '.join(MANUAL_CHANNELS)}, not {channel!r}")
+        raise OptoutError(f"channel must be one of {', '.join(MANUAL_CHANNELS)}, not {channel!r}", field="channel")
     if not ref.strip():
-        raise OptoutError("--ref must name the request (letter id, ticket, call)")
+        raise OptoutError("ref must name the request (letter id, ticket, call)", field="ref")
     request = _address(address)
     now = clock.now()
     record = IntakeRecord(
@@ -64,7 +64,7 @@ def add(
 def lift(engine: sa.Engine, settings: Settings, clock: Clock, address: str, evidence: str, who: str = "") -> ListVersion | None:
     """An operator's lift with evidence of re-consent (SPEC §4.3): an event, never a deletion."""
     if len(evidence.strip()) < 5:
-        raise OptoutError("--evidence must say what proves the re-consent")
+        raise OptoutError("evidence must say what proves the re-consent", field="evidence")
     request = _address(address)
     now = clock.now()
     lift_request = OptoutRequest(request.address, request.key, Scope.MARKETING, Action.LIFT)

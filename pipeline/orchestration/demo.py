@@ -34,7 +34,7 @@ def prepare(directory: Path) -> None:
     """A fresh demo folder; an existing folder is replaced only if an earlier demo made it."""
     if directory.exists():
         if not (directory / MARKER).exists() and any(directory.iterdir()):
-            raise OptoutError(f"{directory} exists and was not made by the demo: choose another --dir")
+            raise OptoutError(f"directory {directory} exists and was not made by the demo: choose another folder", field="directory")
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
     (directory / MARKER).write_text("made by optout demo; replaced by the next one\n", encoding="utf-8")

@@ -80,7 +80,7 @@ class RunSummary:
             lines.append(f"  {len(self.review_resolved)} review item(s) resolved by the accounts snapshot")
         lines.extend(f"  warning: {w['path']}: {w['reason']}" for w in self.warnings[:SHOWN_WARNINGS])
         if len(self.warnings) > SHOWN_WARNINGS:
-            lines.append(f"  warning: … and {len(self.warnings) - SHOWN_WARNINGS} more (see --json or pipeline_runs.counts)")
+            lines.append(f"  warning: … and {len(self.warnings) - SHOWN_WARNINGS} more (see the summary as JSON, or pipeline_runs.counts)")
         return lines
 
 

@@ -24,7 +24,7 @@ def make_engine(url: str) -> sa.Engine:
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
-        raise OptoutError(f"--db / OPTOUT_DATABASE_URL: not a database URL: {url!r}") from None
+        raise OptoutError(f"database_url: not a database URL: {url!r}", field="database_url") from None
     if parsed.drivername.startswith("sqlite"):
         return _sqlite_engine(parsed)
     if parsed.drivername in ("postgresql", "postgres"):

@@ -129,7 +129,7 @@ def test_editing_any_row_after_erasure_fails_verification(engine, settings, cloc
     ("address", "ref", "message"),
     [
         ("not an address", "GDPR-1", "not a valid address"),
-        (PERSON, "  ", "--ref"),
+        (PERSON, "  ", "^ref must name the erasure request"),
         (PERSON, "ticket for erin.target@example.com", "must not contain"),
     ],
 )

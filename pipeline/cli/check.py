@@ -1,4 +1,4 @@
-"""Send-time commands: check (and receipt verification)."""
+"""The pre-send check: `check` a recipient list, or verify a receipt it wrote."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,10 +8,11 @@ import typer
 from pipeline.check.receipts import verify_receipt
 from pipeline.check.run import run_check
 from pipeline.cli.app import app, emit_json, env
+from pipeline.cli.options import CHECK, AsJson, Kind
 from pipeline.core.errors import OptoutError
 
 
-@app.command()
+@app.command(rich_help_panel=CHECK)
 def check(
     ctx: typer.Context,
     input_path: Path | None = typer.Argument(
@@ -22,12 +23,14 @@ def check(
         None, "--column", help="The address column, if not Email / E-mail / Email Address / email_address / recipient.",
     ),
     campaign: str | None = typer.Option(None, "--campaign", help="Campaign id recorded with the check."),
-    kind: str = typer.Option("marketing", "--kind", help="marketing or service."),
+    kind: Kind = typer.Option(
+        Kind.MARKETING, "--kind", help="marketing honours every opt-out; service (announcements) only scope all (account cancellations).",
+    ),
     removed: Path | None = typer.Option(
         None, "--removed", help="Where removed rows go, with reason, channel, since, match key, scope, first request, detail.",
     ),
     max_age: float | None = typer.Option(None, "--max-age", help="Refuse (exit 3) if the list is older than this many hours (default 36)."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: AsJson = False,
     in_database: bool = typer.Option(
         False, "--in-database", help="Let the database do the anti-join (lists larger than memory; best on PostgreSQL).",
     ),
@@ -45,7 +48,7 @@ def check(
         raise OptoutError(f"{input_path}: no such file")
     result = run_check(
         e.engine(), e.settings, e.clock, input_path, output,
-        column=column, campaign=campaign, kind=kind, removed=removed, max_age_hours=max_age,
+        column=column, campaign=campaign, kind=kind.value, removed=removed, max_age_hours=max_age,
         in_database=in_database,
     )
     if as_json:

@@ -1,0 +1,92 @@
+"""What the ledger says of one address (`lookup`) and of every opt-out event (`history`)."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import typer
+
+from pipeline.audit.export import neutralise
+from pipeline.cli.app import app, emit_json, env, parse_date, parse_timestamp
+from pipeline.cli.options import AUDIT, AsJson, Format
+from pipeline.core.errors import OptoutError
+from pipeline.ledger.history import EventView
+from pipeline.ledger.history import history as history_query
+from pipeline.ledger.history import lookup as lookup_query
+from pipeline.store.db import read_tx
+
+
+@app.command(rich_help_panel=AUDIT)
+def lookup(
+    ctx: typer.Context,
+    address: str = typer.Argument(...),
+    as_of: str | None = typer.Option(None, "--as-of", help="Answer for the list in force at this time."),
+    version: int | None = typer.Option(None, "--version", help="Answer for this list version."),
+    as_json: AsJson = False,
+) -> None:
+    """Exit 0 if the address is suppressed (now, at --as-of, or in --version), 1 if not; with its history."""
+    if as_of and version is not None:
+        raise OptoutError("give --as-of or --version, not both")
+    e = env(ctx)
+    at = parse_timestamp(as_of, "--as-of") if as_of else None
+    with read_tx(e.engine()) as conn:
+        answer = lookup_query(conn, e.settings.hash_key, address, as_of=at, version=version)
+    if as_json:
+        emit_json(answer.as_dict())
+    else:
+        when = f" in list version {answer.list_version}" if answer.list_version else " (no list published)"
+        since = f", since {answer.since}" if answer.since else ""
+        status = f"SUPPRESSED (scope {answer.scope}{since})" if answer.suppressed else "not suppressed"
+        typer.echo(f"{answer.address} (key {answer.match_key}): {status}{when}")
+        for ev in answer.events:
+            typer.echo("  " + describe(ev))
+    raise typer.Exit(0 if answer.suppressed else 1)
+
+
+def describe(ev: EventView) -> str:
+    where = f"{ev.evidence_file} {ev.evidence_locator}" if ev.evidence_file else (ev.evidence or ev.evidence_locator or "")
+    effect = f"effective v{ev.effective_version} {ev.effective_at}" if ev.effective_version else "not yet published"
+    return (
+        f"#{ev.event_id} {ev.action} {ev.scope} via {ev.channel} ref {ev.source_ref or '-'}; requested {ev.requested_at}; "
+        f"recorded {ev.recorded_at}; {effect}; evidence: {where}"
+    )
+
+
+@app.command(rich_help_panel=AUDIT)
+def history(
+    ctx: typer.Context,
+    start: str | None = typer.Option(None, "--from", help="First day (YYYY-MM-DD) of requested_at."),
+    end: str | None = typer.Option(None, "--to", help="Last day (YYYY-MM-DD) of requested_at."),
+    channel: str | None = typer.Option(None, "--channel"),
+    fmt: Format = typer.Option(Format.CSV, "--format", help="Output format."),
+    output: Path | None = typer.Option(None, "--output", help="Write here instead of standard output."),
+) -> None:
+    """Every opt-out event with its channel, source reference, times, effect and evidence."""
+    from pipeline.channels import REGISTRY  # here, not at import: the channels, ~0.35 s
+
+    if channel and channel not in REGISTRY and channel not in ("manual", "erasure"):
+        raise OptoutError(f"--channel: unknown channel {channel!r}")
+    e = env(ctx)
+    with read_tx(e.engine()) as conn:
+        events = history_query(
+            conn, start=parse_date(start, "--from") if start else None, end=parse_date(end, "--to") if end else None, channel=channel
+        )
+    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt is Format.JSON:
+            out.write(json.dumps([asdict(ev) for ev in events], indent=2, ensure_ascii=False) + "\n")
+        else:
+            writer = csv.writer(out, lineterminator="\n")
+            names = [f.name for f in fields(EventView)]
+            writer.writerow(names)
+            for ev in events:
+                # Formula-injection safe, like `optout export` (docs/audit.md): `=x@example.com` is a valid address.
+                writer.writerow([neutralise(str(getattr(ev, n))) if getattr(ev, n) is not None else "" for n in names])
+    finally:
+        if output:
+            out.close()
+    if output:
+        typer.echo(f"{len(events)} event(s) written to {output}", err=True)
