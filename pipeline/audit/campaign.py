@@ -16,8 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pipeline.check.io import address_column, open_text
 from pipeline.check.receipts import file_sha256
-from pipeline.check.run import address_column, open_text
 from pipeline.core.addresses import InvalidAddress, parse
 from pipeline.core.errors import NotFoundError, OptoutError
 from pipeline.intake.records import Action, Scope

@@ -26,7 +26,6 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -35,21 +34,15 @@ import pyarrow.compute as pc
 from pipeline.check.csvstream import Block, flat_bytes, kept_bytes, prepare, row_texts
 from pipeline.check.keyindex import hash64
 from pipeline.check.keys import invalid_reason, match_keys
-from pipeline.check.loaded_list import Entry, RowEntries, SuppressedSet
+from pipeline.check.loaded_list import Entry, EntryByRow, MatchList, RowEntries
 from pipeline.core.formulas import neutralise
 from pipeline.intake.records import Scope
 
-# What --removed adds to each removed row (SPEC §7): why it was removed; for a suppressed row the
+# What the removed-rows file adds to each removed row (SPEC §7): why it was removed; for a suppressed row the
 # entry's channels and since when it applies, the row's match key, the entry's scope and when the
 # person first asked; for an invalid one email_validator's reason (`detail`).
 REMOVED_COLUMNS = ("reason", "channel", "since", "match_key", "scope", "first_requested_at", "detail")
 _FORMULA = r"[=+\-@\t\r]"
-
-
-class EntryByRow(Protocol):
-    """The entry that removed a row (a dict, or `RowEntries`)."""
-
-    def __getitem__(self, row: int) -> Entry: ...
 
 
 @dataclass
@@ -72,7 +65,7 @@ class Verdict:
         return valid[np.argsort(top, kind="stable")], np.bincount(top, minlength=DistinctKeys.PARTS)
 
 
-def judge(cells: pa.Array, lst: SuppressedSet) -> Verdict:
+def judge(cells: pa.Array, lst: MatchList) -> Verdict:
     """Key a column of addresses and match it against the list."""
     keys = match_keys(cells)
     invalid = keys.is_null().to_numpy(zero_copy_only=False)
@@ -136,7 +129,7 @@ class BlockJob:
     ncols: int
     col: int
     cp1252: bool
-    lst: SuppressedSet
+    lst: MatchList
     with_removed: bool
     delimiter: str = ","
 

@@ -1,4 +1,5 @@
-"""The check with the anti-join in the database, for lists larger than memory.
+"""The list queried in the database, for lists larger than memory: a `MatchList` the readers
+match against, in place of the loaded list (the block reader then runs on one worker).
 
 Each block's keys go into a temporary table (COPY on PostgreSQL) and are joined with
 `suppressions` inside the check's read snapshot, so only a block is ever in memory and the list
@@ -9,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,9 +89,3 @@ class DatabaseList:
         if data:
             self.conn.exec_driver_sql("INSERT INTO check_keys (row_no, match_key, key_hash) VALUES (?, ?, ?)", data)
 
-
-def filter_in_database(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: DatabaseList) -> Any:
-    """`filter_file` with the database as the list (one block at a time)."""
-    from pipeline.check.run import filter_file
-
-    return filter_file(input_path, output, removed, column, lst, workers=1)  # type: ignore[arg-type]

@@ -150,7 +150,7 @@ def _reference_key(cell: str) -> str | None:
 
 @lru_cache(maxsize=65536)
 def invalid_reason(cell: str | None) -> str:
-    """Why the reference rejects a cell, in email_validator's words (for `check --removed`)."""
+    """Why the reference rejects a cell, in email_validator's words (for the removed-rows file)."""
     if cell is None:
         return "no address in this row"
     memoize_domain_validation()

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -35,6 +36,21 @@ class Entry:
     since: datetime
     scope: str = ""
     first_requested: datetime | None = None
+
+
+class EntryByRow(Protocol):
+    """The entry that removed a row (a dict, or `RowEntries`)."""
+
+    def __getitem__(self, row: int) -> Entry: ...
+
+
+class MatchList(Protocol):
+    """What a reader matches keys against: the loaded list (`SuppressedSet`) or the list queried
+    in the database (`pipeline.check.database.DatabaseList`)."""
+
+    def lookup(self, key: str) -> Entry | None: ...
+
+    def lookup_many(self, keys: pa.Array, hashes: np.ndarray | None = None) -> tuple[np.ndarray, EntryByRow]: ...
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -1,7 +1,6 @@
 """The check for Parquet lists: Parquet in, Parquet out, every column kept, batch by batch."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,40 +9,47 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.check.blocks import REMOVED_COLUMNS, DistinctKeys, Verdict, judge
+from pipeline.check.io import Tally, address_column
 from pipeline.check.keys import invalid_reason
-from pipeline.check.loaded_list import SuppressedSet
+from pipeline.check.reader import Job
 from pipeline.check.receipts import file_sha256
-from pipeline.check.run import Tally, address_column
 from pipeline.core.errors import OptoutError
 
 
-def filter_parquet(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: SuppressedSet) -> Tally:
-    """Parquet in, Parquet out: batches keep every column; removed rows get reason/channel/since."""
-    try:
-        source = pq.ParquetFile(input_path)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise OptoutError(f"{input_path}: not a readable Parquet file ({exc})") from None
-    schema = source.schema_arrow
-    col = address_column(schema.names, column, input_path)
-    rem_schema = schema
-    for name in REMOVED_COLUMNS:
-        rem_schema = rem_schema.append(pa.field(name, pa.string()))
-    tally = Tally()
-    distinct = DistinctKeys()
-    rem_writer: Any = pq.ParquetWriter(removed, rem_schema) if removed else _Null()
-    with pq.ParquetWriter(output, schema) as out, rem_writer as rem:
-        for batch in source.iter_batches(batch_size=1 << 19):
-            cells = pc.cast(batch.column(col), pa.string())
-            verdict = judge(cells, lst)
-            _tally(tally, verdict)
-            distinct.add(*verdict.key_hashes())
-            out.write_batch(batch.filter(pa.array(verdict.keep)))
-            if removed:
-                rem.write_batch(_removed_batch(batch, verdict, rem_schema))
-    tally.input_sha256 = file_sha256(input_path)
-    tally.output_sha256 = file_sha256(output)
-    tally.duplicates = distinct.duplicates()
-    return tally
+class ParquetReader:
+    """Parquet in, Parquet out: batches keep every column; removed rows get `REMOVED_COLUMNS`."""
+
+    name = "parquet"
+
+    def read(self, job: Job) -> Tally:
+        try:
+            source = pq.ParquetFile(job.path)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise OptoutError(f"{job.shown}: not a readable Parquet file ({exc})") from None
+        schema = source.schema_arrow
+        col = address_column(schema.names, job.column, job.shown)
+        rem_schema = schema
+        for name in REMOVED_COLUMNS:
+            rem_schema = rem_schema.append(pa.field(name, pa.string()))
+        tally = Tally(reader=self.name)
+        distinct = DistinctKeys()
+        rem_writer: Any = pq.ParquetWriter(job.removed, rem_schema) if job.removed else _Null()
+        with pq.ParquetWriter(job.output, schema) as out, rem_writer as rem:
+            for batch in source.iter_batches(batch_size=1 << 19):
+                cells = pc.cast(batch.column(col), pa.string())
+                verdict = judge(cells, job.lst)
+                _tally(tally, verdict)
+                distinct.add(*verdict.key_hashes())
+                out.write_batch(batch.filter(pa.array(verdict.keep)))
+                if job.removed:
+                    rem.write_batch(_removed_batch(batch, verdict, rem_schema))
+        tally.input_sha256 = file_sha256(job.path)
+        tally.output_sha256 = file_sha256(job.output)
+        tally.duplicates = distinct.duplicates()
+        return tally
+
+
+PARQUET = ParquetReader()
 
 
 class _Null:

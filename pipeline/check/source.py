@@ -4,7 +4,7 @@ The block reader (`pipeline.check.csvstream`) is fast because it assumes little:
 Windows-1252 text whose rows end in LF or CRLF. Everything else a marketer's tool exports is
 recognised here, from the first 64 KiB, and either turned into that shape or refused:
 
-- the paths: OUT (and `--removed`) must not be INPUT or each other (also through a symlink or
+- the paths: OUT (and the removed-rows file) must not be INPUT or each other (also through a symlink or
   another spelling of the same path), and OUT's folder must exist;
 - empty and binary files (NUL or many control bytes, neither UTF-8 nor Windows-1252) are refused;
 - `.csv.gz` (any gzip, found by its magic bytes) and UTF-16 (found by its byte-order mark) are
@@ -71,19 +71,21 @@ def check_paths(input_path: Path, output: Path, removed: Path | None) -> None:
     """Refuse outputs that would overwrite INPUT or each other, or land in no folder."""
     if not input_path.is_file():
         raise OptoutError(f"{input_path}: no such file")
-    named = [("--output", output)] + ([("--removed", removed)] if removed is not None else [])
-    for option, path in named:
+    named = [("output", "the output file", output)]
+    if removed is not None:
+        named.append(("removed", "the removed-rows file", removed))
+    for field, what, path in named:
         if same_file(path, input_path):
-            raise OptoutError(f"{option} {path} is the input file {input_path}: choose another output file")
+            raise OptoutError(f"{what} {path} is the input file {input_path}: choose another output file", field=field)
         if not path.parent.is_dir():
-            raise OptoutError(f"{option} {path}: folder {path.parent} does not exist")
+            raise OptoutError(f"{what} {path}: folder {path.parent} does not exist", field=field)
         if path.is_dir():
-            raise OptoutError(f"{option} {path} is a folder: name a file")
+            raise OptoutError(f"{what} {path} is a folder: name a file", field=field)
     if removed is not None and same_file(removed, output):
-        raise OptoutError(f"--removed {removed} is the --output file: choose two different files")
+        raise OptoutError(f"the removed-rows file {removed} is the output file: choose two different files", field="removed")
     receipt = Path(str(output) + ".receipt.json")
     if same_file(receipt, input_path):
-        raise OptoutError(f"--output {output}: its receipt {receipt} would overwrite the input file")
+        raise OptoutError(f"the output file {output}: its receipt {receipt} would overwrite the input file", field="output")
 
 
 def _read_head(path: Path) -> bytes:

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
+from pipeline.check import blockreader
 from pipeline.check.loaded_list import load_list
 from pipeline.check.receipts import file_sha256, verify_receipt
 from pipeline.check.run import run_check
@@ -111,8 +112,9 @@ def test_stale_list_is_refused(engine: sa.Engine, settings: Settings, clock: Fix
     src.write_text(RECIPIENTS, encoding="utf-8")
     later = FixedClock(clock.at + timedelta(hours=40))
     with pytest.raises(StaleListError) as err:
-        run_check(engine, settings, later, src, tmp_path / "out.csv")
-    assert err.value.exit_code == 3
+        run_check(engine, settings, later, src, tmp_path / "out.csv", max_age_hours=36)
+    assert err.value.exit_code == 3 and err.value.field == "max_age_hours"
+    assert "published 40.0 hours ago, more than the maximum age of 36 hours" in str(err.value)
     assert not (tmp_path / "out.csv").exists()
 
 
@@ -148,11 +150,30 @@ def test_cp1252_ragged_and_parquet_inputs(engine: sa.Engine, settings: Settings,
 
 
 @pytest.mark.usefixtures("published")
+@pytest.mark.parametrize(("kind", "out", "removed", "field", "problem"), [
+    ("promo", "out.csv", None, "kind", "the kind of mail must be marketing or service, not 'promo'"),
+    ("marketing", "in.csv", None, "output", "the output file .* is the input file"),
+    ("marketing", "out.csv", "in.csv", "removed", "the removed-rows file .* is the input file"),
+    ("marketing", "out.csv", "out.csv", "removed", "the removed-rows file .* is the output file"),
+    ("marketing", "nowhere/out.csv", None, "output", "folder .* does not exist"),
+])
+def test_bad_settings_name_their_field(engine: sa.Engine, settings: Settings, clock: FixedClock, tmp_path: Path,
+                                       kind: str, out: str, removed: str | None, field: str, problem: str) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text(RECIPIENTS, encoding="utf-8")
+    with pytest.raises(OptoutError, match=problem) as refused:
+        run_check(engine, settings, clock, src, tmp_path / out, kind=kind, removed=tmp_path / removed if removed else None)
+    assert refused.value.field == field and "--" not in str(refused.value)
+    assert src.read_text(encoding="utf-8") == RECIPIENTS
+
+
+@pytest.mark.usefixtures("published")
 def test_missing_address_column_is_bad_input(engine: sa.Engine, settings: Settings, clock: FixedClock, tmp_path: Path) -> None:
     src = tmp_path / "in.csv"
     src.write_text("id,name\n1,x\n", encoding="utf-8")
-    with pytest.raises(OptoutError, match="no address column"):
+    with pytest.raises(OptoutError, match="no address column") as refused:
         run_check(engine, settings, clock, src, tmp_path / "out.csv")
+    assert refused.value.field == "column" and "--" not in str(refused.value)
 
 
 @pytest.mark.usefixtures("published")
@@ -198,15 +219,13 @@ def test_out_appears_only_whole(engine: sa.Engine, settings: Settings, clock: Fi
                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A check that fails half-way leaves no send list (not even a partial one); one that
     succeeds leaves OUT and --removed, and nothing staged beside them."""
-    from pipeline.check import run as check
-
     folder = tmp_path / "send"
     folder.mkdir()
     src = folder / "in.csv"
     src.write_text(RECIPIENTS, encoding="utf-8")
     out, rem = folder / "out.csv", folder / "removed.csv"
     seen = iter([(1, 1, 1), (1, 2, 2)])
-    monkeypatch.setattr(check, "_identity", lambda fh: next(seen))  # the input "changes" during the check
+    monkeypatch.setattr(blockreader, "file_identity", lambda fh: next(seen))  # the input "changes" during the check
     with pytest.raises(OptoutError, match="changed while it was being checked"):
         run_check(engine, settings, clock, src, out, removed=rem)
     assert sorted(p.name for p in folder.iterdir()) == ["in.csv"]

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.check import blockreader
 from pipeline.check import blocks as check_blocks
-from pipeline.check import run as check
+from pipeline.check.blockreader import BLOCKS
+from pipeline.check.io import Tally
 from pipeline.check.loaded_list import SuppressedSet
-from pipeline.check.rows import filter_csv_rows
-from pipeline.check.run import filter_csv, filter_file
+from pipeline.check.reader import Job
+from pipeline.check.rows import ROWS
+from pipeline.check.run import filter_file
 from pipeline.core.errors import OptoutError
 from tests.integration.lists import marketing_list
 
@@ -51,6 +54,15 @@ def recipients(path: Path, rows: int, eol: str = "\n", encoding: str = "utf-8", 
             fh.seek(-len(eol), 2)
             fh.truncate()
     return path
+
+
+def filter_csv(src: Path, out: Path, rem: Path | None, column: str | None, lst: SuppressedSet, cp1252: bool,
+               workers: int, block_size: int) -> Tally:
+    return BLOCKS.read(Job(src, out, rem, column, lst, cp1252=cp1252, workers=workers, block_size=block_size))
+
+
+def filter_csv_rows(src: Path, out: Path, rem: Path | None, column: str | None, lst: SuppressedSet) -> Tally:
+    return ROWS.read(Job(src, out, rem, column, lst))
 
 
 def rows_of(path: Path) -> list[list[str]]:
@@ -90,22 +102,24 @@ def test_rows_longer_than_an_output_slot_come_back_inline(lst, tmp_path):
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_windows_1252_and_ragged_files_fall_back_from_the_workers(lst, tmp_path, monkeypatch):
-    monkeypatch.setattr(check, "BLOCK_SIZE", 4096)
+    monkeypatch.setattr(blockreader, "BLOCK_SIZE", 4096)
     cp = recipients(tmp_path / "cp.csv", 800, encoding="cp1252", last_eol=True)
     tally = filter_file(cp, tmp_path / "cp.out.csv", None, None, lst, workers=2)
     assert tally.kept == 800 and "Köln" in (tmp_path / "cp.out.csv").read_text(encoding="utf-8")
+    assert tally.reader == "csv-blocks"  # as Windows-1252, still in blocks
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("email,name\n" + "".join(f"user{i}@example.com,n\n" for i in range(500)) + "ann@example.com\n"
                       + "".join(f"more{i}@example.com,n,extra\n" for i in range(500)), encoding="utf-8")
     tally = filter_file(ragged, tmp_path / "ragged.out.csv", None, None, lst, workers=2)
     assert (tally.rows_in, tally.kept, tally.suppressed) == (1001, 1000, 1)
+    assert tally.reader == "csv-rows"
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_file_changed_during_the_check_is_refused(lst, tmp_path, monkeypatch):
     src = recipients(tmp_path / "in.csv", 500)
     seen = iter([(1, 100, 1), (1, 200, 2)])
-    monkeypatch.setattr(check, "_identity", lambda fh: next(seen))
+    monkeypatch.setattr(blockreader, "file_identity", lambda fh: next(seen))
     with pytest.raises(OptoutError, match="changed while it was being checked"):
         filter_csv(src, tmp_path / "out.csv", None, None, lst, False, workers=2, block_size=4096)
 

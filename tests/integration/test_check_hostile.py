@@ -171,7 +171,7 @@ def test_out_or_removed_equal_to_input_is_refused(store: str, tmp_path: Path, sp
         assert code == 2 and "is the input file" in stderr and src.read_bytes() == before
     code, _, stderr = run_cli("--db", store, "--now", NOW, "check", str(src), "--output", str(tmp_path / "o.csv"),
                               "--removed", str(tmp_path / "o.csv"))
-    assert code == 2 and "--removed" in stderr
+    assert code == 2 and "is the output file" in stderr
     code, _, stderr = run_cli("--db", store, "--now", NOW, "check", str(src), "--output", str(tmp_path / "nowhere" / "o.csv"))
     assert code == 2 and "does not exist" in stderr
 

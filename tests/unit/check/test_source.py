@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from pipeline.check import csvstream
 from pipeline.check import source as check_input
-from pipeline.check.run import address_column
+from pipeline.check.io import address_column
 from pipeline.check.source import check_paths, fix_bare_returns, sniff_delimiter, write_plain_copy
 from pipeline.core.errors import OptoutError
 

@@ -1,0 +1,88 @@
+"""Which reader a recipient file gets (pipeline/check/run.py `reader_for`, `filter_file`): Parquet
+by its name, CSV in blocks whatever its encoding, compression or line ends, and the row-by-row
+reader only for CSV the block reader does not handle; every reader gives the same answers."""
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.check.blockreader import BLOCKS
+from pipeline.check.loaded_list import Entry
+from pipeline.check.parquet import PARQUET
+from pipeline.check.run import filter_file, reader_for
+from pipeline.core.errors import OptoutError
+
+pytestmark = pytest.mark.unit
+
+SINCE = datetime(2026, 10, 1, tzinfo=UTC)
+CSV = "id,email\n1,ann@example.com\n2,bob@example.com\n3,not an address\n"
+
+
+class FakeList:
+    """A list that suppresses the given match keys."""
+
+    def __init__(self, *keys: str) -> None:
+        self.keys = set(keys)
+
+    def lookup(self, key: str) -> Entry | None:
+        return Entry("email", SINCE) if key in self.keys else None
+
+    def lookup_many(self, keys: pa.Array, hashes: np.ndarray | None = None) -> tuple[np.ndarray, dict[int, Entry]]:
+        mask = np.array([k in self.keys for k in keys.to_pylist()], dtype=bool)
+        return mask, {int(i): Entry("email", SINCE) for i in np.flatnonzero(mask)}
+
+
+@pytest.mark.parametrize(("name", "reader"), [
+    ("in.parquet", PARQUET), ("IN.PQ", PARQUET), ("in.Parquet", PARQUET),
+    ("in.csv", BLOCKS), ("in.csv.gz", BLOCKS), ("in.txt", BLOCKS), ("in", BLOCKS), ("parquet.csv", BLOCKS),
+])
+def test_reader_for_a_name(name: str, reader: object) -> None:
+    assert reader_for(Path(name)) is reader
+
+
+def gzipped(text: str) -> bytes:
+    return gzip.compress(text.encode("utf-8"))
+
+
+@pytest.mark.parametrize(("content", "reader"), [
+    (CSV.encode("utf-8"), "csv-blocks"),
+    (CSV.replace("\n", "\r\n").encode("utf-8"), "csv-blocks"),
+    (CSV.replace("\n", "\r").encode("utf-8"), "csv-blocks"),  # bare CRs: through a copy with LF
+    (("\ufeff" + CSV).encode("utf-8"), "csv-blocks"),
+    (CSV.replace("1,ann", "1 Zoë,ann").encode("cp1252"), "csv-blocks"),
+    (CSV.encode("utf-16"), "csv-blocks"),
+    (gzipped(CSV), "csv-blocks"),
+    (CSV.replace(",", ";").encode("utf-8"), "csv-blocks"),
+    (CSV.replace("2,bob@example.com", "2,bob@example.com,extra").encode("utf-8"), "csv-rows"),  # ragged
+])
+def test_csv_goes_to_the_block_reader_unless_irregular(tmp_path: Path, content: bytes, reader: str) -> None:
+    src = tmp_path / "in.csv"
+    src.write_bytes(content)
+    tally = filter_file(src, tmp_path / "out.csv", tmp_path / "rem.csv", None, FakeList("ann@example.com"))
+    assert tally.reader == reader
+    assert (tally.rows_in, tally.kept, tally.suppressed, tally.invalid) == (3, 1, 1, 1)
+
+
+def test_parquet_goes_to_the_parquet_reader(tmp_path: Path) -> None:
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": [1, 2, 3], "email": ["ann@example.com", "bob@example.com", "x"]}), src)
+    tally = filter_file(src, tmp_path / "out.parquet", None, None, FakeList("ann@example.com"))
+    assert tally.reader == "parquet" and (tally.kept, tally.suppressed, tally.invalid) == (1, 1, 1)
+
+
+@pytest.mark.parametrize(("name", "content", "problem"), [
+    ("in.parquet", CSV.encode("utf-8"), "not a readable Parquet file"),  # a CSV named .parquet
+    ("in.csv", b"id,email\n", "no recipient rows"),
+    ("in.csv", b"id,email\n1,a\x00b@example.com\n", "NUL"),
+])
+def test_what_no_reader_takes_is_refused(tmp_path: Path, name: str, content: bytes, problem: str) -> None:
+    src = tmp_path / name
+    src.write_bytes(content)
+    with pytest.raises(OptoutError, match=problem):
+        filter_file(src, tmp_path / f"out.{name}", None, None, FakeList())
