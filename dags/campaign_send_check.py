@@ -32,7 +32,7 @@ SUPPRESSION_LIST = Asset("optout://suppression_list")
 def campaign_send_check() -> None:
     @task
     def check(recipients: str, output: str, campaign: str, kind: str, removed: str, max_age_hours: str) -> dict:
-        from pipeline.orchestration import tasks
+        from pipeline.orchestration import tasks  # here, not at import: the pipeline adds seconds to every parse of this file
 
         return tasks.send_check(recipients, output, campaign, kind, removed, float(max_age_hours))
 
