@@ -24,9 +24,12 @@ test: $(STAMP)
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m unit tests
 
+# ruff, then mypy (typecheck), then the import contracts in pyproject.toml ([tool.importlinter]).
 lint: $(STAMP)
-	$(BIN)/ruff check pipeline dags tests
+	$(BIN)/ruff check pipeline dags tests benchmarks
 	$(BIN)/ruff check --select AIR3 dags
+	$(MAKE) --no-print-directory typecheck
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy pipeline

@@ -14,9 +14,6 @@ new; an export's manifest beside a rewritten file gets the new SHA-256 too."""
 
 from __future__ import annotations
 
-import codecs
-import gzip
-import io
 import os
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -26,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pipeline.audit.file_texts import as_text, unpacked
 from pipeline.audit.redaction import Redactor
 from pipeline.core import safejson
 from pipeline.core.durable import fsync_folder
@@ -33,7 +31,6 @@ from pipeline.intake.landing import in_flight, sha256_of
 from pipeline.store.schema import ingested_files, send_checks
 
 LANDING, OUTPUT, SEND_CHECK = "landing", "output", "send_check"
-MAX_DECOMPRESSED = 1 << 30  # bytes read out of one compressed file to search it
 BINARY_NOTES = {
     "gzip": "a gzip file: not rewritten (compressed); decompress, redact and recompress it by hand, or delete it",
     "zip": "a zip file (or .xlsx): not rewritten (compressed); redact it in the program that made it, or delete it",
@@ -192,7 +189,7 @@ def _plan_one(redactor: Redactor, area: str, path: Path, send_note: str | None) 
         return manual
     digest = sha256(data).hexdigest()
     manual.change.old_sha256 = digest
-    text = _as_text(data)
+    text = as_text(data)
     if text is None:
         planned = _plan_binary(redactor, manual, path, data)
         if planned is not None and send_note:
@@ -226,7 +223,7 @@ def _plan_target_only(redactor: Redactor, manual: _Planned, path: Path) -> _Plan
         data = path.read_bytes()
     except OSError:
         return None
-    text = _as_text(data)
+    text = as_text(data)
     if not (redactor.hits(text[0]) if text else redactor.hits(data.decode("latin-1"))):
         return None
     manual.change.note = f"a symbolic link to {os.readlink(path)}: redact the file it points to, then run erase again"
@@ -236,7 +233,7 @@ def _plan_target_only(redactor: Redactor, manual: _Planned, path: Path) -> _Plan
 def _plan_binary(redactor: Redactor, manual: _Planned, path: Path, data: bytes) -> _Planned | None:
     """Compressed or binary: searched (decompressed where we can), never rewritten."""
     try:
-        texts, kind = _unpacked(data)
+        texts, kind = unpacked(data)
     except (OSError, EOFError, zipfile.BadZipFile, ValueError) as exc:
         manual.change.note = f"a compressed file that cannot be searched ({exc}): check it by hand or delete it"
         return manual
@@ -244,66 +241,6 @@ def _plan_binary(redactor: Redactor, manual: _Planned, path: Path, data: bytes) 
         return None
     manual.change.note = BINARY_NOTES[kind]
     return manual
-
-
-def _unpacked(data: bytes) -> tuple[list[str], str]:
-    """The texts inside a compressed file (or the raw bytes as Latin-1), and its kind."""
-    if data[:2] == b"\x1f\x8b":
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
-            inner = fh.read(MAX_DECOMPRESSED)
-        return [(_as_text(inner) or (inner.decode("latin-1"), ""))[0]], "gzip"
-    if data[:4] == b"PK\x03\x04":
-        texts = []
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for info in archive.infolist():
-                with archive.open(info) as member:
-                    inner = member.read(MAX_DECOMPRESSED)
-                texts.append((_as_text(inner) or (inner.decode("latin-1"), ""))[0])
-                texts.append(info.filename)
-        return texts, "zip"
-    if data[:4] == b"PAR1":
-        return _parquet_texts(data), "Parquet"
-    return [data.decode("latin-1")], "binary"
-
-
-def _parquet_texts(data: bytes) -> list[str]:
-    """Every value and column name of a Parquet file as text (its pages are compressed, so
-    the raw bytes would hide the address)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(pa.BufferReader(data))
-    except (pa.ArrowException, OSError) as exc:
-        raise ValueError(f"not a readable Parquet file: {exc}") from None
-    texts = list(table.column_names)
-    for column in table.columns:
-        texts.append("\n".join(str(v) for v in column.to_pylist() if v is not None))
-    return texts
-
-
-def _as_text(data: bytes) -> tuple[str, str] | None:
-    """The file as text and the codec that gives back its exact bytes, or None for binary or
-    compressed content. UTF-8 first; any other 8-bit text (Windows-1252, Latin-1) reads as
-    Latin-1, which round-trips every byte and keeps ASCII addresses searchable."""
-    if data.startswith(codecs.BOM_UTF16_LE):
-        return _decoded(data, "utf-16-le")
-    if data.startswith(codecs.BOM_UTF16_BE):
-        return _decoded(data, "utf-16-be")
-    if b"\x00" in data or data[:2] == b"\x1f\x8b" or data[:4] in (b"PK\x03\x04", b"PAR1"):
-        return None
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
-
-
-def _decoded(data: bytes, codec: str) -> tuple[str, str] | None:
-    try:
-        text = data.decode(codec)
-    except UnicodeDecodeError:
-        return None
-    return (text, codec) if text.encode(codec) == data else None
 
 
 def _plan_manifests(plan: FilePlan) -> None:

@@ -23,13 +23,23 @@ from __future__ import annotations
 
 import base64
 import binascii
-import html
 import re
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.audit.escapes import (
+    ENCODED_RUN,
+    ENCODED_WORD,
+    ESCAPE,
+    canonical_base64,
+    chunk_text,
+    codec_name,
+    decode_word,
+    decoded_chunks,
+    q_encode,
+    to_source,
+)
 from pipeline.core.addresses import DOMAIN_ALIASES, try_parse
 
 ERASED = "[erased]"
@@ -43,7 +53,6 @@ _RUN = re.compile(rf"{_TOKEN_CHAR}{{0,{_TOKEN_REACH}}}")
 _B64URL = re.compile(r"[A-Za-z0-9_\-]{16,}={0,2}")
 _B64STD = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _B64_LINE = re.compile(r"[A-Za-z0-9+/]+={0,2}[ \t]*")
-_MIN_BLOCK = 16
 # Suffixes of file names that may follow an address in a path (a file named after its sender).
 FILE_SUFFIXES = frozenset(
     "csv tsv txt eml mbox msg jsonl json htm html xml xls xlsx parquet pq pdf gz zip bz2 xz tmp part bak".split()
@@ -51,28 +60,6 @@ FILE_SUFFIXES = frozenset(
 _SUFFIX = "|".join(sorted(FILE_SUFFIXES))
 # Where a URL parameter or path ends and an address may begin, inside one e-mail-like token.
 _URL_SEPARATOR = re.compile(r"[=/?&#@]")
-_ESCAPE = re.compile(
-    r"=\r?\n"  # quoted-printable soft line break
-    r"|(?:=[0-9A-Fa-f]{2})+"  # quoted-printable octets
-    r"|(?:%[0-9A-Fa-f]{2})+"  # percent-encoded octets
-    r"|&#[0-9]{1,7};?|&#[xX][0-9A-Fa-f]{1,6};?|&[A-Za-z][A-Za-z0-9]{1,31};"  # HTML references
-    r"|\\u[0-9A-Fa-f]{4}"  # JSON and JavaScript escapes (`\u0040`)
-)
-_WORD = r"=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?="
-_ENCODED_WORD = re.compile(_WORD)
-_ENCODED_RUN = re.compile(rf"{_WORD}(?:[ \t]*(?:\r?\n[ \t]+)?{_WORD})*")
-_Q_SAFE = re.compile(rb"[A-Za-z0-9!*+\-/]")
-
-
-@dataclass(frozen=True)
-class _Chunk:
-    """A stretch of the decoded view and the stretch of the original text it came from."""
-
-    start: int  # in the decoded view
-    length: int  # in the decoded view (0 for a soft line break)
-    src_start: int
-    src_end: int
-    literal: bool
 
 
 @dataclass
@@ -124,7 +111,7 @@ class Redactor:
         covered: set[str] = set()  # lines of base64 bodies already decoded whole
         if depth < MAX_DEPTH:
             text = self._redact_base64_blocks(text, depth, covered)
-            text = _ENCODED_RUN.sub(lambda m: self._redact_encoded_words(m.group(0), depth), text)
+            text = ENCODED_RUN.sub(lambda m: self._redact_encoded_words(m.group(0), depth), text)
         text = self._redact_view(text, masked=masked)
         if depth < MAX_DEPTH:
             text = self._redact_segments(text, depth, covered, masked=masked)
@@ -151,13 +138,13 @@ class Redactor:
     def _redact_view(self, text: str, *, masked: bool) -> str:
         """Search the text with quoted-printable, percent and HTML escapes decoded; replace the
         original stretch behind each match (soft line breaks inside it go with it)."""
-        chunks = _decoded_chunks(text) if _ESCAPE.search(text) else None
-        decoded = text if chunks is None else "".join(_chunk_text(text, c) for c in chunks)
+        chunks = decoded_chunks(text) if ESCAPE.search(text) else None
+        decoded = text if chunks is None else "".join(chunk_text(text, c) for c in chunks)
         spans = self._find(decoded)
         if not spans:
             return text
         if chunks is not None:
-            spans = _merge([_to_source(chunks, s, e) for s, e in spans])
+            spans = _merge([to_source(chunks, s, e) for s, e in spans])
         out, pos = [], 0
         for start, end in spans:
             out.append(text[pos:start])
@@ -229,7 +216,7 @@ class Redactor:
         for head in range(min(3, len(lines))):
             for tail in range(min(3, len(lines) - head)):
                 body = lines[head : len(lines) - tail]
-                data = _canonical_base64(body)
+                data = canonical_base64(body)
                 if data is not None:
                     encoded = self._reencode(body, data, depth)
                     covered.update(line.rstrip("\r\n").rstrip(" \t") for line in encoded.splitlines())
@@ -283,32 +270,20 @@ class Redactor:
     def _redact_encoded_words(self, run: str, depth: int) -> str:
         """A run of encoded-words (whitespace between them means nothing) decoded as one text;
         when it names the person, one encoded-word of the redacted text replaces the run."""
-        words = list(_ENCODED_WORD.finditer(run))
+        words = list(ENCODED_WORD.finditer(run))
         charsets = {w.group(1).lower() for w in words}
-        decoded = "".join(_decode_word(w.group(1), w.group(2), w.group(3)) for w in words)
+        decoded = "".join(decode_word(w.group(1), w.group(2), w.group(3)) for w in words)
         redacted = self._redact(decoded, depth + 1, masked=False)
         if redacted == decoded:
             return run
         charset = words[0].group(1) if len(charsets) == 1 else "utf-8"
         try:
-            data = redacted.encode(_codec(charset))
+            data = redacted.encode(codec_name(charset))
         except UnicodeEncodeError:
             charset, data = "utf-8", redacted.encode("utf-8")
         if words[0].group(2) in "Bb":
             return f"=?{charset}?B?{base64.b64encode(data).decode('ascii')}?="
-        return f"=?{charset}?Q?{_q_encode(data)}?="
-
-
-def _canonical_base64(lines: list[str]) -> bytes | None:
-    """The bytes of base64 lines that decode and encode back to exactly themselves, else None."""
-    payload = "".join(line.rstrip("\r\n").rstrip(" \t") for line in lines)
-    if len(payload) < _MIN_BLOCK or len(payload) % 4:
-        return None
-    try:
-        data = base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return data if base64.b64encode(data).decode("ascii") == payload else None
+        return f"=?{charset}?Q?{q_encode(data)}?="
 
 
 def _emailish_tokens(text: str) -> Iterator[tuple[int, int]]:
@@ -335,51 +310,6 @@ def _domains(domain: str) -> list[str]:
     return found
 
 
-def _decoded_chunks(text: str) -> list[_Chunk]:
-    chunks, pos, start = [], 0, 0
-    for m in _ESCAPE.finditer(text):
-        if m.start() > pos:
-            chunks.append(_Chunk(start, m.start() - pos, pos, m.start(), True))
-            start += m.start() - pos
-        length = len(_unescape(m.group(0)))
-        chunks.append(_Chunk(start, length, m.start(), m.end(), False))
-        start += length
-        pos = m.end()
-    if pos < len(text):
-        chunks.append(_Chunk(start, len(text) - pos, pos, len(text), True))
-    return chunks
-
-
-def _chunk_text(text: str, chunk: _Chunk) -> str:
-    piece = text[chunk.src_start : chunk.src_end]
-    return piece if chunk.literal else _unescape(piece)
-
-
-def _to_source(chunks: list[_Chunk], start: int, end: int) -> tuple[int, int]:
-    """The stretch of the original text behind decoded [start, end)."""
-    visible = [c for c in chunks if c.length]
-    starts = [c.start for c in visible]
-    first = visible[bisect_right(starts, start) - 1]
-    last = visible[bisect_right(starts, end - 1) - 1]
-    src_start = first.src_start + (start - first.start) if first.literal else first.src_start
-    src_end = last.src_start + (end - last.start) if last.literal else last.src_end
-    return src_start, src_end
-
-
-def _unescape(token: str) -> str:
-    if token.startswith("=") and token[1:2] in ("\r", "\n"):
-        return ""
-    if token.startswith("\\u"):
-        return chr(int(token[2:], 16))
-    if token[0] in "=%":
-        data = bytes.fromhex(token.replace(token[0], ""))
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            return data.decode("latin-1")
-    return html.unescape(token)
-
-
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
@@ -390,33 +320,3 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _codec(charset: str) -> str:
-    import codecs
-
-    try:
-        return codecs.lookup(charset).name
-    except LookupError:
-        return "latin-1"
-
-
-def _decode_word(charset: str, encoding: str, payload: str) -> str:
-    try:
-        if encoding in "Bb":
-            data = base64.b64decode(payload + "=" * (-len(payload) % 4))
-        else:
-            data = re.sub(
-                rb"=([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), payload.replace("_", " ").encode()
-            )
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        return ""
-    try:
-        return data.decode(_codec(charset))
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def _q_encode(data: bytes) -> str:
-    return "".join(
-        "_" if byte == 0x20 else chr(byte) if _Q_SAFE.fullmatch(bytes([byte])) else f"={byte:02X}"
-        for byte in data
-    )

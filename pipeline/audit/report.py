@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.audit.deadlines import DEADLINES, due_times
+from pipeline.audit.report_html import render_html
+from pipeline.audit.report_types import ChannelStats, ComplianceReport, RequestClock, ReviewAtRisk
 from pipeline.audit.sqlfiles import read_sql, statements
 from pipeline.core.clock import Clock, SystemClock
 from pipeline.core.config import Settings
@@ -25,64 +27,6 @@ from pipeline.store.schema import UTCDateTime
 
 PERCENTILES = (50, 90, 95, 99)
 REVIEW_AT_RISK_AFTER = timedelta(days=1)
-
-
-@dataclass
-class RequestClock:
-    record_id: int
-    channel: str
-    source_ref: str
-    requested_at: str
-    effective_at: str | None
-    effective_version: int | None
-    hours_to_effect: float | None  # hours from request to effect, or elapsed so far when open
-    status: str  # effective | open
-    due: dict[str, str]
-    breached: list[str]
-    evidence_file: str | None
-    evidence_locator: str | None
-
-
-@dataclass
-class ReviewAtRisk:
-    item_id: int
-    record_id: int
-    channel: str
-    source_ref: str
-    requested_at: str
-    created_at: str
-    reason: str
-    hours_open: float
-    due: dict[str, str]
-    breached: list[str]
-
-
-@dataclass
-class ChannelStats:
-    requests: int = 0
-    effective: int = 0
-    open: int = 0
-    breaches: dict[str, int] = field(default_factory=lambda: {d.name: 0 for d in DEADLINES})
-    hours: dict[str, float | None] = field(default_factory=dict)
-
-
-@dataclass
-class ComplianceReport:
-    date: str
-    as_of: str
-    deadlines: list[dict[str, str]]
-    channels: dict[str, ChannelStats]
-    breaches: list[RequestClock]
-    at_risk: list[RequestClock]
-    reviews_at_risk: list[ReviewAtRisk]
-    requests: list[RequestClock]
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @property
-    def ok(self) -> bool:
-        return not self.breaches
 
 
 def report_as_of(day: date, now: datetime) -> datetime:
@@ -211,8 +155,6 @@ def write_report(
     """What the nightly run calls: the report for `day` as `compliance_<day>.json` and `.html`
     in `out_dir`. As of the end of `day` capped at now, unless `as_of` is given (a run that
     reports right after publishing the night's list may pass `clock.now()`)."""
-    from pipeline.audit.report_html import render_html
-
     report = compliance_report(engine, day, clock, as_of)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {

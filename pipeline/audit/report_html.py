@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from pipeline.audit.deadlines import DEADLINES, HOURS_48
-from pipeline.audit.report import ComplianceReport, RequestClock
+from pipeline.audit.report_types import ComplianceReport, RequestClock
 
 ROW_HEIGHT, LEFT, WIDTH, TOP = 34, 170, 900, 30
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}

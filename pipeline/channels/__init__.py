@@ -9,6 +9,7 @@ from pipeline.channels import (
     support_inbox,
     unsubscribe_link,
 )
+from pipeline.core.errors import OptoutError
 from pipeline.intake.channel import Channel
 
 REGISTRY: dict[str, Channel] = {
@@ -28,6 +29,4 @@ def channel(name: str) -> Channel:
     try:
         return REGISTRY[name]
     except KeyError:
-        from pipeline.core.errors import OptoutError
-
         raise OptoutError(f"unknown channel {name!r} (known: {', '.join(REGISTRY)})") from None

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from pipeline.channels.base import Draft, csv_records, draft_from_row, requests_for
 from pipeline.channels.mail.classify import Verdict
-from pipeline.channels.mail.intake import common_outcome, mail_records, valid
-from pipeline.channels.support_inbox import accept_addresses
+from pipeline.channels.mail.intake import accept_addresses, common_outcome, mail_records, valid
 from pipeline.core.addresses import Address
 from pipeline.intake.channel import Channel, ChannelContext
 from pipeline.intake.csvfiles import CsvRow

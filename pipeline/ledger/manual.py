@@ -12,8 +12,8 @@ from pipeline.core.addresses import InvalidAddress, parse
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.core.errors import OptoutError
-from pipeline.intake.ingest import store_records
 from pipeline.intake.records import Action, IntakeRecord, OptoutRequest, Outcome, Scope
+from pipeline.ledger.ingest import store_records
 from pipeline.ledger.publish import ListVersion, publish
 from pipeline.store.db import write_tx
 from pipeline.store.schema import intake_records

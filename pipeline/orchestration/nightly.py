@@ -17,9 +17,9 @@ from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.intake import landing
 from pipeline.intake.accounts import AccountIndex, load_accounts
-from pipeline.intake.ingest import ChannelResult, Gate, ingest_channel
 from pipeline.intake.landing import LandingWarning
 from pipeline.intake.records import Reconciliation
+from pipeline.ledger.ingest import ChannelResult, Gate, ingest_channel
 from pipeline.ledger.publish import ListVersion, latest_version, publish
 from pipeline.store.db import write_tx
 from pipeline.store.schema import ingested_files, pipeline_runs

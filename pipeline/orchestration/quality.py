@@ -21,10 +21,10 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from pipeline.core.errors import OptoutError
 from pipeline.core.resources import data_dir
-from pipeline.intake.ingest import Gate
 from pipeline.intake.landing import LandedFile
 from pipeline.intake.records import IntakeRecord, Outcome
 from pipeline.intake.timestamps import EARLIEST
+from pipeline.ledger.ingest import Gate
 from pipeline.store.schema import ingested_files, intake_records, list_versions, suppressions
 
 SUITES = data_dir("expectations")

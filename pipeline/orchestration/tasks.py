@@ -12,9 +12,24 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pipeline.audit.export import export_list as export
+from pipeline.audit.report import write_report
+from pipeline.channels import REGISTRY
+from pipeline.check.run import run_check
 from pipeline.core.clock import SystemClock
 from pipeline.core.config import Settings, SettingsError, load_settings
 from pipeline.core.errors import OptoutError, StaleListError
+from pipeline.orchestration.nightly import (
+    finish_run,
+    publish_run,
+    record_channel_error,
+    record_data_quality,
+    recorded_data_quality,
+    run_channel,
+    run_logical_date,
+    start_run,
+    survey_landing,
+)
 from pipeline.store.db import make_engine, migrate
 
 log = logging.getLogger(__name__)
@@ -29,7 +44,7 @@ class RunFailedError(OptoutError):
 @cache
 def _fail_class() -> type[Exception]:
     try:
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException  # here, not at import: Airflow is optional (the `airflow` extra)
     except ImportError:  # called outside Airflow (scripts)
         return RunFailedError
     return type("RunFailed", (AirflowFailException, RunFailedError), {})
@@ -42,7 +57,7 @@ def fail_fast(message: str) -> Exception:
 
 def skip(message: str) -> Exception:
     try:
-        from airflow.sdk.exceptions import AirflowSkipException
+        from airflow.sdk.exceptions import AirflowSkipException  # here, not at import: Airflow is optional (the `airflow` extra)
     except ImportError:
         return OptoutError(message)
     return AirflowSkipException(message)
@@ -58,7 +73,7 @@ def load(conn_id: str | None = None) -> Settings:
     conn_id = conn_id or settings.store_conn_id
     if not conn_id:
         return settings
-    from airflow.sdk import Connection
+    from airflow.sdk import Connection  # here, not at import: Airflow is optional; only a named connection needs it
 
     return settings.with_overrides(database_url=Connection.get(conn_id).get_uri())
 
@@ -70,8 +85,6 @@ def store(settings: Settings) -> sa.Engine:
 def begin_run(logical_date: str) -> int:
     """Create or migrate the store, open (or re-open) the run of the logical date, and list on
     it what the landing zone holds that the run cannot place."""
-    from pipeline.orchestration.nightly import start_run, survey_landing
-
     settings = load()
     engine = store(settings)
     migrate(engine)
@@ -83,8 +96,6 @@ def begin_run(logical_date: str) -> int:
 
 def channel_names() -> list[str]:
     """The registered channels: the DAG maps one ingest task over them."""
-    from pipeline.channels import REGISTRY
-
     return list(REGISTRY)
 
 
@@ -92,8 +103,6 @@ def ingest(run_id: int, channel: str) -> dict[str, Any]:
     """Ingest one channel with its suite as the gate before anything is written, then check
     the reconciliation of what was loaded. Quarantined files are reported, not raised (the
     final task fails the run); any failure is recorded on the run before it is raised."""
-    from pipeline.orchestration.nightly import record_channel_error, record_data_quality
-
     engine = store(load())
     try:
         return _ingest(engine, run_id, channel)
@@ -107,8 +116,7 @@ def ingest(run_id: int, channel: str) -> dict[str, Any]:
 
 
 def _ingest(engine: sa.Engine, run_id: int, channel: str) -> dict[str, Any]:
-    from pipeline.orchestration import quality
-    from pipeline.orchestration.nightly import record_channel_error, record_data_quality, run_channel, run_logical_date
+    from pipeline.orchestration import quality  # here, not at import: Great Expectations takes seconds; only these tasks use it
 
     findings: list[quality.QualityResult] = []
     gate = quality.records_gate(channel, run_logical_date(engine, run_id), findings.append)
@@ -127,8 +135,6 @@ def _ingest(engine: sa.Engine, run_id: int, channel: str) -> dict[str, Any]:
 
 def publish_list(run_id: int) -> dict[str, Any]:
     """Publish a new list version from the run's events (one transaction)."""
-    from pipeline.orchestration.nightly import publish_run
-
     settings = load()
     version = publish_run(store(settings), settings, run_id, SystemClock())
     if version is None:
@@ -140,9 +146,7 @@ def validate_published_list(run_id: int) -> dict[str, Any]:
     """The suppression_list suite over the published list. A hard failure is recorded on the
     run (which then ends failed) and fails this task; the version stays published, because
     withdrawing it would lift suppressions."""
-    from pipeline.orchestration import quality
-    from pipeline.orchestration.nightly import record_channel_error, record_data_quality
-
+    from pipeline.orchestration import quality  # here, not at import: Great Expectations takes seconds; only these tasks use it
     engine = store(load())
     result = quality.validate_list(engine)
     if result is None:
@@ -164,9 +168,6 @@ def run_folder(settings: Settings, logical_date: date, output_dir: str | None) -
 def export_list(run_id: int, output_dir: str | None = None) -> dict[str, Any]:
     """`optout export` for the run's date: the list in clear (formula-safe CSV) and hashed
     (HMAC of the match key, for third-party senders), each folder with its manifest."""
-    from pipeline.audit.export import export_list as export
-    from pipeline.orchestration.nightly import run_logical_date
-
     settings = load()
     engine = store(settings)
     folder = run_folder(settings, run_logical_date(engine, run_id), output_dir)
@@ -180,9 +181,6 @@ def export_list(run_id: int, output_dir: str | None = None) -> dict[str, Any]:
 
 def compliance_report(run_id: int, output_dir: str | None = None) -> dict[str, Any]:
     """`optout report` for the run's date, written as JSON and HTML beside the exports."""
-    from pipeline.audit.report import write_report
-    from pipeline.orchestration.nightly import run_logical_date
-
     settings = load()
     engine = store(settings)
     day = run_logical_date(engine, run_id)
@@ -193,8 +191,6 @@ def compliance_report(run_id: int, output_dir: str | None = None) -> dict[str, A
 def finish(run_id: int) -> dict[str, Any]:
     """Close the run; fail (without retry) when any channel failed, did not complete or was
     quarantined, or a hard data-quality expectation failed."""
-    from pipeline.orchestration.nightly import finish_run, record_channel_error, recorded_data_quality
-
     engine = store(load())
     quality_results = recorded_data_quality(engine, run_id) or {}
     for channel in channel_names():
@@ -229,8 +225,6 @@ def send_check(
 ) -> dict[str, Any]:
     """`optout check` for a campaign DAG: fails closed (no retry) on a stale or missing list.
     An empty `max_age_hours` (the DAG's default) means the configured maximum list age."""
-    from pipeline.check.run import run_check
-
     if not recipients or not output:
         raise skip("no recipient file or output path given: nothing to check")
     settings = load()

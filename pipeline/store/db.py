@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from pipeline.core.errors import OptoutError
 
 if TYPE_CHECKING:
-    from alembic.config import Config
+    from alembic.config import Config  # here, not at import: Alembic adds 1 s; only migrations use it
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration: what `require_current` asks of a store without loading Alembic (which
@@ -67,7 +67,7 @@ def write_tx(engine: sa.Engine) -> Iterator[sa.Connection]:
 
 
 def alembic_config(engine: sa.Engine) -> Config:
-    from alembic.config import Config
+    from alembic.config import Config  # here, not at import: Alembic adds 1 s; only migrations use it
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -77,14 +77,14 @@ def alembic_config(engine: sa.Engine) -> Config:
 
 def migrate(engine: sa.Engine) -> str:
     """Create or upgrade the store to the newest schema; returns the revision."""
-    from alembic import command
+    from alembic import command  # here, not at import: Alembic adds 1 s; only migrations use it
 
     command.upgrade(alembic_config(engine), "head")
     return current_revision(engine) or ""
 
 
 def current_revision(engine: sa.Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+    from alembic.runtime.migration import MigrationContext  # here, not at import: Alembic adds 1 s; only migrations use it
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

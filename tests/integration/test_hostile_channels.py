@@ -21,7 +21,7 @@ from pipeline.core.addresses import try_parse
 from pipeline.core.clock import FixedClock
 from pipeline.core.config import Settings
 from pipeline.intake.accounts import load_accounts
-from pipeline.intake.ingest import ingest_channel
+from pipeline.ledger.ingest import ingest_channel
 from pipeline.ledger.publish import publish
 from pipeline.store.schema import ingested_files, intake_records, suppressions
 from tests.conftest import ROOT

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-import pipeline.intake.ingest
+import pipeline.ledger.ingest
 import pipeline.ledger.publish
 from pipeline.core.clock import FixedClock
 from pipeline.core.config import Settings
@@ -74,7 +74,7 @@ def test_killed_mid_run_then_rerun_ends_identical(
     engine: sa.Engine, settings: Settings, clock: FixedClock, reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch, where: str, n: int
 ) -> None:
     shutil.copytree(ROOT / "seeds" / "landing", settings.landing, dirs_exist_ok=True)
-    target = pipeline.intake.ingest if where == "store_records" else pipeline.ledger.publish
+    target = pipeline.ledger.ingest if where == "store_records" else pipeline.ledger.publish
     with monkeypatch.context() as patch:
         fail_on_call(target, where, n, patch)
         with pytest.raises(Killed):
@@ -86,7 +86,7 @@ def test_killed_mid_run_then_rerun_ends_identical(
     assert content(engine) == before
 
 
-KILL_POINTS = ["pipeline.intake.ingest:store_records:1", "pipeline.intake.ingest:store_records:4", "pipeline.intake.ingest:store_records:9",
+KILL_POINTS = ["pipeline.ledger.ingest:store_records:1", "pipeline.ledger.ingest:store_records:4", "pipeline.ledger.ingest:store_records:9",
                "pipeline.ledger.publish:_apply:1"]
 
 

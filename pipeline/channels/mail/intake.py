@@ -12,12 +12,13 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.channels.base import MAX_EVIDENCE_TEXT, Draft, guarded
-from pipeline.channels.mail.classify import Verdict, classify, header, senders
+from pipeline.channels.base import MAX_EVIDENCE_TEXT, Draft, guarded, requests_for
+from pipeline.channels.mail.classify import Verdict, classify
+from pipeline.channels.mail.headers import header, senders
 from pipeline.channels.mail.reader import RawMessage, read_messages
 from pipeline.core.addresses import Address, try_parse
 from pipeline.intake.channel import ChannelContext
-from pipeline.intake.records import IntakeRecord
+from pipeline.intake.records import IntakeRecord, Scope
 from pipeline.intake.timestamps import as_utc, plausible
 
 EVIDENCE_HEADERS = ("From", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID", "Auto-Submitted", "Content-Type")
@@ -150,3 +151,14 @@ def common_outcome(draft: Draft, verdict: Verdict) -> IntakeRecord | None:
     if verdict.kind == "complaint_unclear":
         return draft.review("unclear", verdict.details)
     return None
+
+
+def accept_addresses(draft: Draft, verdict: Verdict, reason: str, scope: Scope) -> IntakeRecord:
+    """Accept the message's valid addresses for `scope`; a complaint naming none goes to review."""
+    good, bad = valid(verdict.addresses)
+    note = f"; not addresses: {', '.join(repr(b) for b in bad)}" if bad else ""
+    if good:
+        return draft.accept(requests_for(good, scope), reason, verdict.details + note)
+    if reason == "complaint":
+        return draft.review("unclear", verdict.details + "; the complaining recipient is not a valid address" + note)
+    return draft.reject("invalid_address", verdict.details + "; no valid sender address" + note)

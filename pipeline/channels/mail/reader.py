@@ -22,7 +22,7 @@ _FROM_LINE = re.compile(rb"(?:\A|(?<=\n))From [^\n]*\n")
 _ESCAPED_FROM = re.compile(rb"(?m)^>(>*From )")
 # compat32, not `default`: the default policy builds a parsed header object on every access
 # (the parser itself asks for Content-Type and boundaries), which made parsing ten times slower
-# on real mail; headers are decoded where they are read (`pipeline.channels.mail.classify.header`).
+# on real mail; headers are decoded where they are read (`pipeline.channels.mail.headers.header`).
 _PARSER = BytesParser(policy=policy.compat32)
 BOM = b"\xef\xbb\xbf"
 

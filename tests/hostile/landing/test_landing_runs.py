@@ -18,7 +18,7 @@ from pipeline.audit.review import SYSTEM
 from pipeline.audit.verify import verify
 from pipeline.core.clock import FixedClock
 from pipeline.core.config import Settings
-from pipeline.intake import ingest
+from pipeline.ledger import ingest
 from pipeline.orchestration.nightly import run_nightly
 from pipeline.store.db import make_engine
 from pipeline.store.schema import intake_records, metadata, optout_events, pipeline_runs, review_queue, suppressions

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.audit.erase_files import LANDING, OUTPUT, _as_text, apply_plan, plan_files
+from pipeline.audit.erase_files import LANDING, OUTPUT, apply_plan, plan_files
+from pipeline.audit.file_texts import as_text
 from pipeline.audit.redaction import Redactor
 
 pytestmark = pytest.mark.unit
@@ -21,7 +22,7 @@ ERIN = Redactor("erintarget@gmail.com", ["erin.target@gmail.com"])
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300))
 def test_a_file_read_as_text_writes_back_to_the_same_bytes(data):
-    found = _as_text(data)
+    found = as_text(data)
     if found is not None:
         text, codec = found
         assert text.encode(codec) == data

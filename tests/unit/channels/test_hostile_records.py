@@ -24,10 +24,10 @@ from pipeline.core.errors import QuarantineError
 from pipeline.intake.accounts import AccountIndex
 from pipeline.intake.channel import ChannelContext
 from pipeline.intake.csvfiles import CsvRow
-from pipeline.intake.ingest import read_file
 from pipeline.intake.landing import LandedFile
 from pipeline.intake.records import MAX_REF, IntakeRecord, Outcome, storable, storable_ref, storable_text
 from pipeline.intake.tokens import mint
+from pipeline.ledger.ingest import read_file
 
 pytestmark = pytest.mark.unit
 DAY = date(2026, 10, 9)

@@ -8,7 +8,8 @@ from email.message import Message
 import pytest
 
 from pipeline.channels.mail import phrases as P
-from pipeline.channels.mail.classify import read_sentence, subject_of
+from pipeline.channels.mail.headers import subject_of
+from pipeline.channels.mail.sentences import read_sentence
 
 pytestmark = pytest.mark.unit
 

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.channels import support_inbox
-from pipeline.channels.mail.classify import classify, decode_header_text, subject_of
+from pipeline.channels.mail.classify import classify
+from pipeline.channels.mail.headers import decode_header_text, subject_of
 from pipeline.core.config import Settings
 from pipeline.intake.accounts import AccountIndex
 from pipeline.intake.channel import ChannelContext
