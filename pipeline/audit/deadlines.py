@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import holidays
 
-from pipeline.intake.timestamps import as_utc
+from pipeline.core.clock import as_utc
 
 HOURS_48 = "48h"
 BUSINESS_DAYS_10 = "10_business_days"

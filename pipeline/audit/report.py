@@ -19,9 +19,8 @@ from pipeline.audit.deadlines import DEADLINES, due_times
 from pipeline.audit.report_html import render_html
 from pipeline.audit.report_types import ChannelStats, ComplianceReport, RequestClock, ReviewAtRisk
 from pipeline.audit.sqlfiles import read_sql, statements
-from pipeline.core.clock import Clock, SystemClock
+from pipeline.core.clock import Clock, SystemClock, as_utc
 from pipeline.core.config import Settings
-from pipeline.intake.timestamps import as_utc
 from pipeline.store.db import read_tx
 from pipeline.store.schema import UTCDateTime
 

@@ -17,9 +17,9 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from pipeline.check.loaded_list import Entry
+from pipeline.core.clock import as_utc
 from pipeline.core.errors import StaleListError
 from pipeline.intake.records import Scope
-from pipeline.intake.timestamps import as_utc
 from pipeline.ledger.publish import ListVersion, latest_version
 
 

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 
 from pipeline.check import snapshots
 from pipeline.check.keyindex import KeyIndex
+from pipeline.core.clock import as_utc
 from pipeline.core.errors import StaleListError
 from pipeline.intake.records import Scope
-from pipeline.intake.timestamps import as_utc
 from pipeline.ledger.chain import keyed_hash
 from pipeline.ledger.publish import ListVersion
 

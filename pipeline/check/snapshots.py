@@ -28,8 +28,8 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from pipeline.check.keyindex import KeyIndex
+from pipeline.core.clock import as_utc
 from pipeline.intake.records import Scope
-from pipeline.intake.timestamps import as_utc
 from pipeline.ledger.publish import ListVersion, latest_version
 from pipeline.store.db import read_tx, write_tx
 from pipeline.store.schema import list_snapshots, suppressions

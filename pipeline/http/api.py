@@ -21,10 +21,10 @@ from starlette.datastructures import Headers
 from pipeline.check.keys import match_keys
 from pipeline.core import safejson
 from pipeline.core.addresses import try_parse
+from pipeline.core.clock import as_utc
 from pipeline.core.config import Settings
 from pipeline.http.bodies import API_BODY_CAP
 from pipeline.intake.records import Scope
-from pipeline.intake.timestamps import as_utc
 from pipeline.ledger.chain import keyed_hash
 from pipeline.ledger.publish import ListVersion, latest_version
 from pipeline.store.db import read_tx

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _FORMATS = (
@@ -94,10 +93,3 @@ def request_time(text: str | None, arrival: datetime, naive_tz: str = "UTC") -> 
     shown = text if text is None or len(text) <= 80 else text[:80] + "…"
     note = "missing" if not (text or "").strip() else f"unreadable or absurd ({shown!r})"
     return arrival, f"request time {note}; the file's arrival time is used"
-
-
-@lru_cache(maxsize=4096)
-def as_utc(raw: datetime | str) -> datetime:
-    """A stored timestamp as read raw from SQLite (text, UTC) or PostgreSQL (aware datetime)."""
-    value = datetime.fromisoformat(raw) if isinstance(raw, str) else raw
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pipeline.core.clock import as_utc
 from pipeline.intake.records import Action, Scope
-from pipeline.intake.timestamps import as_utc
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ from pipeline.channels.mail.classify import Verdict, classify
 from pipeline.channels.mail.headers import header, senders
 from pipeline.channels.mail.reader import RawMessage, read_messages
 from pipeline.core.addresses import Address, try_parse
+from pipeline.core.clock import as_utc
 from pipeline.intake.channel import ChannelContext
 from pipeline.intake.records import IntakeRecord, Scope
-from pipeline.intake.timestamps import as_utc, plausible
+from pipeline.intake.timestamps import plausible
 
 EVIDENCE_HEADERS = ("From", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID", "Auto-Submitted", "Content-Type")
 MAX_KEPT_MESSAGE = 1 << 20  # the full message is kept as evidence up to 1 MiB; above, its hash and place

@@ -1,61 +1,17 @@
-"""Timestamps as exports write them and as the store returns them, read to aware UTC."""
+"""Request times as exports write them, read to aware UTC (or the arrival time, with a note)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.intake.timestamps import EARLIEST, arrival_time, as_utc, parse_time, plausible, request_time
+from pipeline.intake.timestamps import EARLIEST, arrival_time, parse_time, plausible, request_time
 
 pytestmark = pytest.mark.unit
 NOON = datetime(2026, 10, 9, 12, 0, tzinfo=UTC)
 PLUS_2 = timezone(timedelta(hours=2))
 MINUS_5 = timezone(timedelta(hours=-5))
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        (datetime(2026, 10, 9, 12, 0), NOON),  # naive (SQLite): UTC wall time
-        (NOON, NOON),
-        (datetime(2026, 10, 9, 14, 0, tzinfo=PLUS_2), NOON),
-        (datetime(2026, 10, 9, 14, 0, tzinfo=ZoneInfo("Europe/Berlin")), NOON),  # summer time
-        (datetime(2026, 10, 9, 7, 0, tzinfo=MINUS_5), NOON),
-        ("2026-10-09 12:00:00", NOON),  # SQLite's text
-        ("2026-10-09T12:00:00", NOON),
-        ("2026-10-09 12:00:00.000250", NOON.replace(microsecond=250)),
-        ("2026-10-09T14:00:00+02:00", NOON),
-        ("2026-10-09T12:00:00Z", NOON),
-        ("2026-10-09T12:00:00+00:00", NOON),
-        ("2026-10-09", datetime(2026, 10, 9, tzinfo=UTC)),
-        (datetime(1, 1, 1), datetime(1, 1, 1, tzinfo=UTC)),
-    ],
-)
-def test_as_utc(raw: datetime | str, expected: datetime) -> None:
-    at = as_utc(raw)
-    assert at == expected
-    assert at.tzinfo is UTC and at.utcoffset() == timedelta(0)
-    assert (at.year, at.month, at.day, at.hour, at.microsecond) == (
-        expected.year, expected.month, expected.day, expected.hour, expected.microsecond
-    )
-
-
-@pytest.mark.parametrize(
-    ("raw", "error"),
-    [
-        ("", ValueError),
-        ("yesterday", ValueError),
-        ("2026-13-09 12:00:00", ValueError),
-        ("9" * 100_000, ValueError),
-        ("2026-10-09 12:00:00\ud800", ValueError),
-        (datetime(9999, 12, 31, 23, 0, tzinfo=MINUS_5), OverflowError),  # past year 9999 in UTC
-    ],
-)
-def test_as_utc_refuses_what_is_not_a_stored_timestamp(raw: datetime | str, error: type[Exception]) -> None:
-    with pytest.raises(error):
-        as_utc(raw)
 
 
 @pytest.mark.parametrize(
