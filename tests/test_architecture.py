@@ -1,5 +1,6 @@
-"""The layout, enforced: the import contracts in pyproject.toml hold (`lint-imports`), no import
-hides inside a function without a reason, and no module grows past 400 lines.
+"""The layout, enforced: the import contracts in pyproject.toml hold (`lint-imports`), no two
+modules import each other even through others (the layers leave cycles inside one package to
+this test), no import hides inside a function without a reason, and no module grows past 400 lines.
 
 Conventions checked here:
 
@@ -18,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grimp
 import pytest
 
 from tests.conftest import ROOT
@@ -35,6 +37,31 @@ def lint_imports(cwd: Path, *, pythonpath: Path | None = None) -> subprocess.Com
     return subprocess.run(
         [str(LINT_IMPORTS), "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )
+
+
+def module_cycles(package: str) -> list[tuple[str, str]]:
+    """Each module with a module it imports that leads back to it (imports inside functions count)."""
+    graph = grimp.build_graph(package, cache_dir=None)
+    return sorted(
+        (module, imported)
+        for module in graph.modules
+        for imported in graph.find_modules_directly_imported_by(module)
+        if imported != module and graph.chain_exists(importer=imported, imported=module)
+    )
+
+
+def test_no_module_imports_back_into_its_importer() -> None:
+    assert module_cycles("pipeline") == []
+
+
+def test_a_cycle_inside_one_package_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "loop").mkdir()
+    (tmp_path / "loop" / "__init__.py").write_text("")
+    (tmp_path / "loop" / "run.py").write_text("from loop import rows\n")
+    (tmp_path / "loop" / "rows.py").write_text("def f():\n    from loop.run import g\n")
+    (tmp_path / "loop" / "io.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert module_cycles("loop") == [("loop.rows", "loop.run"), ("loop.run", "loop.rows")]
 
 
 def test_the_import_contracts_hold() -> None:
