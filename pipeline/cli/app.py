@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,7 @@ def parse_timestamp(text: str, option: str) -> datetime:
     at = parse_time(text)
     if at is None:
         raise OptoutError(f"{option}: not a timestamp (ISO 8601): {text!r}")
-    return at.astimezone(UTC)
+    return at  # parse_time gives UTC
 
 
 def emit_json(data: Any) -> None:
