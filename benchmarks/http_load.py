@@ -17,7 +17,7 @@ SERVER = """
 import sys, uvicorn
 from pipeline.core.config import Settings
 from pipeline.http.app import create_app
-app = create_app(Settings(database_url=sys.argv[1], api_keys=(sys.argv[2],)))
+app = create_app(Settings(database_url=sys.argv[1], api_keys=(("bench", sys.argv[2]),)))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning", access_log=False)
 """
 

@@ -81,11 +81,19 @@ def run_check(
     removed: Path | None = None,
     max_age_hours: float | None = None,
     in_database: bool = False,
+    checked_by: str | None = None,
 ) -> CheckResult:
-    """Check `input_path` against the newest list; write `output` (and `removed`), record, sign."""
+    """Check `input_path` against the newest list; write `output` (and `removed`), record, sign.
+
+    Every check goes through here, whoever asks (`cli:<user>`, `api:<key name>`,
+    `console:<user>`, recorded as `checked_by`): the same freshness gate, the same
+    `send_checks` row, the same receipt."""
     if kind not in KINDS:
         raise OptoutError(f"the kind of mail must be marketing or service, not {kind!r}", field="kind")
     check_paths(input_path, output, removed)
+    # Recorded absolute, so `audit campaign` finds the files from any working directory.
+    rec = Recorded(campaign, kind, checked_by, input_path.absolute(), output.absolute(),
+                   removed.absolute() if removed is not None else None)
     now = clock.now()
     max_age = settings.max_list_age_hours if max_age_hours is None else max_age_hours
     staged_out, staged_rem = staging(output), staging(removed) if removed else None
@@ -95,7 +103,7 @@ def run_check(
                 lst_db = DatabaseList.open(conn, kind, settings.hash_key)
                 refuse_if_stale(lst_db.version, now, max_age)
                 tally = filter_file(input_path, staged_out, staged_rem, column, lst_db, workers=1)
-            result = record_check(engine, settings, now, campaign, kind, lst_db.version, input_path, output, tally)
+            result = record_check(engine, settings, now, rec, lst_db.version, tally)
         else:
             with read_tx(engine) as conn:  # one snapshot: the version judged stale or not is the one loaded
                 version = latest_version(conn)
@@ -106,7 +114,7 @@ def run_check(
             tally = filter_file(input_path, staged_out, staged_rem, column, lst)
             if lst.unsaved is not None:  # built from `suppressions`: store it for the next check of this version
                 snapshots.save(engine, lst.unsaved)
-            result = record_check(engine, settings, now, campaign, kind, lst.version, input_path, output, tally)
+            result = record_check(engine, settings, now, rec, lst.version, tally)
         if staged_rem is not None and removed is not None:
             os.replace(staged_rem, removed)
         os.replace(staged_out, output)
@@ -123,25 +131,37 @@ def staging(path: Path) -> Path:
     return path.with_name(f".{path.name}.partial")
 
 
-def record_check(
-    engine: sa.Engine, settings: Settings, now: datetime, campaign: str | None, kind: str,
-    version: ListVersion, input_path: Path, output: Path, tally: Tally,
-) -> CheckResult:
+@dataclass(frozen=True)
+class Recorded:
+    """What a check's row and receipt say besides its counts: campaign, kind, who, which files."""
+
+    campaign: str | None
+    kind: str
+    checked_by: str | None
+    input_path: Path
+    output: Path
+    removed: Path | None
+
+
+def record_check(engine: sa.Engine, settings: Settings, now: datetime, rec: Recorded, version: ListVersion, tally: Tally) -> CheckResult:
     """The `send_checks` row and the signed receipt (SPEC §5, §7)."""
     counts = tally.counts()
+    removed = str(rec.removed) if rec.removed is not None else None
     with write_tx(engine) as conn:
         check_id = int(conn.execute(send_checks.insert().values(  # type: ignore[index]
-            campaign=campaign, kind=kind, checked_at=now, list_version=version.version,
-            list_digest=version.digest, input_sha256=tally.input_sha256,
-            output_sha256=tally.output_sha256, input_path=str(input_path), **counts,
+            campaign=rec.campaign, kind=rec.kind, checked_at=now, list_version=version.version,
+            list_digest=version.digest, input_sha256=tally.input_sha256, output_sha256=tally.output_sha256,
+            input_path=str(rec.input_path), output_path=str(rec.output), removed_path=removed,
+            checked_by=rec.checked_by, **counts,
         )).inserted_primary_key[0])
-        receipt = Path(str(output) + ".receipt.json")
+        receipt = Path(str(rec.output) + ".receipt.json")
         body = {
-            "check_id": check_id, "campaign": campaign, "kind": kind, "checked_at": now.isoformat(),
+            "check_id": check_id, "campaign": rec.campaign, "kind": rec.kind, "checked_at": now.isoformat(),
+            "checked_by": rec.checked_by,
             "list_version": version.version, "list_digest": version.digest,
             "list_published_at": version.published_at.isoformat(),
-            "input": str(input_path), "input_sha256": tally.input_sha256,
-            "output": str(output), "output_sha256": tally.output_sha256, **counts, "duplicates": tally.duplicates,
+            "input": str(rec.input_path), "input_sha256": tally.input_sha256,
+            "output": str(rec.output), "output_sha256": tally.output_sha256, **counts, "duplicates": tally.duplicates,
         }
         write_receipt(receipt, body, settings.receipt_key)
         conn.execute(send_checks.update().where(send_checks.c.id == check_id).values(receipt_path=str(receipt)))

@@ -1,6 +1,7 @@
 """The pre-send check: `check` a recipient list, or verify a receipt it wrote."""
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import typer
@@ -49,7 +50,7 @@ def check(
     result = run_check(
         e.engine(), e.settings, e.clock, input_path, output,
         column=column, campaign=campaign, kind=kind.value, removed=removed, max_age_hours=max_age,
-        in_database=in_database,
+        in_database=in_database, checked_by=f"cli:{os_user()}",
     )
     if as_json:
         emit_json({k: v for k, v in result.as_dict().items() if k != "receipt"} | {"receipt": result.receipt})
@@ -59,3 +60,11 @@ def check(
             f"{result.kept} kept, {result.suppressed} suppressed, {result.invalid} invalid, "
             f"{result.duplicates} duplicate(s) (check {result.check_id}, receipt {result.receipt})"
         )
+
+
+def os_user() -> str:
+    """Who runs the command, as the operating system names them (recorded with the check)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers) and no LOGNAME/USER
+        return "unknown"

@@ -40,7 +40,19 @@ class Settings:
     export_key: str = DEV_HASH_KEY
     receipt_key: str = DEV_HASH_KEY
     max_list_age_hours: float = 36.0
-    api_keys: tuple[str, ...] = ()
+    # Named JSON API keys, (name, key): the name is who a check recorded through the API was made by.
+    api_keys: tuple[tuple[str, str], ...] = ()
+    # Signs console session cookies and CSRF tokens; by default the hash key.
+    console_key: str = DEV_HASH_KEY
+    # Where the console is reached (the Airflow UI links to it when set).
+    console_url: str = ""
+    # The unsubscribe page's branding: organisation name, logo file (served by the service
+    # itself), accent colour (#rrggbb), privacy policy link, and how to reach support.
+    brand_name: str = ""
+    brand_logo: Path | None = None
+    brand_colour: str = "#1d4ed8"
+    privacy_url: str = ""
+    support_contact: str = ""
     # Where the nightly DAG leaves exports, compliance reports and data-quality results.
     output: Path = Path("./data/output")
     # Airflow: the connection that names the store (empty: use database_url), and who is
@@ -95,6 +107,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         receipt_key=_secret(env, "OPTOUT_RECEIPT_KEY", hash_key),
         max_list_age_hours=_positive_hours(env, "OPTOUT_MAX_LIST_AGE_HOURS", default.max_list_age_hours),
         api_keys=_api_keys(env, "OPTOUT_API_KEYS"),
+        console_key=_secret(env, "OPTOUT_CONSOLE_KEY", hash_key),
+        console_url=_url(env, "OPTOUT_CONSOLE_URL"),
+        brand_name=env.get("OPTOUT_BRAND_NAME", default.brand_name).strip(),
+        brand_logo=_logo(env, "OPTOUT_BRAND_LOGO"),
+        brand_colour=_colour(env, "OPTOUT_BRAND_COLOUR", default.brand_colour),
+        privacy_url=_url(env, "OPTOUT_PRIVACY_URL"),
+        support_contact=env.get("OPTOUT_SUPPORT_CONTACT", default.support_contact).strip(),
         output=Path(env.get("OPTOUT_OUTPUT", str(default.output))),
         store_conn_id=env.get("OPTOUT_STORE_CONN_ID", default.store_conn_id),
         alert_to=_addresses(env, "OPTOUT_ALERT_TO", local=True),
@@ -116,6 +135,8 @@ def development_keys(settings: Settings) -> list[str]:
         names.append("OPTOUT_EXPORT_KEY")
     if settings.receipt_key == DEV_HASH_KEY:
         names.append("OPTOUT_RECEIPT_KEY")
+    if settings.console_key == DEV_HASH_KEY:
+        names.append("OPTOUT_CONSOLE_KEY")
     return names
 
 
@@ -198,11 +219,54 @@ def _entries(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return parts
 
 
-def _api_keys(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    keys = _entries(env, name)
-    for key in keys:
-        _require_utf8(name, key)
-    return keys
+def _api_keys(env: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:
+    """`crm:KEY1,shop:KEY2` -> (("crm", "KEY1"), ("shop", "KEY2")). A bare `KEY` (the form
+    before keys had names) is named `key-N` by its position. Messages never show a key."""
+    named: list[tuple[str, str]] = []
+    for n, entry in enumerate(_entries(env, name), start=1):
+        _require_utf8(name, entry)
+        label, sep, key = entry.partition(":")
+        label, key = (label.strip(), key.strip()) if sep else (f"key-{n}", entry)
+        if not key:
+            raise SettingsError(f"{name}: entry {n} ({label!r}) has an empty key")
+        if not _KEY_NAME.fullmatch(label):
+            raise SettingsError(f"{name}: entry {n}: a key name is letters, digits, '.', '_' or '-' (at most 64)")
+        if any(label == seen for seen, _ in named):
+            raise SettingsError(f"{name}: the name {label!r} is given to two keys")
+        named.append((label, key))
+    return tuple(named)
+
+
+_KEY_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def _url(env: Mapping[str, str], name: str) -> str:
+    """An http(s) URL, or empty when unset."""
+    value = env.get(name, "").strip()
+    if value and not re.fullmatch(r"https?://[^\s\"'<>]+", value):
+        raise SettingsError(f"{name}: {value!r} is not an http:// or https:// URL")
+    return value
+
+
+def _colour(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if not _COLOUR.fullmatch(value):
+        raise SettingsError(f"{name}: {value!r} is not a colour as #rrggbb")
+    return value.lower()
+
+
+def _logo(env: Mapping[str, str], name: str) -> Path | None:
+    """A PNG, SVG, JPEG or WebP file the service serves itself (no page loads from another host)."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    path = Path(value)
+    if path.suffix.lower() not in (".png", ".svg", ".jpg", ".jpeg", ".webp"):
+        raise SettingsError(f"{name}: {value!r} is not a .png, .svg, .jpg or .webp file")
+    if not path.is_file():
+        raise SettingsError(f"{name}: {value!r} is not a readable file")
+    return path
 
 
 def _addresses(env: Mapping[str, str], name: str, local: bool = False) -> tuple[str, ...]:

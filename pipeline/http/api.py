@@ -42,24 +42,26 @@ def given_api_key(headers: Headers) -> str:
     return given
 
 
-def api_key_matches(api_keys: tuple[str, ...], headers: Headers) -> bool:
-    """Whether the request presents one of `api_keys`, compared with every key in constant time
-    (the body-limits middleware asks this before reading a body; the routes ask it again)."""
+def api_key_name(api_keys: tuple[tuple[str, str], ...], headers: Headers) -> str | None:
+    """The name of the key the request presents, or None; compared with every key in constant
+    time (the body-limits middleware asks this before reading a body; the routes ask it again)."""
     given = given_api_key(headers).encode("utf-8", errors="surrogateescape")
-    ok = False
-    for key in api_keys:
-        ok |= hmac.compare_digest(given, key.encode("utf-8"))
-    return bool(given) and ok
+    found: str | None = None
+    for name, key in api_keys:
+        if hmac.compare_digest(given, key.encode("utf-8")) and found is None:
+            found = name
+    return found if given else None
 
 
 async def require_api_key(request: Request) -> str:
-    """The caller's API key, or 401 (the same answer whatever is wrong with it).
+    """The name of the caller's API key, or 401 (the same answer whatever is wrong with it).
 
     `async` (pure CPU, microseconds) so it runs on the event loop, not via the thread pool."""
     settings: Settings = request.app.state.settings
-    if not api_key_matches(settings.api_keys, request.headers):
+    name = api_key_name(settings.api_keys, request.headers)
+    if name is None:
         raise HTTPException(status_code=401, detail="unauthorized", headers={"WWW-Authenticate": "Bearer"})
-    return given_api_key(request.headers)
+    return name
 
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_api_key)])

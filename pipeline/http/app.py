@@ -30,7 +30,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _server_error)
 
     def authorised(headers: Headers) -> bool:
-        return api.api_key_matches(settings.api_keys, headers)
+        return api.api_key_name(settings.api_keys, headers) is not None
 
     app.add_middleware(BodyLimits, authorised=authorised)
     app.add_middleware(SecurityHeaders)  # added last: outermost

@@ -191,4 +191,37 @@ send_checks = sa.Table(
     sa.Column("output_sha256", sa.String(64), nullable=False),
     sa.Column("input_path", Text),
     sa.Column("receipt_path", Text),
+    sa.Column("checked_by", Text),  # cli:<user>, api:<key name>, console:<user>; NULL before 0004
+    sa.Column("output_path", Text),
+    sa.Column("removed_path", Text),
+)
+
+console_users = sa.Table(
+    "console_users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),  # marketer | auditor | admin
+    sa.Column("password_hash", Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("disabled_at", UTCDateTime),
+)
+
+# Every console view or download of personal data (SPEC §8). Append-only: chained like the
+# events, and database triggers refuse UPDATE and DELETE (migration 0004). The person looked at
+# is kept only as the keyed hash of their match key, so erasure has nothing to remove here.
+access_log = sa.Table(
+    "access_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("user_name", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),  # view | download
+    sa.Column("page", Text, nullable=False),
+    sa.Column("subject_hash", sa.String(64), index=True),
+    sa.Column("detail", Text, nullable=False, server_default=""),
+    sa.Column("client", Text, nullable=False, server_default=""),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("row_hash", sa.String(64), nullable=False, unique=True),
 )

@@ -1,4 +1,4 @@
-"""Migrations 0002_audit and 0003_list_snapshots: the schema still matches the metadata, the
+"""Migrations 0002_audit, 0003_list_snapshots and 0004_console: the schema still matches the metadata, the
 auditor views exist on both backends, and they downgrade and upgrade cleanly."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from pipeline.audit.sqlfiles import AUDITOR_VIEWS
-from pipeline.store.db import alembic_config, current_revision
+from pipeline.store.db import SCHEMA_HEAD, alembic_config, current_revision
 from pipeline.store.schema import metadata
 
 pytestmark = pytest.mark.integration
@@ -35,7 +35,7 @@ def test_downgrade_and_upgrade_again(engine):
     with engine.connect() as conn:
         assert not set(AUDITOR_VIEWS) & set(sa.inspect(conn).get_view_names())
     command.upgrade(config, "head")
-    assert current_revision(engine) == "0003_list_snapshots" and differences(engine) == []
+    assert current_revision(engine) == SCHEMA_HEAD and differences(engine) == []
 
 
 def test_list_snapshots_downgrade_and_upgrade_again(engine):
@@ -44,7 +44,7 @@ def test_list_snapshots_downgrade_and_upgrade_again(engine):
     with engine.connect() as conn:
         assert "list_snapshots" not in sa.inspect(conn).get_table_names()
     command.upgrade(config, "head")
-    assert current_revision(engine) == "0003_list_snapshots" and differences(engine) == []
+    assert current_revision(engine) == SCHEMA_HEAD and differences(engine) == []
 
 
 def test_schema_head_constant_is_alembics_head(engine):
@@ -53,3 +53,28 @@ def test_schema_head_constant_is_alembics_head(engine):
     from pipeline.store.db import SCHEMA_HEAD
 
     assert ScriptDirectory.from_config(alembic_config(engine)).get_current_head() == SCHEMA_HEAD
+
+
+def test_console_downgrade_and_upgrade_again(engine):
+    config = alembic_config(engine)
+    command.downgrade(config, "0003_list_snapshots")
+    with engine.connect() as conn:
+        names = set(sa.inspect(conn).get_table_names())
+        assert not {"console_users", "access_log"} & names
+        assert "checked_by" not in {c["name"] for c in sa.inspect(conn).get_columns("send_checks")}
+        assert set(AUDITOR_VIEWS) <= set(sa.inspect(conn).get_view_names())
+    command.upgrade(config, "head")
+    assert current_revision(engine) == SCHEMA_HEAD and differences(engine) == []
+
+
+@pytest.mark.parametrize("statement", ["UPDATE access_log SET user_name = 'someone else'", "DELETE FROM access_log"])
+def test_access_log_refuses_to_be_rewritten(engine, statement):
+    row = {"id": 1, "at": "2026-12-02 10:00:00", "user_name": "ann", "role": "auditor", "action": "view",
+           "page": "lookup", "prev_hash": "0" * 64, "row_hash": "1" * 64}
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO access_log (id, at, user_name, role, action, page, prev_hash, row_hash)"
+                             " VALUES (:id, :at, :user_name, :role, :action, :page, :prev_hash, :row_hash)"), row)
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as conn:
+        conn.execute(sa.text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT user_name FROM access_log")).scalars().all() == ["ann"]

@@ -21,7 +21,7 @@ KEY = "test-api-key"
 def client(engine: sa.Engine, settings: Settings, clock: FixedClock) -> TestClient:
     add(engine, settings, clock, "John.Doe@gmail.com", "postal_mail", "L1")
     app = FastAPI()
-    app.state.settings = replace(settings, api_keys=(KEY, "other-key"))
+    app.state.settings = replace(settings, api_keys=(("crm", KEY), ("other", "other-key")))
     app.state.engine = engine
     app.include_router(router)
     return TestClient(app)
@@ -67,7 +67,7 @@ def test_create_app_serves_the_api(engine: sa.Engine, settings: Settings, clock:
     from pipeline.http.app import create_app
 
     add(engine, settings, clock, "John.Doe@gmail.com", "postal_mail", "L1")
-    app = TestClient(create_app(replace(settings, api_keys=(KEY,)), clock))
+    app = TestClient(create_app(replace(settings, api_keys=(("crm", KEY),)), clock))
     assert app.get("/api/v1/suppressions/johndoe@gmail.com").status_code == 401
     answer = app.get("/api/v1/suppressions/johndoe@gmail.com", headers=AUTH).json()
     assert answer["suppressed"] and answer["list_version"] == 1

@@ -112,7 +112,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("hostile-http")
     db = f"sqlite:///{root / 'optout.db'}"
     migrate(make_engine(db))
-    settings = Settings(database_url=db, landing=root / "landing", token_keys=KEYS, api_keys=(API_KEY,))
+    settings = Settings(database_url=db, landing=root / "landing", token_keys=KEYS, api_keys=(("crm", API_KEY),))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])

@@ -78,7 +78,7 @@ def test_a_torn_or_hostile_counter_file_starts_from_zero(tmp_path: Path) -> None
 
 def test_a_server_error_carries_the_security_headers(tmp_path: Path) -> None:
     # The store was never initialised, so the lookup fails inside the route.
-    settings = Settings(api_keys=("k",), database_url=f"sqlite:///{tmp_path / 'empty.db'}", landing=tmp_path)
+    settings = Settings(api_keys=(("k", "k"),), database_url=f"sqlite:///{tmp_path / 'empty.db'}", landing=tmp_path)
     client = TestClient(create_app(settings), raise_server_exceptions=False)
     answer = client.get("/api/v1/suppressions/a@example.com", headers={"X-API-Key": "k"})
     assert answer.status_code == 500 and answer.text == "internal server error\n"

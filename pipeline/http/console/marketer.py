@@ -1,0 +1,6 @@
+"""The marketer's console pages."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
