@@ -86,6 +86,9 @@ def run_demo(directory: Path, base: Settings, echo: Echo) -> None:
     echo(f"     {cli} --db {settings.database_url} history --format csv | head")
     echo(f"     {cli} --db {settings.database_url} --now {check_time.isoformat()} report --date {check_time.date()}")
     echo(f"     {cli} --db {settings.database_url} audit campaign demo-newsletter")
+    echo("\nThe console, on this store (the demo's clock keeps its list fresh):")
+    echo(f"     {cli} --db {settings.database_url} user add ann --role marketer    (then type a password of 12+ characters)")
+    echo(f"     {cli} --db {settings.database_url} --now {check_time.isoformat()} serve    and open http://127.0.0.1:8080/console/")
 
 
 def _print_run(summary: RunSummary, echo: Echo) -> None:
@@ -95,7 +98,8 @@ def _print_run(summary: RunSummary, echo: Echo) -> None:
 
 def _demo_check(engine, settings: Settings, clock: FixedClock, campaign: Path, directory: Path, echo: Echo) -> None:  # type: ignore[no-untyped-def]
     out, removed = directory / "campaign-send.csv", directory / "campaign-removed.csv"
-    result = run_check(engine, settings, clock, campaign, out, campaign="demo-newsletter", removed=removed)
+    result = run_check(engine, settings, clock, campaign, out, campaign="demo-newsletter", removed=removed,
+                       checked_by="cli:demo")
     echo(f"\npre-send check of {campaign.name} against list version {result.list_version}:")
     echo(f"  {result.input_rows} rows in, {result.kept} kept, {result.suppressed} suppressed, {result.invalid} invalid")
     echo(f"  send file {out}; removed rows {removed}; receipt {result.receipt}")
