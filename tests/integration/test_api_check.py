@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -253,3 +254,16 @@ def test_an_unpaired_surrogate_is_refused(client, engine):
 def test_without_a_key_nothing_is_checked(client, engine, api_settings):
     assert post(client, {"addresses": ["a@example.com"]}, {"X-API-Key": "wrong"}).status_code == 401
     assert checks(engine) == [] and api_folders(api_settings) == []
+
+
+def test_concurrent_checks_each_get_their_own_row_and_folder(client, engine, api_settings):
+    bodies = [{"addresses": [f"user{i}@example.com", "johndoe@gmail.com"], "campaign": f"c{i}"} for i in range(6)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda b: post(client, b), bodies))
+    assert [a.status_code for a in answers] == [200] * 6
+    ids = [a.json()["check_id"] for a in answers]
+    assert sorted(ids) == sorted(r["id"] for r in checks(engine)) and len(set(ids)) == 6
+    assert len(api_folders(api_settings)) == 6
+    for answer, body in zip(answers, bodies, strict=True):
+        assert [r["address"] for r in answer.json()["results"]] == body["addresses"]
+        assert [r["suppressed"] for r in answer.json()["results"]] == [False, True]
