@@ -267,3 +267,13 @@ def test_concurrent_checks_each_get_their_own_row_and_folder(client, engine, api
     for answer, body in zip(answers, bodies, strict=True):
         assert [r["address"] for r in answer.json()["results"]] == body["addresses"]
         assert [r["suppressed"] for r in answer.json()["results"]] == [False, True]
+
+
+@pytest.mark.parametrize("kind", ["marketing", "service"])
+def test_each_answer_means_what_the_lookup_says(client, kind):
+    """Per address, the check's answer has the fields and meaning of `GET /api/v1/suppressions/…`."""
+    addresses = ["JOHN.DOE+x@googlemail.com", "=listed@example.com", "all@example.com", "ann@example.com"]
+    results = post(client, {"addresses": addresses, "kind": kind}).json()["results"]
+    for address, result in zip(addresses, results, strict=True):
+        looked_up = client.get(f"/api/v1/suppressions/{address}", params={"kind": kind}, headers=AUTH).json()
+        assert result == looked_up, address
