@@ -2,7 +2,12 @@
 used from the events, re-read its input and output files (verified by their SHA-256), and say
 who was suppressed at check time (and so must have been removed), who was sent to while
 suppressed (must be zero), who had asked before the check but was not yet in the list used,
-who opted out after it, and whether the list used was the newest at that moment."""
+who opted out after it, and whether the list used was the newest at that moment.
+
+The files are found where the check recorded them (absolute paths, so from any working
+directory; checks recorded before that may hold a path relative to the folder they ran in), or
+at moved copies the auditor names. Either way a file is used only when its SHA-256 is the one
+the check recorded: a copy that differs is reported, never trusted."""
 
 from __future__ import annotations
 
@@ -58,6 +63,9 @@ class CampaignAudit:
     missing_from_list: list[Recipient] = field(default_factory=list)
     opted_out_after_check: list[Recipient] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    checked_by: str | None = None  # cli:<user>, api:<key name>, console:<user>; None before it was recorded
+    input_file: str | None = None  # the file verified and read as the input (the recorded one or a copy)
+    output_file: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -131,8 +139,12 @@ def newest_at(conn: sa.Connection, at: datetime) -> int | None:
 
 
 def audit_campaign(
-    conn: sa.Connection, hash_key: str, ident: str, column: str | None = None
+    conn: sa.Connection, hash_key: str, ident: str, column: str | None = None, *,
+    input_copy: Path | None = None, output_copy: Path | None = None, cwd: Path | None = None,
 ) -> CampaignAudit:
+    """The audit of one check; `input_copy`/`output_copy`: moved copies of its files to verify and
+    read instead of the recorded paths; `cwd`: where a relative recorded path is looked up
+    (default: the current working directory)."""
     check = find_check(conn, ident)
     version = version_by_number(conn, check["list_version"])
     if version is None:
@@ -163,9 +175,11 @@ def audit_campaign(
         result.problems.append(
             f"replaying events up to id {version.last_event_id} does not give the digest the check recorded"
         )
-    input_path = _verified(result, "input", check["input_path"], check["input_sha256"])
-    result.output_path = _output_path(check["receipt_path"])
-    output_path = _verified(result, "output", result.output_path, check["output_sha256"])
+    result.checked_by = check["checked_by"]
+    here = (cwd or Path.cwd()).absolute()
+    input_path = verified_file(result, FileToVerify("input", check["input_path"], check["input_sha256"], input_copy), here)
+    result.output_path = check["output_path"] or _output_path(check["receipt_path"], here)
+    output_path = verified_file(result, FileToVerify("output", result.output_path, check["output_sha256"], output_copy), here)
     if input_path is not None:
         _classify_input(result, input_path, column, facts, hash_key)
     if output_path is not None:
@@ -196,28 +210,77 @@ def _classify_input(
             result.opted_out_after_check.append(Recipient(row, address, facts.after[key_hash].isoformat()))
 
 
-def _output_path(receipt_path: str | None) -> str | None:
-    """The check's output file, as its signed receipt names it."""
+def _output_path(receipt_path: str | None, here: Path) -> str | None:
+    """The output file of a check recorded before `send_checks.output_path`, as its signed
+    receipt names it."""
     if not receipt_path:
         return None
     try:
-        return str(json.loads(Path(receipt_path).read_text(encoding="utf-8"))["output"])
-    except (OSError, ValueError, KeyError):
+        return str(json.loads(_located(receipt_path, here).read_text(encoding="utf-8"))["output"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _verified(result: CampaignAudit, what: str, path: str | None, sha256: str) -> Path | None:
-    """The file if it is still there with the hash the check recorded; else a problem noted."""
-    if not path or not Path(path).is_file():
+def _located(recorded: str, here: Path) -> Path:
+    path = Path(recorded)
+    return path if path.is_absolute() else here / path
+
+
+@dataclass(frozen=True)
+class FileToVerify:
+    what: str  # "input" or "output"
+    recorded: str | None  # the path send_checks holds (absolute, or relative for older checks)
+    sha256: str
+    copy: Path | None = None  # a moved copy named by the auditor
+
+
+def verified_file(result: CampaignAudit, f: FileToVerify, here: Path) -> Path | None:
+    """The file to re-read if its SHA-256 is the one the check recorded; else a problem noted."""
+    if f.copy is not None:
+        return _verified_copy(result, f, here)
+    if not f.recorded:
+        result.problems.append(f"the {f.what} file is unknown (the check recorded no path): its rows cannot be re-checked")
+        return None
+    path = _located(f.recorded, here)
+    relative = not Path(f.recorded).is_absolute()
+    if not path.is_file():
+        if relative:
+            result.problems.append(
+                f"the {f.what} file {f.recorded} was recorded relative to the folder the check ran in and is not "
+                f"found from {here}: run the audit from that folder, or name a copy of the {f.what} file to verify"
+            )
+        else:
+            result.problems.append(
+                f"the {f.what} file {f.recorded} is gone: its rows cannot be re-checked "
+                f"(name a moved copy of it to verify)"
+            )
+        return None
+    if file_sha256(path) != f.sha256:
+        found = f" (recorded relative to the check's folder, found from {here})" if relative else ""
+        result.problems.append(f"the {f.what} file {path}{found} changed since the check (SHA-256 differs)")
+        return None
+    return _accepted(result, f.what, path)
+
+
+def _verified_copy(result: CampaignAudit, f: FileToVerify, here: Path) -> Path | None:
+    assert f.copy is not None
+    copy = f.copy if f.copy.is_absolute() else here / f.copy
+    if not copy.is_file():
+        result.problems.append(f"the {f.what} copy {copy} is not a file")
+        return None
+    if file_sha256(copy) != f.sha256:
         result.problems.append(
-            f"the {what} file {path or '(unknown)'} is gone: its rows cannot be re-checked"
+            f"the {f.what} copy {copy} is not the file the check read (SHA-256 differs from the one recorded "
+            f"for {f.recorded or 'it'}): not used"
         )
         return None
-    if file_sha256(Path(path)) != sha256:
-        result.problems.append(f"the {what} file {path} changed since the check (SHA-256 differs)")
-        return None
+    return _accepted(result, f.what, copy)
+
+
+def _accepted(result: CampaignAudit, what: str, path: Path) -> Path:
     setattr(result, f"{what}_verified", True)
-    return Path(path)
+    setattr(result, f"{what}_file", str(path))
+    return path
 
 
 def _recipients(path: Path, column: str | None) -> Iterator[tuple[int, str, str]]:

@@ -118,13 +118,19 @@ def campaign(
     column: str | None = typer.Option(
         None, "--column", help="The address column, if the check used --column."
     ),
+    input_copy: Path | None = typer.Option(
+        None, "--input", help="A moved copy of the check's input file (used only if its SHA-256 is the recorded one)."
+    ),
+    output_copy: Path | None = typer.Option(
+        None, "--output", help="A moved copy of the check's output file (used only if its SHA-256 is the recorded one)."
+    ),
     as_json: AsJson = False,
 ) -> None:
     """Replay a send check: who was suppressed, sent while suppressed, missing from the list, opted out after.
     Exit 0 when proven clean, 1 when a suppressed row was kept or the files cannot be verified."""
     e = env(ctx)
     with read_tx(e.engine()) as conn:
-        result = audit_campaign(conn, e.settings.hash_key, ident, column)
+        result = audit_campaign(conn, e.settings.hash_key, ident, column, input_copy=input_copy, output_copy=output_copy)
     if as_json:
         emit_json(result.as_dict())
     else:
@@ -135,16 +141,14 @@ def campaign(
 def print_audit(a: CampaignAudit) -> None:
     newest = "the newest" if a.used_newest else f"NOT the newest (version {a.newest_version_at_check} was)"
     typer.echo(
-        f"check {a.check_id} (campaign {a.campaign or '-'}, {a.kind}) at {a.checked_at}: list version "
-        f"{a.list_version} published {a.list_published_at}, {newest}"
+        f"check {a.check_id} (campaign {a.campaign or '-'}, {a.kind}) by {a.checked_by or 'unknown (not recorded)'} "
+        f"at {a.checked_at}: list version {a.list_version} published {a.list_published_at}, {newest}"
     )
     typer.echo(
         f"  replay of the events gives the recorded digest: {'yes' if a.replay_matches_digest else 'NO'}"
     )
-    typer.echo(
-        f"  input {a.input_path}: {'verified' if a.input_verified else 'NOT verified'}; "
-        f"output {a.output_path}: {'verified' if a.output_verified else 'NOT verified'}"
-    )
+    typer.echo(f"  input {_file_state(a.input_path, a.input_verified, a.input_file)}")
+    typer.echo(f"  output {_file_state(a.output_path, a.output_verified, a.output_file)}")
     typer.echo(f"  rows {a.rows_in}, kept {a.kept}, removed as suppressed {a.suppressed}")
     _section("suppressed at check time (must have been removed)", a.suppressed_at_check)
     _section("SENT WHILE SUPPRESSED (kept although suppressed)", a.sent_while_suppressed)
@@ -152,6 +156,13 @@ def print_audit(a: CampaignAudit) -> None:
     _section("opted out after the check", a.opted_out_after_check)
     for problem in a.problems:
         typer.echo(f"  ! {problem}")
+
+
+def _file_state(recorded: str | None, verified: bool, read: str | None) -> str:
+    if not verified:
+        return f"{recorded or '(unknown)'}: NOT verified"
+    copy = f" (read from {read})" if read and read != recorded else ""
+    return f"{recorded}: verified by SHA-256{copy}"
 
 
 def _section(title: str, recipients: list[Recipient]) -> None:

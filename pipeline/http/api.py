@@ -1,33 +1,38 @@
-"""The authenticated JSON API (SPEC §8): single lookups and batch checks against the newest list.
+"""The authenticated JSON API: single lookups and batch checks against the newest list.
 
-Every route needs an API key from `OPTOUT_API_KEYS` (Settings.api_keys), sent as
-`Authorization: Bearer KEY` or `X-API-Key: KEY`. Without one the answer is 401 and nothing else:
-no hint whether the address exists or even whether it is valid. Lookups go to `suppressions` by
-the keyed hash of the match key (its primary key), so erased entries answer too.
+Every route needs an API key from `OPTOUT_API_KEYS` (Settings.api_keys, named: `crm:KEY`), sent
+as `Authorization: Bearer KEY` or `X-API-Key: KEY`. Without one the answer is 401 and nothing
+else: no hint whether the address exists or even whether it is valid. Lookups go to
+`suppressions` by the keyed hash of the match key (its primary key), so erased entries answer
+too. A batch check is the same enforcement as `optout check` (`pipeline.check.batch`, through
+`run_check`): a stale list answers 409, a check is a `send_checks` row (`checked_by` is
+`api:<key name>`) with a receipt and its files under `<OPTOUT_OUTPUT>/checks/api/`.
 """
 from __future__ import annotations
 
 import hmac
+import json
+import re
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from starlette.datastructures import Headers
 
-from pipeline.check.keys import match_keys
+from pipeline.check.batch import BatchCheck, BatchMismatch, check_addresses, new_check_folder, remove_folder
 from pipeline.core import safejson
 from pipeline.core.addresses import try_parse
-from pipeline.core.clock import as_utc
+from pipeline.core.clock import Clock, SystemClock, as_utc
 from pipeline.core.config import Settings
+from pipeline.core.errors import OptoutError, StaleListError
 from pipeline.http.bodies import API_BODY_CAP
 from pipeline.intake.records import Scope
 from pipeline.ledger.chain import keyed_hash
-from pipeline.ledger.publish import ListVersion, latest_version
-from pipeline.store.db import read_tx
 
 MAX_BATCH = 10_000
 BODY_LIMITS = safejson.Limits(max_bytes=API_BODY_CAP, max_depth=4, max_number_chars=20)
@@ -78,9 +83,33 @@ class Suppression(BaseModel):
     list_version: int | None = None
 
 
+CAMPAIGN_MAX = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 class CheckRequest(BaseModel):
     addresses: list[str] = Field(max_length=MAX_BATCH)
     kind: Literal["marketing", "service"] = "marketing"
+    campaign: str | None = Field(default=None, min_length=1, max_length=CAMPAIGN_MAX)
+    max_age_hours: float | None = Field(default=None, gt=0, allow_inf_nan=False, strict=True)
+
+    @field_validator("addresses")
+    @classmethod
+    def _some_addresses(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("no addresses: send at least one")
+        for i, address in enumerate(value):
+            if _SURROGATE.search(address):  # JSON can spell one (\\ud800); no answer could echo it
+                raise ValueError(f"address {i} holds an unpaired surrogate: not text")
+        return value
+
+    @field_validator("campaign")
+    @classmethod
+    def _printable_campaign(cls, value: str | None) -> str | None:
+        if value is not None and _CONTROL.search(value):
+            raise ValueError("the campaign holds a control character")
+        return value
 
 
 class CheckAnswer(BaseModel):
@@ -91,30 +120,21 @@ class CheckAnswer(BaseModel):
     suppressed: int
     invalid: int
     results: list[Suppression]
+    check_id: int
+    receipt: str
 
 
 def _engine(request: Request) -> sa.Engine:
     return request.app.state.engine  # type: ignore[no-any-return]
 
 
-def _entries(conn: sa.Connection, hashes: list[str]) -> dict[str, tuple[str, str, datetime]]:
-    found: dict[str, tuple[str, str, datetime]] = {}
-    for i in range(0, len(hashes), 500):
-        part = hashes[i : i + 500]
-        query = sa.text("SELECT key_hash, scope, channels, effective_at FROM suppressions WHERE key_hash IN :h")
-        query = query.bindparams(sa.bindparam("h", expanding=True))
-        for key_hash, scope, channels, since in conn.execute(query, {"h": part}):
-            found[key_hash] = (scope, channels, as_utc(since))
-    return found
-
-
 def _answer(address: str, key: str | None, entry: tuple[str, str, datetime] | None, kind: str,
-            version: ListVersion | None) -> Suppression:
+            version: int | None) -> Suppression:
     applies = entry is not None and (kind == "marketing" or entry[0] == str(Scope.ALL))
     return Suppression(
         address=address, match_key=key, valid=key is not None, suppressed=applies,
         scope=entry[0] if applies and entry else None, channel=entry[1] if applies and entry else None,
-        since=entry[2] if applies and entry else None, list_version=version.version if version else None,
+        since=entry[2] if applies and entry else None, list_version=version,
     )
 
 
@@ -140,8 +160,7 @@ async def get_suppression(address: str, request: Request, kind: Literal["marketi
         row = conn.execute(_LOOKUP, {"h": keyed_hash(settings.hash_key, parsed.key)}).one()
     version = row.version
     entry = (row.scope, row.channels, as_utc(row.effective_at)) if row.scope is not None else None
-    answer = _answer(address, parsed.key, entry, kind, None)
-    answer.list_version = version
+    answer = _answer(address, parsed.key, entry, kind, version)
     return JSONResponse(answer.model_dump(mode="json"))
 
 
@@ -158,24 +177,60 @@ async def check_request(request: Request) -> CheckRequest:
     try:
         return CheckRequest.model_validate(data)
     except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+        raise RequestValidationError(exc.errors(include_url=False, include_context=False, include_input=False)) from None
+
+
+def _too_old(max_age: float | None, limit: float) -> RequestValidationError | None:
+    """A freshness limit above the configured one is refused: a caller may only be stricter."""
+    if max_age is None or max_age <= limit:
+        return None
+    return RequestValidationError([{
+        "type": "less_than_equal", "loc": ("max_age_hours",),
+        "msg": f"may only lower the configured freshness limit of {limit:g} hours, not raise it",
+    }])
 
 
 @router.post("/check", response_model=CheckAnswer)
-def post_check(request: Request, body: CheckRequest = Depends(check_request)) -> CheckAnswer:
-    """A batch of up to 10,000 addresses checked against the newest list, in the order given."""
+def post_check(request: Request, body: CheckRequest = Depends(check_request),
+               key_name: str = Depends(require_api_key)) -> JSONResponse | CheckAnswer:
+    """Up to 10,000 addresses checked as `optout check` checks a file (`run_check`: freshness
+    gate, `send_checks` row, receipt), answered in the order given. A plain `def`: FastAPI runs
+    it in its thread pool, off the event loop (the check reads and writes files)."""
     settings: Settings = request.app.state.settings
-    keys = match_keys(body.addresses).to_pylist()
-    hashes = {k: keyed_hash(settings.hash_key, k) for k in keys if k is not None}
-    with read_tx(_engine(request)) as conn:
-        version = latest_version(conn)
-        entries = _entries(conn, sorted(set(hashes.values())))
+    refused = _too_old(body.max_age_hours, settings.max_list_age_hours)
+    if refused is not None:
+        raise refused
+    clock: Clock = getattr(request.app.state, "clock", None) or SystemClock()
+    folder = new_check_folder(settings.output, "api", clock.now())
+    try:
+        batch = check_addresses(
+            _engine(request), settings, clock, body.addresses, folder, kind=body.kind, campaign=body.campaign,
+            max_age_hours=body.max_age_hours, checked_by=f"api:{key_name}",
+        )
+    except StaleListError as exc:
+        remove_folder(folder)
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+    except BatchMismatch:
+        raise  # the check is recorded: its folder stays, the caller gets a server error
+    except OptoutError as exc:
+        remove_folder(folder)
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    except Exception:
+        remove_folder(folder)
+        raise
+    return _check_answer(batch, body.kind)
+
+
+def _check_answer(batch: BatchCheck, kind: str) -> CheckAnswer:
+    result = batch.result
+    receipt = json.loads(Path(result.receipt).read_text(encoding="utf-8"))
     results = [
-        _answer(a, k, entries.get(hashes[k]) if k is not None else None, body.kind, version)
-        for a, k in zip(body.addresses, keys, strict=True)
+        Suppression(address=a.address, match_key=a.match_key, valid=a.match_key is not None, suppressed=a.suppressed,
+                    scope=a.scope, channel=a.channel, since=a.since, list_version=result.list_version)
+        for a in batch.answers
     ]
     return CheckAnswer(
-        list_version=version.version if version else None,
-        list_published_at=version.published_at if version else None, kind=body.kind, total=len(results),
-        suppressed=sum(r.suppressed for r in results), invalid=sum(not r.valid for r in results), results=results,
+        list_version=result.list_version, list_published_at=receipt["list_published_at"], kind=kind,
+        total=len(results), suppressed=result.suppressed, invalid=result.invalid, results=results,
+        check_id=result.check_id, receipt=result.receipt,
     )

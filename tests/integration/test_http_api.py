@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,11 +19,12 @@ KEY = "test-api-key"
 
 
 @pytest.fixture
-def client(engine: sa.Engine, settings: Settings, clock: FixedClock) -> TestClient:
+def client(engine: sa.Engine, settings: Settings, clock: FixedClock, tmp_path: Path) -> TestClient:
     add(engine, settings, clock, "John.Doe@gmail.com", "postal_mail", "L1")
     app = FastAPI()
-    app.state.settings = replace(settings, api_keys=(("crm", KEY), ("other", "other-key")))
+    app.state.settings = replace(settings, api_keys=(("crm", KEY), ("other", "other-key")), output=tmp_path / "output")
     app.state.engine = engine
+    app.state.clock = clock
     app.include_router(router)
     return TestClient(app)
 
@@ -63,11 +65,11 @@ def test_batch_check(client: TestClient) -> None:
     assert too_many.status_code == 422
 
 
-def test_create_app_serves_the_api(engine: sa.Engine, settings: Settings, clock: FixedClock) -> None:
+def test_create_app_serves_the_api(engine: sa.Engine, settings: Settings, clock: FixedClock, tmp_path: Path) -> None:
     from pipeline.http.app import create_app
 
     add(engine, settings, clock, "John.Doe@gmail.com", "postal_mail", "L1")
-    app = TestClient(create_app(replace(settings, api_keys=(("crm", KEY),)), clock))
+    app = TestClient(create_app(replace(settings, api_keys=(("crm", KEY),), output=tmp_path / "output"), clock))
     assert app.get("/api/v1/suppressions/johndoe@gmail.com").status_code == 401
     answer = app.get("/api/v1/suppressions/johndoe@gmail.com", headers=AUTH).json()
     assert answer["suppressed"] and answer["list_version"] == 1

@@ -26,11 +26,13 @@ from typing import Any
 import pytest
 import uvicorn
 
+from pipeline.core.clock import SystemClock
 from pipeline.core.config import Settings
 from pipeline.http.app import create_app
 from pipeline.http.headers import CSP
 from pipeline.http.unsubscribe import DONE, NOT_A_LINK, confirmation_page
 from pipeline.intake.tokens import b64url, mint
+from pipeline.ledger.manual import add
 from pipeline.store.db import make_engine, migrate
 
 pytestmark = pytest.mark.integration
@@ -111,8 +113,12 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("hostile-http")
     db = f"sqlite:///{root / 'optout.db'}"
-    migrate(make_engine(db))
-    settings = Settings(database_url=db, landing=root / "landing", token_keys=KEYS, api_keys=(("crm", API_KEY),))
+    engine = make_engine(db)
+    migrate(engine)
+    settings = Settings(database_url=db, landing=root / "landing", output=root / "output", token_keys=KEYS,
+                        api_keys=(("crm", API_KEY),))
+    add(engine, settings, SystemClock(), "listed@example.com", "postal_mail", "H1")  # a fresh list to check against
+    engine.dispose()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
