@@ -60,23 +60,29 @@ def report(
 
 def print_report(r: ComplianceReport) -> None:
     typer.echo(f"compliance report for {r.date}, as of {r.as_of}")
+    typer.echo(r.covers())
     typer.echo(
-        f"  {'channel':<18} {'requests':>8} {'open':>5} {'p50 h':>8} {'p90 h':>8} {'max h':>8}"
+        f"  {'channel':<18} {'requests':>8} {'open':>5} {'review':>6} {'p50 h':>8} {'p90 h':>8} {'max h':>8}"
         f" {'>48h':>5} {'>10bd':>5} {'>1mo':>5}"
     )
     for name, s in r.channels.items():
         h = {k: "-" if v is None else f"{v:g}" for k, v in s.hours.items()}
         b = list(s.breaches.values())
         typer.echo(
-            f"  {name:<18} {s.requests:>8} {s.open:>5} {h['p50']:>8} {h['p90']:>8} {h['max']:>8}"
+            f"  {name:<18} {s.requests:>8} {s.open:>5} {s.in_review:>6} {h['p50']:>8} {h['p90']:>8} {h['max']:>8}"
             f" {b[0]:>5} {b[1]:>5} {b[2]:>5}"
         )
-    typer.echo(f"breaches: {len(r.breaches)}")
+    typer.echo(f"breaches: {r.summary()}")
     for c in r.breaches[:SHOWN]:
         typer.echo(
             f"  {c.channel} {c.source_ref}: requested {c.requested_at}, "
             f"effective {c.effective_at or 'not yet'} "
             f"({c.hours_to_effect} h), breached {', '.join(c.breached)}"
+        )
+    for i in r.review_breaches[:SHOWN]:
+        typer.echo(
+            f"  review item {i.item_id} ({i.channel} {i.source_ref}, {i.reason}): requested {i.requested_at}, "
+            f"in review {i.hours_open} h, breached {', '.join(i.breached)}"
         )
     typer.echo(
         f"at risk: {len(r.at_risk)} received but not yet effective, "
