@@ -45,7 +45,7 @@ def report(
     from pipeline.audit.report import compliance_report  # here, not at import: holiday calendars, ~0.4 s
     from pipeline.audit.report_html import render_html  # here, not at import: with the report above
 
-    result = compliance_report(e.engine(), parse_date(date_, "--date") if date_ else None, e.clock)
+    result = compliance_report(e.engine(read_only=True), parse_date(date_, "--date") if date_ else None, e.clock)
     if html is not None:
         try:
             html.write_text(render_html(result), encoding="utf-8")
@@ -106,7 +106,7 @@ def export(
 ) -> None:
     """Write the current list: clear CSV safe to open in a spreadsheet, or hashed for third parties."""
     e = env(ctx)
-    manifest = export_list(e.engine(), e.settings, e.clock, output, hashed=hashed)
+    manifest = export_list(e.engine(read_only=True), e.settings, e.clock, output, hashed=hashed)
     typer.echo(
         f"list version {manifest.list_version}: {manifest.rows} row(s) to {output / manifest.file} "
         f"(manifest {output / 'manifest.json'})"
