@@ -49,7 +49,7 @@ def add_cmd(
 @user_app.command("list")
 def list_cmd(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Every console user: name, role, when added, when disabled."""
-    found = users.list_users(env(ctx).engine())
+    found = users.list_users(env(ctx).engine(read_only=True))
     if as_json:
         emit_json([{"name": u.name, "role": u.role, "created": u.created_at.isoformat(),
                     "disabled": u.disabled_at.isoformat() if u.disabled_at else None} for u in found])
