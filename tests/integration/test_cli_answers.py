@@ -226,6 +226,8 @@ READ_ONLY = [
     ["review", "list"],
     ["review", "show", "1"],
     ["export", "--output", "OUT"],
+    ["audit", "campaign", "1"],
+    ["user", "list"],
 ]
 
 
