@@ -25,7 +25,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     app.state.engine = make_engine(settings.database_url)  # shared by the JSON API's requests
-    app.include_router(unsubscribe.router(ClickLog(settings.landing, app.state.clock), settings.token_keys))
+    app.include_router(unsubscribe.router(ClickLog(settings.landing, app.state.clock), settings))
     app.include_router(api.router)
     app.add_exception_handler(Exception, _server_error)
 
