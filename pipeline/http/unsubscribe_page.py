@@ -62,7 +62,8 @@ def next_nightly(now: datetime) -> datetime:
 def mask_address(address: str) -> str | None:
     """`j***@example.com`: the local part's first character, `***`, the domain whole (IDN labels
     shown in Unicode). Always three stars, so a one-letter local part looks like any other;
-    a quoted local part keeps its quotes around the first character inside them; a first
+    a quoted local part keeps its quotes around the first character inside them (an escaped
+    one with its backslash); a first
     character that is invisible or a control (a bidi override, a space) is not shown. None
     for text that is not name@domain."""
     local, at, domain = address.rpartition("@")
@@ -70,9 +71,11 @@ def mask_address(address: str) -> str | None:
         return None
     quoted = len(local) >= 2 and local.startswith('"') and local.endswith('"')
     inner = local[1:-1] if quoted else local
-    if inner.startswith("\\"):
-        inner = inner[1:]
-    first = _first_character(inner)
+    if quoted and inner.startswith("\\"):  # an escaped character: shown with its escape
+        escaped = _first_character(inner[1:])
+        first = "\\" + escaped if escaped else ""
+    else:
+        first = _first_character(inner)
     shown = f"{first}***"
     return f'"{shown}"@{_unicode_domain(domain)}' if quoted else f"{shown}@{_unicode_domain(domain)}"
 
