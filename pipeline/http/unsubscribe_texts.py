@@ -26,9 +26,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "done_heading": "Your request is recorded",
         "done_address": "{address} will receive no more newsletters or promotions from us.",
         "done_no_address": "You will receive no more newsletters or promotions from us.",
-        "effect": "Our list of addresses that must not be mailed is updated every night at 02:00 UTC. "
-        "Your opt-out is on it at the latest after the update that starts on {when}, and in any case "
-        "within 48 hours. A message prepared before then may still reach you.",
+        "effect": "Our list of addresses we must not mail is updated every night at 02:00 UTC: your opt-out "
+        "is added at the latest in the update that starts on {when}, and in any case within 48 hours. "
+        "A message prepared before then may still reach you.",
         "still_receiving": "If our newsletters still reach you after that, contact {contact}.",
         "still_receiving_reply": "If our newsletters still reach you after that, reply to one of them.",
         "not_a_link": "This unsubscribe link is not complete or not valid. Open the link from the message "

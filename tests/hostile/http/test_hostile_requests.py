@@ -118,7 +118,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    config = uvicorn.Config(create_app(settings, FixedClock(NOW)), host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+    app = create_app(settings, FixedClock(NOW))  # fixed: the page's promised time is known
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()

@@ -43,7 +43,10 @@ def client(tmp_path: Path) -> TestClient:
         ("en-GB,en;q=0.9", "en", "Unsubscribe", "Unsubscribe", "Thursday 3 December 2026 at 02:00 UTC", "Your request is recorded"),
         ("de-CH", "de", "Abmelden", "Abmelden", "Donnerstag, 3. Dezember 2026, um 02:00 Uhr UTC", "Ihr Wunsch ist gespeichert"),
         ("fr-FR,fr;q=0.9", "fr", "Se désinscrire", "Se désinscrire", "jeudi 3 décembre 2026 à 02:00 UTC", "Votre demande est enregistrée"),
-        ("es-MX,es;q=0.8,en;q=0.5", "es", "Darse de baja", "Darse de baja", "jueves, 3 de diciembre de 2026, a las 02:00 UTC", "Su solicitud está registrada"),
+        (
+            "es-MX,es;q=0.8,en;q=0.5", "es", "Darse de baja", "Darse de baja",
+            "jueves, 3 de diciembre de 2026, a las 02:00 UTC", "Su solicitud está registrada",
+        ),
         ("ja,zh;q=0.8", "en", "Unsubscribe", "Unsubscribe", "Thursday 3 December 2026 at 02:00 UTC", "Your request is recorded"),
     ],
 )
