@@ -34,6 +34,7 @@ from pipeline.http.unsubscribe_page import (
     Branding,
     View,
     confirmed_page,
+    logo_available,
     mask_address,
     next_nightly,
     not_a_link_page,
@@ -61,10 +62,11 @@ def router(log: ClickLog, settings: Settings) -> APIRouter:
     keys, brand = settings.token_keys, Branding.from_settings(settings)
     css = stylesheet(brand).encode("utf-8")
 
-    def view(request: Request, claims: TokenClaims | None) -> View:
+    async def view(request: Request, claims: TokenClaims | None) -> View:
         lang = choose_language(request.headers.get("accept-language"))
         address = mask_address(claims.address) if claims is not None else None
-        return View(lang, brand, address, next_nightly(log.clock.now()), read_logo(brand.logo) is not None)
+        logo = brand.logo is not None and await run_in_threadpool(logo_available, brand.logo)
+        return View(lang, brand, address, next_nightly(log.clock.now()), logo)
 
     @r.post("/u/{token}", response_class=PlainTextResponse)
     async def one_click(token: str, request: Request) -> Response:
@@ -72,7 +74,7 @@ def router(log: ClickLog, settings: Settings) -> APIRouter:
         one_click = ONE_CLICK in body
         claims = await _record(log, keys, token, "POST", one_click, request)
         if not one_click and CONFIRM in body.split("&"):
-            done_view = view(request, claims)
+            done_view = await view(request, claims)
             return _page(confirmed_page(done_view), done_view.lang)
         return PlainTextResponse(DONE, headers=NO_STORE)
 
@@ -83,7 +85,7 @@ def router(log: ClickLog, settings: Settings) -> APIRouter:
             claims = await _record(log, keys, token, "GET", False, request)
         else:
             claims = _claims(keys, token)
-        page_view = view(request, claims)
+        page_view = await view(request, claims)
         return _page(confirmation_page(token, page_view), page_view.lang)
 
     @r.api_route(CSS_PATH, methods=["GET", "HEAD"])
@@ -102,21 +104,16 @@ def router(log: ClickLog, settings: Settings) -> APIRouter:
     return r
 
 
-def confirmation_page(token: str, view: View | None = None) -> str:
+def confirmation_page(token: str, view: View) -> str:
     """The page for `token`: a form posting back to `/u/<token>` when the token is shaped as a
-    token, the fixed not-a-link page otherwise (English and unbranded unless `view` says)."""
-    view = view or default_view()
+    token, the fixed not-a-link page otherwise."""
     if not is_token_shaped(token):
         return not_a_link_page(view)
     return _page_html(view, "/u/" + token)
 
 
-def default_view(address: str | None = None, brand: Branding | None = None) -> View:
-    """The English view with the default branding; the publish time is a fixed example."""
-    return View(DEFAULT, brand or Branding(), address, datetime(2026, 1, 1, 2, tzinfo=UTC), False)
-
-
-NOT_A_LINK = not_a_link_page(default_view())  # the English, unbranded one
+# The English page without branding (it names no time: any will do).
+NOT_A_LINK = not_a_link_page(View(DEFAULT, Branding(), None, datetime(2026, 1, 1, 2, tzinfo=UTC), False))
 
 
 def _page(text: str, lang: str) -> HTMLResponse:

@@ -30,6 +30,7 @@ CSS_PATH = "/u-assets/page.css"
 LOGO_PATH = "/u-assets/logo"
 MAX_LOGO_BYTES = 512 * 1024  # a logo is a few KiB; a bigger file is not served
 LOGO_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+_HEAD_BYTES = 2048  # enough to recognise each kind (an SVG may open with an XML declaration and comments)
 INK = "#1a1a1a"  # body text: 17.4:1 on white
 
 PAGE_CSP = (
@@ -142,13 +143,15 @@ def stylesheet(brand: Branding) -> str:
     )
 
 
-def read_logo(path: Path | None) -> tuple[bytes, str] | None:
+def read_logo(path: Path | None, head_only: bool = False) -> tuple[bytes, str] | None:
     """The logo's bytes and content type, or None when there is no logo to serve: unset, gone,
     a symlink (never followed: it could point anywhere), not a regular file, over
-    MAX_LOGO_BYTES, or not what its name says (PNG, JPEG, WebP or SVG by its first bytes)."""
+    MAX_LOGO_BYTES, or not what its name says (PNG, JPEG, WebP or SVG by its first bytes).
+    `head_only` reads just enough to decide (for the page, which only links to it)."""
     if path is None or (kind := LOGO_TYPES.get(path.suffix.lower())) is None:
         return None
     try:
+        # O_NONBLOCK: a FIFO put where the logo was must not hang the request.
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
@@ -157,7 +160,7 @@ def read_logo(path: Path | None) -> tuple[bytes, str] | None:
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_LOGO_BYTES:
             return None
         with os.fdopen(os.dup(fd), "rb") as f:
-            data = f.read(MAX_LOGO_BYTES + 1)
+            data = f.read(_HEAD_BYTES if head_only else MAX_LOGO_BYTES + 1)
     except OSError:
         return None
     finally:
@@ -167,6 +170,10 @@ def read_logo(path: Path | None) -> tuple[bytes, str] | None:
     return data, kind
 
 
+def logo_available(path: Path | None) -> bool:
+    return read_logo(path, head_only=True) is not None
+
+
 def _looks_like(kind: str, data: bytes) -> bool:
     if kind == "image/png":
         return data.startswith(b"\x89PNG\r\n\x1a\n")
@@ -174,7 +181,7 @@ def _looks_like(kind: str, data: bytes) -> bool:
         return data.startswith(b"\xff\xd8\xff")
     if kind == "image/webp":
         return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
-    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
+    head = data[:_HEAD_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
     return head.startswith(b"<") and b"<svg" in head
 
 
