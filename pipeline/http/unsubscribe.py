@@ -34,6 +34,7 @@ from pipeline.http.unsubscribe_page import (
     Branding,
     View,
     confirmed_page,
+    form_page,
     logo_available,
     mask_address,
     next_nightly,
@@ -41,7 +42,6 @@ from pipeline.http.unsubscribe_page import (
     read_logo,
     stylesheet,
 )
-from pipeline.http.unsubscribe_page import confirmation_page as _page_html
 from pipeline.http.unsubscribe_texts import DEFAULT, choose_language
 from pipeline.intake.tokens import BadToken, TokenClaims, is_token_shaped, verify
 
@@ -109,7 +109,7 @@ def confirmation_page(token: str, view: View) -> str:
     token, the fixed not-a-link page otherwise."""
     if not is_token_shaped(token):
         return not_a_link_page(view)
-    return _page_html(view, "/u/" + token)
+    return form_page(view, "/u/" + token)
 
 
 # The English page without branding (it names no time: any will do).

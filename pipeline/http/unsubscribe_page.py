@@ -197,7 +197,7 @@ class View:
     logo: bool
 
 
-def confirmation_page(view: View, action: str) -> str:
+def form_page(view: View, action: str) -> str:
     """The page whose button posts `confirm=1` to `action` (a checked `/u/<token>` path)."""
     words = TEXTS[view.lang]
     e = html.escape
