@@ -1,12 +1,11 @@
-"""The unsubscribe page in a real browser (Playwright driving Debian's Chromium) against a real
-uvicorn server: readable at 375 px and 1280 px without sideways scrolling, branded (logo,
-colour), in the reader's language, and usable with the keyboard alone — Tab to the button,
-Enter, and the HTML confirmation. Screenshots go to test-artifacts/screenshots/."""
+"""The unsubscribe page in a real browser (the `browser` of conftest.py: Playwright driving
+Debian's Chromium) against its own uvicorn server with branding set and a fixed clock: readable
+at 375 px and 1280 px without sideways scrolling, branded (logo, colour), in the reader's
+language, and usable with the keyboard alone — Tab to the button, Enter, and the HTML
+confirmation. Screenshots go to test-artifacts/screenshots/ (`shot`)."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import struct
 import threading
@@ -24,25 +23,14 @@ from pipeline.core.clock import FixedClock
 from pipeline.core.config import Settings
 from pipeline.http.app import create_app
 from pipeline.intake.tokens import mint
-from tests.conftest import ROOT
+from tests.browser.conftest import shot
 
-pytestmark = pytest.mark.integration
-CHROMIUM = Path(os.environ.get("OPTOUT_CHROMIUM", "/usr/bin/chromium"))
-SHOTS = ROOT / "test-artifacts" / "screenshots"
 NOW = datetime(2026, 12, 2, 16, 0, tzinfo=UTC)
 KEYS = (("k1", "browser-secret"),)
 BRAND = "#0b6e4f"
 GOOD = mint(KEYS, "jane.doe@example.com", "dec", NOW)
 LONG = mint(KEYS, "a" * 60 + "@" + "very-long-subdomain-" * 3 + "x." + "example-domain-" * 3 + "org.example", "dec", NOW)
 PHONE, DESKTOP = {"width": 375, "height": 812}, {"width": 1280, "height": 800}
-
-
-def need(condition: bool, reason: str) -> None:
-    """Skip locally when the browser is missing; under CI the test fails instead."""
-    if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 def png(size: int, rgb: tuple[int, int, int]) -> bytes:
@@ -83,20 +71,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need(CHROMIUM.exists() or shutil.which("chromium") is not None, f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright  # here, not at import: only the browser tests need Playwright
-    except ImportError:
-        need(False, "Playwright is not installed (pip install playwright)")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
 def open_page(browser: Any, url: str, viewport: dict[str, int], locale: str = "en-GB") -> Any:
     page = browser.new_context(viewport=viewport, locale=locale).new_page()
     answer = page.goto(url)
@@ -112,7 +86,7 @@ def no_sideways_scroll(page: Any) -> bool:
 def test_the_page_reads_at_phone_and_desktop_widths(browser: Any, server: tuple[str, Path], viewport: dict[str, int], name: str) -> None:
     base, _ = server
     page = open_page(browser, f"{base}/u/{GOOD}", viewport)
-    page.screenshot(path=str(SHOTS / f"unsubscribe-{name}.png"), full_page=True)
+    shot(page, f"unsubscribe-{name}")
     assert no_sideways_scroll(page)
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.get_by_role("heading", level=1).inner_text() == "Unsubscribe"
@@ -136,7 +110,7 @@ def test_keyboard_only_tab_to_the_button_enter_and_the_confirmation(browser: Any
     assert focused == ["BUTTON", "Unsubscribe"]  # the first stop is the button
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"  # the focus is visible
-    page.screenshot(path=str(SHOTS / "unsubscribe-375-focused.png"), full_page=True)
+    shot(page, "unsubscribe-375-focused")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.get_by_role("heading", level=1).inner_text() == "Your request is recorded"
@@ -145,7 +119,7 @@ def test_keyboard_only_tab_to_the_button_enter_and_the_confirmation(browser: Any
     assert "Thursday 3 December 2026 at 02:00 UTC" in text and "48 hours" in text
     assert page.get_by_role("link", name="privacy@acme.example").first.get_attribute("href") == "mailto:privacy@acme.example"
     assert no_sideways_scroll(page)
-    page.screenshot(path=str(SHOTS / "unsubscribe-375-confirmed.png"), full_page=True)
+    shot(page, "unsubscribe-375-confirmed")
     rows = [json.loads(line) for f in sorted(landing.glob("unsubscribe_link/*/clicks-*.jsonl")) for line in f.read_text().splitlines()]
     assert [(r["method"], r["one_click"]) for r in rows if r["token"] == GOOD][-1] == ("POST", False)
     page.context.close()
@@ -160,7 +134,7 @@ def test_the_page_in_the_browsers_language(browser: Any, server: tuple[str, Path
     assert page.evaluate("document.documentElement.lang") == lang
     assert page.get_by_role("heading", level=1).inner_text() == heading
     assert no_sideways_scroll(page)
-    page.screenshot(path=str(SHOTS / f"unsubscribe-375-{lang}.png"), full_page=True)
+    shot(page, f"unsubscribe-375-{lang}")
     page.context.close()
 
 
@@ -168,9 +142,9 @@ def test_a_long_address_and_the_not_a_link_page_fit_a_phone(browser: Any, server
     base, _ = server
     page = open_page(browser, f"{base}/u/{LONG}", PHONE)
     assert no_sideways_scroll(page)
-    page.screenshot(path=str(SHOTS / "unsubscribe-375-long-address.png"), full_page=True)
+    shot(page, "unsubscribe-375-long-address")
     page.goto(f"{base}/u/not-a-token")
     assert page.get_by_role("button").count() == 0 and "not complete or not valid" in page.inner_text("main")
     assert no_sideways_scroll(page)
-    page.screenshot(path=str(SHOTS / "unsubscribe-375-not-a-link.png"), full_page=True)
+    shot(page, "unsubscribe-375-not-a-link")
     page.context.close()
