@@ -17,7 +17,7 @@ from pathlib import Path
 
 import idna
 
-from pipeline.core.config import Settings
+from pipeline.core.config import MAX_LOGO_BYTES, Settings
 from pipeline.http.unsubscribe_texts import TEXTS, format_when
 
 # The nightly run publishes the list (dags/optout_nightly.py: cron `0 2 * * *`, UTC; a test
@@ -28,7 +28,6 @@ NIGHTLY_MARGIN = timedelta(minutes=10)
 
 CSS_PATH = "/u-assets/page.css"
 LOGO_PATH = "/u-assets/logo"
-MAX_LOGO_BYTES = 512 * 1024  # a logo is a few KiB; a bigger file is not served
 LOGO_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 _HEAD_BYTES = 2048  # enough to recognise each kind (an SVG may open with an XML declaration and comments)
 INK = "#1a1a1a"  # body text: 17.4:1 on white
