@@ -189,3 +189,11 @@ def test_a_logo_that_changed_at_serve_time_is_left_out(tmp_path: Path, change: s
 def test_a_hostile_accept_language_gets_a_page(client: TestClient, accept: str | bytes) -> None:
     page = client.get(f"/u/{GOOD}", headers={"accept-language": accept})
     assert page.status_code == 200 and page.headers["content-language"] in ("en", "de")
+
+
+def test_the_assets_belong_to_the_public_half(tmp_path: Path) -> None:
+    settings = Settings(landing=tmp_path / "landing", token_keys=KEYS, database_url=f"sqlite:///{tmp_path / 'optout.db'}")
+    public = TestClient(create_app(settings, FixedClock(NOW), only="public"))
+    console = TestClient(create_app(settings, FixedClock(NOW), only="console"))
+    assert public.get("/u-assets/page.css").status_code == 200 and public.get(f"/u/{GOOD}").status_code == 200
+    assert console.get("/u-assets/page.css").status_code == 404 and console.get(f"/u/{GOOD}").status_code == 404
