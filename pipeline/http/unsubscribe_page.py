@@ -12,7 +12,7 @@ import os
 import stat
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import idna
@@ -52,8 +52,9 @@ class Branding:
 
 
 def next_nightly(now: datetime) -> datetime:
-    """The start of the first nightly run that will certainly read a click recorded at `now`."""
-    at = datetime.combine(now.date(), NIGHTLY_AT, tzinfo=now.tzinfo)
+    """The start (UTC) of the first nightly run that will certainly read a click recorded at `now`."""
+    now = now.astimezone(UTC)
+    at = datetime.combine(now.date(), NIGHTLY_AT, tzinfo=UTC)
     while at < now + NIGHTLY_MARGIN:
         at += timedelta(days=1)
     return at
@@ -63,9 +64,8 @@ def mask_address(address: str) -> str | None:
     """`j***@example.com`: the local part's first character, `***`, the domain whole (IDN labels
     shown in Unicode). Always three stars, so a one-letter local part looks like any other;
     a quoted local part keeps its quotes around the first character inside them (an escaped
-    one with its backslash); a first
-    character that is invisible or a control (a bidi override, a space) is not shown. None
-    for text that is not name@domain."""
+    one with its backslash); a first character that is invisible or a control (a bidi
+    override, a space) is not shown. None for text that is not name@domain."""
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain:
         return None

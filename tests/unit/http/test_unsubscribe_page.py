@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import string
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -122,6 +122,7 @@ def test_the_time_reads_in_each_language(lang: str, text: str) -> None:
         (datetime(2026, 12, 2, 1, 55, tzinfo=UTC), datetime(2026, 12, 3, 2, tzinfo=UTC)),  # too close: the next one
         (datetime(2026, 12, 2, 2, 0, 1, tzinfo=UTC), datetime(2026, 12, 3, 2, tzinfo=UTC)),  # the run may have read already
         (datetime(2026, 12, 31, 23, 59, tzinfo=UTC), datetime(2027, 1, 1, 2, tzinfo=UTC)),
+        (datetime(2026, 12, 2, 2, 30, tzinfo=timezone(timedelta(hours=2))), datetime(2026, 12, 2, 2, tzinfo=UTC)),  # 00:30 UTC
     ],
 )
 def test_next_nightly_is_the_first_run_sure_to_read_the_click(now: datetime, run: datetime) -> None:
