@@ -123,7 +123,7 @@ def stylesheet(brand: Branding) -> str:
         "*{box-sizing:border-box}"
         f"body{{margin:0;background:#fff;color:{INK};font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"
         "font-size:1.125rem;line-height:1.55}"
-        "main{max-width:36rem;margin:0 auto;padding:1.5rem 1.25rem 3rem}"
+        ".page{max-width:36rem;margin:0 auto;padding:1.5rem 1.25rem 3rem}"
         f"header{{display:flex;flex-wrap:wrap;align-items:center;gap:.75rem;padding-bottom:1rem;margin-bottom:1.5rem;"
         f"border-bottom:4px solid {brand.colour}}}"
         "header img{display:block;max-height:3rem;max-width:12rem;width:auto;height:auto}"
@@ -279,5 +279,5 @@ def _document(view: View, title: str, body: list[str]) -> str:
         f'<!doctype html>\n<html lang="{view.lang}"><head><meta charset="utf-8"><meta name="robots" content="noindex">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<title>{page_title}</title><link rel="stylesheet" href="{CSS_PATH}"></head>\n'
-        f"<body><main>{header}\n" + "\n".join(body) + f"\n{footer}</main></body></html>\n"
+        f'<body><div class="page">{header}\n<main>\n' + "\n".join(body) + f"\n</main>{footer}</div></body></html>\n"
     )

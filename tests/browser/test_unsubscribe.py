@@ -90,6 +90,7 @@ def test_the_page_reads_at_phone_and_desktop_widths(browser: Any, server: tuple[
     assert no_sideways_scroll(page)
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.get_by_role("heading", level=1).inner_text() == "Unsubscribe"
+    assert [page.get_by_role(r).count() for r in ("banner", "main", "contentinfo")] == [1, 1, 1]  # landmarks
     assert "j***@example.com" in page.inner_text("main") and "jane.doe" not in page.content()
     assert page.evaluate("document.querySelector('header img').naturalWidth") == 96  # the logo, from the service
     assert page.get_by_role("img", name="Acme Outdoor").count() == 1
