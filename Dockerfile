@@ -12,7 +12,9 @@ COPY --chown=airflow:root sql /opt/optout/sql
 COPY --chown=airflow:root seeds /opt/optout/seeds
 RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" -c /opt/optout/constraints.txt -e "/opt/optout[airflow]"
 
-# The DAGs are baked in too; docker-compose.yml mounts ./dags over them for development.
+# The DAGs and the plugin (the console link) are baked in too; docker-compose.yml mounts
+# ./dags and ./plugins over them for development.
 COPY --chown=airflow:root dags /opt/airflow/dags
+COPY --chown=airflow:root plugins /opt/airflow/plugins
 ENV OPTOUT_LANDING=/data/landing \
     OPTOUT_OUTPUT=/data/output

@@ -38,7 +38,7 @@ test-unit: $(STAMP)
 
 # ruff, then mypy (typecheck), then the import contracts in pyproject.toml ([tool.importlinter]).
 lint: $(STAMP)
-	$(BIN)/ruff check pipeline dags tests benchmarks
+	$(BIN)/ruff check pipeline dags plugins tests benchmarks
 	$(BIN)/ruff check --select AIR3 dags
 	$(MAKE) --no-print-directory typecheck
 	$(BIN)/lint-imports
@@ -47,12 +47,14 @@ typecheck: $(STAMP)
 	$(BIN)/mypy pipeline
 
 # Local Airflow (docs/airflow.md): standalone (api-server, scheduler, dag-processor,
-# triggerer) on a SQLite metadata DB under ./airflow_home, this project's DAGs, no examples.
+# triggerer) on a SQLite metadata DB under ./airflow_home, this project's DAGs and plugins
+# (the console link, shown when OPTOUT_CONSOLE_URL is set), no examples.
 AIRFLOW_PORT ?= 8080
 airflow: $(STAMP)
 	mkdir -p airflow_home data/landing
 	AIRFLOW_HOME=$(CURDIR)/airflow_home \
 	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__PLUGINS_FOLDER=$(CURDIR)/plugins \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False \
 	AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True \
 	AIRFLOW__API__HOST=127.0.0.1 \

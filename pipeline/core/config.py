@@ -256,16 +256,24 @@ def _colour(env: Mapping[str, str], name: str, default: str) -> str:
     return value.lower()
 
 
+MAX_LOGO_BYTES = 512 * 1024  # a logo is a few KiB; the page never serves a bigger file
+
+
 def _logo(env: Mapping[str, str], name: str) -> Path | None:
-    """A PNG, SVG, JPEG or WebP file the service serves itself (no page loads from another host)."""
+    """A PNG, SVG, JPEG or WebP file the service serves itself (no page loads from another host):
+    the file itself, not a symlink (the service never follows one), at most MAX_LOGO_BYTES."""
     value = env.get(name, "").strip()
     if not value:
         return None
     path = Path(value)
     if path.suffix.lower() not in (".png", ".svg", ".jpg", ".jpeg", ".webp"):
         raise SettingsError(f"{name}: {value!r} is not a .png, .svg, .jpg or .webp file")
+    if path.is_symlink():
+        raise SettingsError(f"{name}: {value!r} is a symlink: name the file itself (a symlink is never served)")
     if not path.is_file():
         raise SettingsError(f"{name}: {value!r} is not a readable file")
+    if path.stat().st_size > MAX_LOGO_BYTES:
+        raise SettingsError(f"{name}: {value!r} is over {MAX_LOGO_BYTES // 1024} KiB (a logo is served with every page)")
     return path
 
 

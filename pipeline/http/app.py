@@ -34,7 +34,7 @@ def create_app(settings: Settings, clock: Clock | None = None, only: str | None 
     app.state.clock = clock or SystemClock()
     app.state.engine = make_engine(settings.database_url)  # shared by the API's and the console's requests
     if only in (None, "public"):
-        app.include_router(unsubscribe.router(ClickLog(settings.landing, app.state.clock), settings.token_keys))
+        app.include_router(unsubscribe.router(ClickLog(settings.landing, app.state.clock), settings))
     if only in (None, "console"):
         app.include_router(api.router)
         console.install(app)

@@ -69,6 +69,15 @@ def test_dags_mount_is_the_dags_folder_and_the_store_paths_are_on_the_data_volum
             assert environment(name)[var].startswith(data[0] + "/"), (name, var)
 
 
+def test_every_airflow_part_loads_the_plugins_folder_with_the_console_link() -> None:
+    assert "COPY --chown=airflow:root plugins /opt/airflow/plugins" in DOCKERFILE
+    assert (ROOT / "plugins" / "optout_console.py").is_file()
+    for name in AIRFLOW_PARTS:
+        env = environment(name)
+        assert f"./plugins:{env['AIRFLOW__CORE__PLUGINS_FOLDER']}" in SERVICES[name]["volumes"], name
+        assert "OPTOUT_CONSOLE_URL" in env, name
+
+
 def test_every_optout_variable_is_one_the_code_reads() -> None:
     used = set(re.findall(r"\bOPTOUT_[A-Z_]+\b", RAW)) | {k for k in ENV_EXAMPLE if k.startswith("OPTOUT_")}
     compose_only = {"OPTOUT_DB_PASSWORD", "OPTOUT_SERVE_PORT"}  # read by compose itself, not by the code

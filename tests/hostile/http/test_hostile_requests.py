@@ -26,12 +26,13 @@ from typing import Any
 import pytest
 import uvicorn
 
-from pipeline.core.clock import SystemClock
+from pipeline.core.clock import FixedClock
 from pipeline.core.config import Settings
 from pipeline.http.app import create_app
 from pipeline.http.headers import CSP
 from pipeline.http.unsubscribe import DONE, NOT_A_LINK, confirmation_page
-from pipeline.intake.tokens import b64url, mint
+from pipeline.http.unsubscribe_page import PAGE_CSP, Branding, View, confirmed_page, mask_address, next_nightly
+from pipeline.intake.tokens import BadToken, b64url, mint, verify
 from pipeline.ledger.manual import add
 from pipeline.store.db import make_engine, migrate
 
@@ -117,12 +118,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     migrate(engine)
     settings = Settings(database_url=db, landing=root / "landing", output=root / "output", token_keys=KEYS,
                         api_keys=(("crm", API_KEY),))
-    add(engine, settings, SystemClock(), "listed@example.com", "postal_mail", "H1")  # a fresh list to check against
+    add(engine, settings, FixedClock(NOW), "listed@example.com", "postal_mail", "H1")  # a fresh list to check against
     engine.dispose()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+    app = create_app(settings, FixedClock(NOW))  # fixed: the page's promised time is known
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
@@ -211,10 +213,17 @@ def expected_body(name: str, path: str) -> bytes:
     token = path.split("/u/", 1)[-1].split("?")[0]
     from urllib.parse import unquote
 
+    token = unquote(token)
+    try:
+        address = mask_address(verify(KEYS, token).address)
+    except BadToken:
+        address = None
+    view = View("en", Branding(), address, next_nightly(NOW), False)  # no Accept-Language: English
     return {
         "done": DONE.encode(),
         "not_a_link": NOT_A_LINK.encode(),
-        "page": confirmation_page(unquote(token)).encode(),
+        "page": confirmation_page(token, view).encode(),
+        "confirmed": confirmed_page(view).encode(),
         "empty": b"",
     }[name]
 
@@ -226,7 +235,11 @@ def test_hostile_request(server: Server, case_file: Path) -> None:
     clicks_before, rejected_before = len(server.clicks()), server.rejected()
     answer = send(server, case)
     assert answer.status == expect["status"], answer.body[:300]
-    assert answer.headers.get("content-security-policy") == CSP  # every answer, whatever it is
+    # Every answer, whatever it is: the unsubscribe pages their own (a stylesheet and a logo from
+    # this origin), every other answer the service's.
+    html = answer.headers.get("content-type", "").startswith("text/html")
+    assert answer.headers.get("content-security-policy") == (PAGE_CSP if html else CSP)
+    assert "frame-ancestors 'none'" in PAGE_CSP and "default-src 'none'" in PAGE_CSP
     assert "frame-ancestors 'none'" in CSP and "default-src 'none'" in CSP
     assert answer.headers.get("referrer-policy") == "no-referrer"
     assert answer.headers.get("x-content-type-options") == "nosniff"

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
 from pipeline.cli import main
 from pipeline.cli.serve import is_loopback
-from pipeline.core.config import DEV_HASH_KEY, SettingsError, development_keys, load_settings
+from pipeline.core.config import DEV_HASH_KEY, MAX_LOGO_BYTES, SettingsError, development_keys, load_settings
 
 pytestmark = pytest.mark.unit
 
@@ -71,6 +72,17 @@ def test_a_bad_setting_is_named_in_one_line(name: str, value: str, says: str) ->
         load_settings({**REAL, name: value})
     message = str(caught.value)
     assert message.startswith(f"{name}: ") and says in message and "\n" not in message
+
+
+def test_a_logo_must_be_the_file_itself_and_small(tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "link.png").symlink_to(logo)
+    (tmp_path / "huge.png").write_bytes(b"\x00" * (MAX_LOGO_BYTES + 1))
+    assert load_settings({**REAL, "OPTOUT_BRAND_LOGO": str(logo)}).brand_logo == logo
+    for path, says in ((tmp_path / "link.png", "is a symlink"), (tmp_path / "huge.png", "is over 512 KiB")):
+        with pytest.raises(SettingsError, match=f"^OPTOUT_BRAND_LOGO: .*{says}"):
+            load_settings({**REAL, "OPTOUT_BRAND_LOGO": str(path)})
 
 
 def test_secrets_never_appear_in_the_message() -> None:

@@ -43,7 +43,7 @@ def rejected(tmp_path: Path) -> dict[str, int]:
     [
         ({"data": {"List-Unsubscribe": "One-Click"}}, True),  # form-urlencoded, as Gmail and Yahoo send it
         ({"files": {"List-Unsubscribe": (None, "One-Click")}}, True),  # multipart/form-data
-        ({"data": {"confirm": "1"}}, False),  # the confirmation page's button
+        ({"data": {"confirm": "1", "List-Unsubscribe": "One-Click"}}, True),  # one-click wins over the button
         ({"content": b"\x00garbage", "headers": {"content-type": "application/octet-stream"}}, False),
         ({"data": {"List-Unsubscribe": "One-Click", "pad": "x" * 70_000}}, False),  # oversized: not read, still a POST
     ],
@@ -70,8 +70,11 @@ def test_get_shows_a_page_whose_button_posts(client: TestClient, tmp_path: Path)
     assert page.status_code == 200 and '<form method="post"' in page.text
     assert f'action="/u/{GOOD}"' in page.text  # posts back to the same URL
     assert [(r["method"], r["one_click"]) for r in logged(tmp_path)] == [("GET", False)]
+    assert "a***@example.com" in page.text  # a token that verifies: its address, masked
     forged = client.get(f"/u/{GOOD[:-2]}AA")
-    assert forged.text == page.text.replace(GOOD, f"{GOOD[:-2]}AA")  # verifies or not: the same page
+    # Verifies or not: the same page but for the address line.
+    address_line = '<p>This link is for <span class="address" dir="ltr">a***@example.com</span>.</p>\n'
+    assert forged.text == page.text.replace(GOOD, f"{GOOD[:-2]}AA").replace(address_line, "")
     assert len(logged(tmp_path)) == 1 and rejected(tmp_path) == {"GET": 1}
 
 
@@ -80,6 +83,17 @@ def test_a_path_that_is_no_token_gets_the_fixed_page_without_a_form(client: Test
     page = client.get(path)
     assert page.status_code == 200 and "<form" not in page.text and "action=" not in page.text
     assert page.text == client.get("/u/x").text  # the same for every such path
+
+
+def test_the_button_gets_an_html_confirmation_and_is_recorded(client: TestClient, tmp_path: Path) -> None:
+    done = client.post(f"/u/{GOOD}", data={"confirm": "1"})
+    assert done.status_code == 200 and done.headers["content-type"].startswith("text/html")
+    assert "Your request is recorded" in done.text and "a***@example.com" in done.text
+    assert "set-cookie" not in done.headers and "location" not in done.headers
+    forged = client.post(f"/u/{GOOD[:-2]}AA", data={"confirm": "1"})
+    assert forged.status_code == 200 and "Your request is recorded" in forged.text and "@" not in forged.text
+    assert [(r["method"], r["one_click"]) for r in logged(tmp_path)] == [("POST", False)]
+    assert rejected(tmp_path) == {"POST": 1}  # the forged one is counted
 
 
 def test_the_log_goes_to_the_day_of_the_request(client: TestClient, tmp_path: Path) -> None:
