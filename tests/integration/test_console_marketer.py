@@ -123,6 +123,11 @@ def test_the_console_check_equals_optout_check_byte_for_byte(console: Settings, 
         assert ("download", f"check {check_id} {which}") in logged
     listing = client.get("/console/checks")
     assert "console:mara" in listing.text and f"/console/checks/{check_id}/receipt" in listing.text
+    cli_id = json.loads(stdout)["check_id"]  # its removed rows have no recorded hash: not offered
+    assert f"/console/checks/{cli_id}/send" in listing.text and f"/console/checks/{cli_id}/removed" not in listing.text
+    unproven = client.get(f"/console/checks/{cli_id}/removed")
+    assert unproven.status_code == 404 and "no recorded hash" in unproven.text
+    assert client.get(f"/console/checks/{cli_id}/send").content == out.read_bytes()
 
 
 def test_a_changed_column_is_used_and_a_missing_one_refused(console: Settings, clock: FixedClock) -> None:

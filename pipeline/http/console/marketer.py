@@ -155,9 +155,9 @@ def download(request: Request, check_id: int, which: str, user: ConsoleUser = De
     row = data.check_row(s.engine, check_id) if which in data.FILES and 0 < check_id < 2**62 else None
     if row is None:
         return _not_found(request, user, f"There is no check {check_id} with a {which[:20]!r} file.")
-    path, problem = data.download_problem(s.settings, row, which, jobs.digest_ok)
+    path, problem, status = data.download_problem(s.settings, row, which, jobs.digest_ok)
     if path is None:
-        return render(request, "error.html", user, status_code=409 if "changed" in problem else 404,
+        return render(request, "error.html", user, status_code=status,
                       heading="Not available", message=problem[0].upper() + problem[1:] + ".")
     _log(request, user, "download", f"check {which}", f"check {check_id} {which}")
     suffix = "json" if which == "receipt" else ("parquet" if path.suffix == ".parquet" else "csv")

@@ -69,6 +69,8 @@ def past_checks(engine: sa.Engine, page: int) -> tuple[list[dict[str, Any]], int
         item = dict(row)
         item["present"] = {name: bool(path) and Path(path).is_file() for name, path in (
             ("send", row["output_path"]), ("removed", row["removed_path"]), ("receipt", row["receipt_path"]))}
+        # removed rows are offered only with a recorded hash (console checks): see download_problem
+        item["present"]["removed"] = item["present"]["removed"] and bool(removed_digest(item))
         checks.append(item)
     return checks, total
 
@@ -95,8 +97,9 @@ def removed_digest(row: dict[str, Any]) -> str:
     return str(job.get("removed_sha256") or "")
 
 
-def download_problem(settings: Settings, row: dict[str, Any], which: str, sha256_ok: Any) -> tuple[Path | None, str]:
-    """The file to send for a check's download, or why not (the path None and a message)."""
+def download_problem(settings: Settings, row: dict[str, Any], which: str, sha256_ok: Any) -> tuple[Path | None, str, int]:
+    """The file to send for a check's download, or why not: (None, a message, 404 when there is
+    no such file or no hash to prove it, 409 when it changed after the check)."""
     if which == "send":
         path, digest = row.get("output_path"), row.get("output_sha256") or ""
     elif which == "removed":
@@ -104,20 +107,20 @@ def download_problem(settings: Settings, row: dict[str, Any], which: str, sha256
     else:
         path, digest = row.get("receipt_path"), ""
     if not path:
-        return None, f"check {row['id']} has no {which} file"
+        return None, f"check {row['id']} has no {which} file", 404
     file = Path(path)
     if not file.is_file():
-        return None, f"the {which} file of check {row['id']} is no longer there"
+        return None, f"the {which} file of check {row['id']} is no longer there", 404
     if which == "receipt":
         valid, body = verify_receipt(file, settings.receipt_key)
         if not valid or body.get("check_id") != row["id"] or body.get("output_sha256") != row.get("output_sha256"):
-            return None, f"the receipt of check {row['id']} was changed after the check: it is not offered"
-        return file, ""
+            return None, f"the receipt of check {row['id']} was changed after the check: it is not offered", 409
+        return file, "", 200
     if not digest:
-        return None, f"the {which} file of check {row['id']} has no recorded hash, so it cannot be shown to be unchanged"
+        return None, f"the {which} file of check {row['id']} has no recorded hash, so it cannot be shown to be unchanged", 404
     if not sha256_ok(file, digest):
-        return None, f"the {which} file of check {row['id']} was changed after the check: it is not offered"
-    return file, ""
+        return None, f"the {which} file of check {row['id']} was changed after the check: it is not offered", 409
+    return file, "", 200
 
 
 @dataclass(frozen=True)

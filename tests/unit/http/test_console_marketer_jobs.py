@@ -50,7 +50,8 @@ def test_an_upload_is_saved_under_our_name_and_previewed(tmp_path: Path) -> None
     settings = Settings(output=tmp_path)
     text = "id;E-Mail;name\n" + "".join(f"{i};p{i}@example.com;P{i}\n" for i in range(30))
     info = jobs.save_upload(settings, "ann", io.BytesIO(text.encode()), "../list.csv", " oct ", "service")
-    assert (info.shown_name, info.stored_name, info.campaign, info.kind, info.size) == ("list.csv", "input.csv", "oct", "service", len(text))
+    got = (info.shown_name, info.stored_name, info.campaign, info.kind, info.size)
+    assert got == ("list.csv", "input.csv", "oct", "service", len(text))
     assert jobs.load(settings, info.job_id) == info
     shown = jobs.preview(settings, info)
     assert shown.header == ["id", "E-Mail", "name"] and shown.chosen == 1 and len(shown.rows) == jobs.PREVIEW_ROWS
