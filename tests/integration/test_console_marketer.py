@@ -101,6 +101,7 @@ def test_the_console_check_equals_optout_check_byte_for_byte(console: Settings, 
     assert re.search(r'<option value="email" selected>', preview.text) and preview.text.count("<tr>") == 11
     status = run_to_end(client, job_url)
     assert status["state"] == "done", status
+    assert status["bytes_total"] == CAMPAIGN.stat().st_size and status["bytes_written"] > 0
     check_id = status["check_id"]
     done = client.get(job_url)
     assert "Input rows" in done.text and f"/console/checks/{check_id}/send" in done.text
@@ -278,3 +279,22 @@ def test_a_workbook_uploads_previews_and_checks(console: Settings, clock: FixedC
     assert status["state"] == "done"
     send = client.get(f"/console/checks/{status['check_id']}/send")
     assert send.content == b"Email Address,name\nann@example.com,Ann\n"
+
+
+def test_a_running_check_shows_progress_with_a_refresh_link_and_the_script(console: Settings, clock: FixedClock) -> None:
+    from pipeline.http.console import marketer_jobs as jobs  # here, not at import: only this test writes a job by hand
+
+    client = client_for(console, clock, "mara")
+    job_url = upload(client, b"email\nann@example.com\n").headers["location"]
+    info = jobs.load(console, job_url.rsplit("/", 1)[1])
+    assert info is not None
+    info.state = "running"
+    jobs.save(console, info)
+    page = client.get(job_url)
+    assert page.status_code == 200 and "Checking" in page.text and f'href="{job_url}">Refresh</a>' in page.text
+    assert "/console/static/check.js" in page.text and "<script>" not in page.text
+    status = client.get(f"{job_url}/status").json()
+    assert status["state"] == "running" and status["bytes_total"] == info.size and status["bytes_written"] == 0
+    again = client.post(f"{job_url}/run", data={"csrf_token": csrf(client, job_url)})
+    assert again.status_code == 303 and jobs.load(console, info.job_id).state == "running"  # started once only
+    assert client.get("/console/static/check.js").status_code == 200

@@ -105,7 +105,8 @@ def job_page(request: Request, job_id: str, column: str | None = None, user: Con
                       job=info, preview=shown)
     read, total = jobs.progress(s.settings, info)
     status = {"done": 200, "running": 200, "refused": 409}.get(info.state, 422)
-    return render(request, "marketer_job.html", user, status_code=status, job=info, read=read, total=total)
+    return render(request, "marketer_job.html", user, status_code=status, job=info, read=read, total=total,
+                  written=jobs.written(s.settings, info))
 
 
 @router.post("/check/{job_id}/run", dependencies=[Depends(require_csrf)])
@@ -135,7 +136,8 @@ def job_status(request: Request, job_id: str, user: ConsoleUser = Depends(MARKET
     except _NotFound as exc:
         return JSONResponse({"state": "unknown", "message": exc.message}, status_code=404)
     read, total = jobs.progress(_state(request).settings, info)
-    body: dict[str, Any] = {"state": info.state, "bytes_read": read, "bytes_total": total, "message": info.message}
+    body: dict[str, Any] = {"state": info.state, "bytes_read": read, "bytes_total": total, "message": info.message,
+                            "bytes_written": jobs.written(_state(request).settings, info)}
     if info.state == "done":
         body["check_id"] = info.result.get("check_id")
     return JSONResponse(body, headers={"Cache-Control": "no-store"})

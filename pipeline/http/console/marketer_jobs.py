@@ -251,6 +251,18 @@ def progress(settings: Settings, info: JobInfo) -> tuple[int | None, int]:
     return best, total
 
 
+def written(settings: Settings, info: JobInfo) -> int:
+    """Bytes of the send file written so far (it grows in input order as blocks are judged; the
+    reader itself reads ahead of the judging)."""
+    send, _ = outputs(settings, info)
+    for path in (send.with_name(f".{send.name}.partial"), send):
+        try:
+            return path.stat().st_size
+        except OSError:
+            continue
+    return 0
+
+
 def digest_ok(path: Path, sha256: str) -> bool:
     """Whether the file at `path` still has the recorded SHA-256."""
     if not sha256 or not path.is_file():

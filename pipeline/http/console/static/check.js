@@ -15,7 +15,8 @@
         if (status.bytes_read !== null && status.bytes_total) {
           bar.max = status.bytes_total;
           bar.value = status.bytes_read;
-          text.textContent = "Checking… " + status.bytes_read.toLocaleString() + " of " + status.bytes_total.toLocaleString() + " bytes read.";
+          text.textContent = "Checking… " + status.bytes_read.toLocaleString() + " of " + status.bytes_total.toLocaleString() +
+            " bytes read; " + status.bytes_written.toLocaleString() + " bytes of the send file written.";
         }
         window.setTimeout(poll, 1000);
       })
