@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -92,8 +93,6 @@ def test_a_formula_cell_in_the_send_file_is_its_value(store: str, tmp_path: Path
     ("no_address", "no address column"),
 ])
 def test_hostile_workbooks_exit_2_with_one_line(store: str, tmp_path: Path, make: str, message: str) -> None:
-    import zipfile  # here, not at import: only this test builds raw archives
-
     src = tmp_path / ("list.xls" if make == "xls" else "list.xlsx")
     if make == "zip":
         with zipfile.ZipFile(src, "w") as archive:

@@ -10,6 +10,9 @@ import re
 import time
 from pathlib import Path
 
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -20,6 +23,7 @@ from pipeline.core.clock import FixedClock
 from pipeline.core.config import Settings
 from pipeline.http import bodies
 from pipeline.http.app import create_app
+from pipeline.http.console import marketer_jobs as jobs
 from pipeline.ledger.manual import add
 from pipeline.store.schema import send_checks
 from tests.integration.test_check_hostile import run_cli
@@ -264,8 +268,6 @@ def test_lookup_says_suppressed_since_and_scope_and_nothing_else(console: Settin
 
 
 def test_a_workbook_uploads_previews_and_checks(console: Settings, clock: FixedClock) -> None:
-    import openpyxl  # here, not at import: only this test builds a workbook
-
     book = openpyxl.Workbook()
     book.active.append(["Email Address", "name"])
     book.active.append([SUPPRESSED, "Julia"])
@@ -282,8 +284,6 @@ def test_a_workbook_uploads_previews_and_checks(console: Settings, clock: FixedC
 
 
 def test_a_running_check_shows_progress_with_a_refresh_link_and_the_script(console: Settings, clock: FixedClock) -> None:
-    from pipeline.http.console import marketer_jobs as jobs  # here, not at import: only this test writes a job by hand
-
     client = client_for(console, clock, "mara")
     job_url = upload(client, b"email\nann@example.com\n").headers["location"]
     info = jobs.load(console, job_url.rsplit("/", 1)[1])
@@ -298,3 +298,22 @@ def test_a_running_check_shows_progress_with_a_refresh_link_and_the_script(conso
     again = client.post(f"{job_url}/run", data={"csrf_token": csrf(client, job_url)})
     assert again.status_code == 303 and jobs.load(console, info.job_id).state == "running"  # started once only
     assert client.get("/console/static/check.js").status_code == 200
+
+
+def test_a_parquet_upload_gives_parquet_files(console: Settings, clock: FixedClock, tmp_path: Path) -> None:
+    src = tmp_path / "list.parquet"
+    pq.write_table(pa.table({"id": [1, 2, 3], "Email": [SUPPRESSED, "ann@example.com", "not an address"]}), src)
+    client = client_for(console, clock, "mara")
+    job_url = upload(client, src.read_bytes(), "list.parquet").headers["location"]
+    preview = client.get(job_url)
+    assert preview.status_code == 200 and "ann@example.com" in preview.text and '<option value="Email" selected>' in preview.text
+    status = run_to_end(client, job_url)
+    assert status["state"] == "done", status
+    send = client.get(f"/console/checks/{status['check_id']}/send")
+    assert send.status_code == 200 and send.headers["content-type"].startswith("application/vnd.apache.parquet")
+    (tmp_path / "send.parquet").write_bytes(send.content)
+    assert pq.read_table(tmp_path / "send.parquet").column("Email").to_pylist() == ["ann@example.com"]
+    out = tmp_path / "cli.parquet"
+    code, _, stderr = run_cli("--db", console.database_url, "--now", clock.now().isoformat(), "check", str(src), "--output", str(out))
+    assert code == 0, stderr
+    assert send.content == out.read_bytes()

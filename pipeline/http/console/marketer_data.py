@@ -3,6 +3,7 @@ their files (each checked by hash before it is offered), and the lookup's answer
 suppressed or not, since when and the scope, and nothing of anyone's evidence."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -83,8 +84,6 @@ def check_row(engine: sa.Engine, check_id: int) -> dict[str, Any] | None:
 
 def removed_digest(row: dict[str, Any]) -> str:
     """The removed rows' SHA-256 as the console job recorded it ("" for checks made elsewhere)."""
-    import json  # here, not at import: only a removed-rows download reads a job file
-
     path = row.get("removed_path")
     if not path:
         return ""
