@@ -213,6 +213,36 @@ def test_hostile_workbooks_are_refused_with_one_line_naming_the_file(tmp_path: P
     assert not list(tmp_path.glob(".*partial"))
 
 
+def test_a_part_that_lies_about_its_size_unpacks_no_more_than_it_says(tmp_path: Path) -> None:
+    """A bomb whose directory claims a small size: zipfile stops at the claimed size and the
+    CRC then fails, so the workbook is refused without unpacking the rest."""
+    good = book(tmp_path, [["email"], ["ann@example.com"]], name="good.xlsx")
+    with zipfile.ZipFile(good) as archive:
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    override = (b'<Override PartName="/xl/sharedStrings.xml" '
+                b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", override)
+    parts["xl/sharedStrings.xml"] = (b"<sst xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'><si><t>"
+                                     + b" " * (64 << 20) + b"</t></si></sst>")
+    path = tmp_path / "liar.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n, part in parts.items():
+            archive.writestr(n, part)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        real = archive.getinfo("xl/sharedStrings.xml").file_size
+    claimed, count = (1000).to_bytes(4, "little"), 0
+    for at in range(len(data) - 4):  # the size in the local header and in the central directory
+        if data[at:at + 4] == real.to_bytes(4, "little"):
+            data[at:at + 4] = claimed
+            count += 1
+    assert count == 2
+    path.write_bytes(bytes(data))
+    with pytest.raises(OptoutError, match="not a readable Excel workbook|cannot be read") as caught:
+        xlsx.write_csv_copy(path, tmp_path / "copy.csv")
+    assert str(path) in str(caught.value)
+
+
 def test_the_unpacked_size_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = book(tmp_path, [["email"], ["ann@example.com"]])
     monkeypatch.setattr(xlsx, "MAX_UNPACKED", 100)
