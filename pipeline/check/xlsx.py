@@ -152,6 +152,10 @@ def _refuse_bomb(path: Path) -> None:
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise OptoutError(f"{path}: a damaged ZIP archive, not a readable Excel workbook ({_reason(exc)})") from None
     names = {p.filename for p in parts}
+    if "xl/workbook.bin" in names:
+        raise OptoutError(f"{path}: an Excel binary workbook (.xlsb), which is not read: save it as Excel Workbook (.xlsx) or CSV UTF-8")
+    if "content.xml" in names and "mimetype" in names:
+        raise OptoutError(f"{path}: an OpenDocument spreadsheet (.ods), which is not read: save it as Excel Workbook (.xlsx) or CSV UTF-8")
     if "xl/workbook.xml" not in names and not any(n.endswith("workbook.xml") for n in names):
         raise OptoutError(f"{path}: a ZIP archive but not an Excel workbook (no xl/workbook.xml): "
                           "save the sheet as Excel Workbook (.xlsx) or CSV UTF-8")

@@ -159,6 +159,13 @@ def hostile(tmp_path: Path, case: str) -> Path:
     if case == "zip_not_a_workbook":
         with zipfile.ZipFile(path, "w") as archive:
             archive.writestr("readme.txt", "hello")
+    elif case == "xlsb":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("xl/workbook.bin", b"\x83\x01")
+    elif case == "ods":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+            archive.writestr("content.xml", "<office:document-content/>")
     elif case == "truncated_zip":
         good = book(tmp_path, [["email"], ["ann@example.com"]], name="good.xlsx")
         path.write_bytes(good.read_bytes()[:300])
@@ -194,6 +201,8 @@ def hostile(tmp_path: Path, case: str) -> Path:
 
 @pytest.mark.parametrize(("case", "message"), [
     ("zip_not_a_workbook", "a ZIP archive but not an Excel workbook"),
+    ("xlsb", "an Excel binary workbook (.xlsb)"),
+    ("ods", "an OpenDocument spreadsheet (.ods)"),
     ("truncated_zip", "damaged ZIP archive"),
     ("broken_xml", "not a readable Excel workbook"),
     ("no_rows", "the worksheet is empty, no header row"),
