@@ -73,6 +73,7 @@ def test_the_progress_page_works_without_javascript(browser: Any, console: Conso
         page.get_by_role("button", name="Upload and preview").click()
         page.get_by_role("button", name="Run the check").click()
         page.wait_for_load_state()
+        shot(page, "marketer-progress-no-js-375")  # "Checking…" with a Refresh link, or already done
         for _ in range(60):
             if page.get_by_text("Done: check").count():
                 break
@@ -82,3 +83,14 @@ def test_the_progress_page_works_without_javascript(browser: Any, console: Conso
         shot(page, "marketer-done-no-js-375")
     finally:
         context.close()
+
+
+def test_an_auditor_sees_the_dashboard_and_lookup_but_not_the_check(page: Any, console: Console) -> None:
+    sign_in(page, console, "auditor1")
+    nav = page.get_by_role("navigation", name="Console")
+    assert nav.get_by_role("link", name="Dashboard").is_visible() and nav.get_by_role("link", name="Lookup", exact=True).is_visible()
+    assert nav.get_by_role("link", name="Check", exact=True).count() == 0
+    answer = page.goto(f"{console.base_url}/console/check")
+    assert answer is not None and answer.status == 403
+    assert page.get_by_text("This page is not open to your role.").is_visible()
+    shot(page, "marketer-check-refused-to-auditor")
