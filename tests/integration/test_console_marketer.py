@@ -111,7 +111,9 @@ def test_the_console_check_equals_optout_check_byte_for_byte(console: Settings, 
     assert "Input rows" in done.text and f"/console/checks/{check_id}/send" in done.text
     files = {which: client.get(f"/console/checks/{check_id}/{which}") for which in ("send", "removed", "receipt")}
     assert all(r.status_code == 200 for r in files.values())
-    assert "attachment" in files["send"].headers["content-disposition"]
+    for which, name in (("send", "send.csv"), ("removed", "removed.csv"), ("receipt", "receipt.json")):
+        assert files[which].headers["content-disposition"] == f'attachment; filename="check-{check_id}-{name}"'
+    assert files["receipt"].headers["content-type"].startswith("application/json")
     out = tmp_path / "cli.csv"
     code, stdout, stderr = run_cli("--db", console.database_url, "--now", clock.now().isoformat(), "check", str(CAMPAIGN),
                                    "--output", str(out), "--removed", str(tmp_path / "cli.removed.csv"), "--json")

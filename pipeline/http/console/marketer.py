@@ -163,7 +163,7 @@ def download(request: Request, check_id: int, which: str, user: ConsoleUser = De
                       heading="Not available", message=problem[0].upper() + problem[1:] + ".")
     _log(request, user, "download", f"check {which}", f"check {check_id} {which}")
     suffix = "json" if which == "receipt" else ("parquet" if path.suffix == ".parquet" else "csv")
-    name = f"check-{check_id}-{which}.{'receipt.json' if which == 'receipt' else suffix}"
+    name = f"check-{check_id}-{which}.{suffix}"  # check-7-send.csv, check-7-removed.csv, check-7-receipt.json
     return FileResponse(path, media_type=MEDIA[suffix], filename=name, headers={"Cache-Control": "no-store"})
 
 
