@@ -7,6 +7,8 @@ recognised here, from the first 64 KiB, and either turned into that shape or ref
 - the paths: OUT (and the removed-rows file) must not be INPUT or each other (also through a symlink or
   another spelling of the same path), and OUT's folder must exist;
 - empty and binary files (NUL or many control bytes, neither UTF-8 nor Windows-1252) are refused;
+- an Excel `.xlsx` workbook (a ZIP, found by its magic bytes) is read through a CSV copy of its
+  first visible worksheet (`pipeline.check.xlsx`); an old `.xls` or an encrypted workbook is refused;
 - `.csv.gz` (any gzip, found by its magic bytes) and UTF-16 (found by its byte-order mark) are
   read through a plain UTF-8 copy beside OUT, removed after the check;
 - rows ended by a bare CR (old Mac and Excel exports) get LF in that copy (a CR inside a quoted
@@ -32,6 +34,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from pipeline.check import xlsx
 from pipeline.check.csvstream import bare_returns
 from pipeline.core.errors import OptoutError
 
@@ -162,6 +165,10 @@ def open_source(input_path: Path, output: Path) -> Iterator[Source]:
     head = _read_head(input_path)
     if not head:
         raise OptoutError(f"{input_path}: empty file (0 bytes), no header row")
+    if xlsx.is_spreadsheet(head):  # an Excel workbook: its first visible sheet, as a CSV copy
+        with xlsx.csv_copy(input_path, output.with_name(f".{output.name}.input.partial")) as copy:
+            yield Source(copy, ",", "Excel workbook")
+        return
     copied = ""
     if head.startswith(GZIP_MAGIC):
         copied, head = "gzip", _gzip_head(input_path)

@@ -17,7 +17,7 @@ from pipeline.core.errors import OptoutError
 def check(
     ctx: typer.Context,
     input_path: Path | None = typer.Argument(
-        None, metavar="INPUT", help="Recipient list: CSV (any line ends; , ; tab or |; also .csv.gz, UTF-16) or Parquet.",
+        None, metavar="INPUT", help="Recipient list: CSV (any line ends; , ; tab or |; also .csv.gz, UTF-16), Parquet or Excel .xlsx.",
     ),
     output: Path | None = typer.Option(None, "--output", help="Where the rows that may be sent go."),
     column: str | None = typer.Option(
