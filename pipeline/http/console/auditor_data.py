@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.audit.deadlines import DEADLINES
-from pipeline.audit.report_types import ComplianceReport
+from pipeline.audit.report_types import ComplianceReport, RequestClock, ReviewAtRisk
 from pipeline.audit.sqlfiles import read_sql, statements
 from pipeline.http.console import charts
 from pipeline.store.schema import UTCDateTime
@@ -101,7 +101,8 @@ def breaches_chart(report: ComplianceReport, day: date) -> charts.Chart:
     """Per day, the deadlines that passed unmet that day: requests and open review items."""
     days = _days(day)
     missed: Counter[tuple[str, str]] = Counter()
-    for item in [*report.breaches, *report.reviews_at_risk]:
+    items: list[RequestClock | ReviewAtRisk] = [*report.breaches, *report.reviews_at_risk]
+    for item in items:
         for name in item.breached:
             missed[(name, item.due[name][:10])] += 1
     series = {d.label: [float(missed[(d.name, x)]) for x in days] for d in DEADLINES}

@@ -171,7 +171,9 @@ def line(ident: str, title: str, desc: str, points: list[tuple[str, float]], x_l
         path = " ".join(f"{px:.1f},{py:.1f}" for px, py in xy)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{PALETTE[0]}" stroke-width="2"/>')
     for (label, value), (px, py) in zip(points, xy, strict=True):
-        parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="{PALETTE[0]}"><title>{text(label)}: {figure(value)}</title></circle>')
+        parts.append(
+            f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="{PALETTE[0]}"><title>{text(label)}: {figure(value)}</title></circle>'
+        )
     _x_labels(parts, [label for label, _ in points], [px for px, _ in xy])
     parts.append("</svg>")
     return Chart(ident, title, "\n".join(parts), [x_label, y_label], rows)
