@@ -41,18 +41,34 @@ class Status(StrEnum):
     ALL = "all"
 
 
-__all__ = ["PANELS", "AsJson", "Format", "Kind", "Scope", "Status", "flag_for", "with_flag"]
+class Half(StrEnum):
+    """Which half of the HTTP service `serve --only` runs."""
+
+    PUBLIC = "public"
+    CONSOLE = "console"
+
+
+class Role(StrEnum):
+    """What a console user may do: marketers check lists, auditors read the evidence, admins both and resolve reviews."""
+
+    MARKETER = "marketer"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+__all__ = ["PANELS", "AsJson", "Format", "Half", "Kind", "Role", "Scope", "Status", "flag_for", "with_flag"]
 
 # The panels of `optout --help`, in the order it shows them: that of the first command in each
 # (as `pipeline/cli/__init__` imports the modules), sub-command groups after plain commands, so
-# Review, whose only entry is the `review` group, comes last.
+# Review and Console users, whose only entries are the `review` and `user` groups, come last.
 NIGHTLY = "Nightly pipeline"
 CHECK = "Pre-send check"
 AUDIT = "Audit"
 REVIEW = "Review"
 ADMIN = "Administration"
 SERVICE = "Service"
-PANELS = (NIGHTLY, CHECK, AUDIT, ADMIN, SERVICE, REVIEW)
+CONSOLE = "Console users"
+PANELS = (NIGHTLY, CHECK, AUDIT, ADMIN, SERVICE, REVIEW, CONSOLE)
 
 # A library error names the parameter or setting at fault (`OptoutError.field`); the user sees
 # the flag or argument that sets it.
@@ -74,7 +90,9 @@ FLAGS = {
     "kind": "--kind",
     "landing": "--landing / OPTOUT_LANDING",
     "max_age_hours": "--max-age",
+    "name": "NAME",
     "note": "--note",
+    "role": "--role",
     "output": "--output",
     "receipt": "--verify-receipt",
     "ref": "--ref",

@@ -7,7 +7,7 @@ import ipaddress
 import typer
 
 from pipeline.cli.app import app, env
-from pipeline.cli.options import SERVICE
+from pipeline.cli.options import SERVICE, Half
 from pipeline.core.config import development_keys
 from pipeline.core.errors import OptoutError
 
@@ -27,10 +27,12 @@ def serve(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (beyond loopback: real keys required)."),
     port: int = typer.Option(8080, "--port", help="Port to listen on."),
+    only: Half | None = typer.Option(None, "--only", help="Serve one half alone: public (/u/...) or console (/api/v1/..., /console/)."),
 ) -> None:
-    """Serve one-click unsubscribe (POST /u/TOKEN), its confirmation page (GET /u/TOKEN) and
-    the JSON API; requests whose token verifies are appended to today's unsubscribe_link
-    landing file, the others counted."""
+    """Serve one-click unsubscribe (POST /u/TOKEN) and its confirmation page (GET /u/TOKEN),
+    the JSON API and the console (/console/); requests whose token verifies are appended to
+    today's unsubscribe_link landing file, the others counted. `--only public` serves the
+    unsubscribe half alone (to face the internet), `--only console` the API and console."""
     e = env(ctx)
     dev = development_keys(e.settings)
     if dev and not is_loopback(host):
@@ -41,5 +43,10 @@ def serve(
 
     from pipeline.http.app import create_app  # here, not at import: FastAPI + pydantic, ~1.3 s
 
-    typer.echo(f"optout serve: http://{host}:{port}/u/<token>; clicks land in {e.settings.landing / 'unsubscribe_link'}", err=True)
-    uvicorn.run(create_app(e.settings, e.clock), host=host, port=port, log_level="info", access_log=False)
+    half = only.value if only is not None else None
+    base = f"http://{host}:{port}"
+    if half in (None, "public"):
+        typer.echo(f"optout serve: {base}/u/<token>; clicks land in {e.settings.landing / 'unsubscribe_link'}", err=True)
+    if half in (None, "console"):
+        typer.echo(f"optout serve: console at {base}/console/, JSON API at {base}/api/v1/", err=True)
+    uvicorn.run(create_app(e.settings, e.clock, only=half), host=host, port=port, log_level="info", access_log=False)

@@ -1,5 +1,9 @@
-"""The HTTP application factory. Features are routers added here; the authenticated JSON
-API (`/api/v1/...`) and the marketer and auditor pages join the same app.
+"""The HTTP application factory. Features are routers added here, in two halves:
+- public: one-click unsubscribe and its confirmation page (`/u/...`), meant to face the internet;
+- console: the authenticated JSON API (`/api/v1/...`) and the console's pages (`/console/...`),
+  meant to stay inside.
+`create_app(settings, only="public" | "console")` serves one half alone (`optout serve --only`);
+by default both. A half that is not served answers 404 for all its paths.
 
 Two pure ASGI middlewares wrap every route: `SecurityHeaders` (outermost, so even the
 middleware's own 401 and 413 carry CSP and friends) and `BodyLimits` (caps bodies, checks the
@@ -13,26 +17,36 @@ from starlette.datastructures import Headers
 
 from pipeline.core.clock import Clock, SystemClock
 from pipeline.core.config import Settings
-from pipeline.http import api, unsubscribe
+from pipeline.http import api, console, unsubscribe
 from pipeline.http.bodies import BodyLimits
 from pipeline.http.clicklog import ClickLog
 from pipeline.http.headers import SECURITY_HEADERS, SecurityHeaders
 from pipeline.store.db import make_engine
 
+HALVES = ("public", "console")
 
-def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+
+def create_app(settings: Settings, clock: Clock | None = None, only: str | None = None) -> FastAPI:
+    if only is not None and only not in HALVES:
+        raise ValueError(f"only must be one of {HALVES} or None, not {only!r}")
     app = FastAPI(title="optout", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
-    app.state.engine = make_engine(settings.database_url)  # shared by the JSON API's requests
-    app.include_router(unsubscribe.router(ClickLog(settings.landing, app.state.clock), settings.token_keys))
-    app.include_router(api.router)
+    app.state.engine = make_engine(settings.database_url)  # shared by the API's and the console's requests
+    if only in (None, "public"):
+        app.include_router(unsubscribe.router(ClickLog(settings.landing, app.state.clock), settings.token_keys))
+    if only in (None, "console"):
+        app.include_router(api.router)
+        console.install(app)
     app.add_exception_handler(Exception, _server_error)
 
     def authorised(headers: Headers) -> bool:
         return api.api_key_name(settings.api_keys, headers) is not None
 
-    app.add_middleware(BodyLimits, authorised=authorised)
+    def signed_in(headers: Headers) -> bool:
+        return console.auth.has_session(app, headers)
+
+    app.add_middleware(BodyLimits, authorised=authorised, signed_in=signed_in)
     app.add_middleware(SecurityHeaders)  # added last: outermost
     return app
 

@@ -8,7 +8,10 @@ streamed (chunked) body are counted as they arrive, so nothing past the cap is e
   click it is (RFC 8058 clients send 26 bytes). No other method's body is read.
 - `/api/` (JSON API): the API key is checked before a single byte of the body is read (401,
   the same answer as the route's own check); then a body over API_BODY_CAP is 413.
-- anything else: a body over OTHER_BODY_CAP is 413.
+- `/console/check` (the console's upload): a body only with a valid session cookie, checked
+  before a byte is read (303 to the sign-in form for a browser, 401 otherwise), then at most
+  CONSOLE_UPLOAD_CAP bytes, streamed to the route as they arrive.
+- anything else (the rest of `/console/` included): a body over OTHER_BODY_CAP is 413.
 After the answer the server drops whatever the client still sends (uvicorn closes the
 connection when a body was left unread), so an announced 20 MB is never held open.
 """
@@ -21,13 +24,15 @@ from dataclasses import dataclass
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CLICK_BODY_CAP = 4 * 1024
 CLICK_BODY_SECONDS = 10.0
 API_BODY_CAP = 4 * 1024 * 1024  # 10,000 addresses of up to 254 characters, quoted, fit
 OTHER_BODY_CAP = 64 * 1024
+CONSOLE_UPLOAD_PATH = "/console/check"
+CONSOLE_UPLOAD_CAP = 1024 * 1024 * 1024  # 1 GiB: a recipient list of ten million rows and more
 BODY_READ = "optout.body_read"
 
 
@@ -44,17 +49,21 @@ class BodyRule:
     cap: int
     click: bool = False  # oversized: not read, the route still runs (one-click)
     api_key: bool = False  # authenticate before reading
+    session: bool = False  # a console session before reading a body
+    exact: bool = False  # the path itself, not a prefix
 
 
 RULES = (
     BodyRule("/u/", CLICK_BODY_CAP, click=True),
     BodyRule("/api/", API_BODY_CAP, api_key=True),
+    BodyRule(CONSOLE_UPLOAD_PATH, CONSOLE_UPLOAD_CAP, session=True, exact=True),
     BodyRule("/", OTHER_BODY_CAP),
 )
+_NO_BODY = ("GET", "HEAD", "OPTIONS")
 
 
 def rule_for(path: str) -> BodyRule:
-    return next(rule for rule in RULES if path.startswith(rule.prefix) or rule.prefix == "/")
+    return next(rule for rule in RULES if (path == rule.prefix if rule.exact else path.startswith(rule.prefix)) or rule.prefix == "/")
 
 
 def declared_length(headers: Headers) -> int | None:
@@ -68,11 +77,13 @@ def declared_length(headers: Headers) -> int | None:
 
 
 class BodyLimits:
-    """The middleware; `authorised(headers)` says whether an API request carries a valid key."""
+    """The middleware; `authorised(headers)` says whether an API request carries a valid key,
+    `signed_in(headers)` whether a console request carries a valid session cookie."""
 
-    def __init__(self, app: ASGIApp, authorised: Callable[[Headers], bool]) -> None:
+    def __init__(self, app: ASGIApp, authorised: Callable[[Headers], bool], signed_in: Callable[[Headers], bool] | None = None) -> None:
         self.app = app
         self.authorised = authorised
+        self.signed_in = signed_in or (lambda headers: False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,6 +92,9 @@ class BodyLimits:
         rule, headers = rule_for(scope["path"]), Headers(scope=scope)
         if rule.api_key and not self.authorised(headers):
             await _unauthorised(scope, receive, send)
+            return
+        if rule.session and scope["method"] not in _NO_BODY and not self.signed_in(headers):
+            await _signed_out(scope, receive, send, headers)
             return
         length = declared_length(headers)
         if rule.click:
@@ -160,6 +174,15 @@ def _counting(receive: Receive, cap: int) -> Receive:
         return message
 
     return counted
+
+
+async def _signed_out(scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
+    """A body for the console without a session: a browser is sent to sign in, anything else 401."""
+    if "text/html" in headers.get("accept", ""):
+        response: Response = RedirectResponse(f"/console/login?next={scope['path']}", status_code=303)
+    else:
+        response = JSONResponse({"detail": "sign in first"}, status_code=401)
+    await response(scope, receive, send)
 
 
 async def _unauthorised(scope: Scope, receive: Receive, send: Send) -> None:

@@ -4,7 +4,9 @@ Every answer — pages, the API, 401, 404, 405, 413, 422 — carries a Content-S
 allows nothing but the confirmation page's one stylesheet (by hash) and a form posting to this
 origin, refuses framing, and sends no referrer (the URL holds a token that names an address).
 The 500 answer is built by Starlette outside every middleware, so the app's 500 handler adds
-the same headers (`SECURITY_HEADERS`). A HEAD answer keeps the GET's headers and drops the body.
+the same headers (`SECURITY_HEADERS`). The middleware adds each header only where the response
+lacks it: the console's pages set their own, wider policy (`CONSOLE_CSP`) and cache headers.
+A HEAD answer keeps the GET's headers and drops the body.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ _STYLE_HASH = base64.b64encode(hashlib.sha256(PAGE_STYLE.encode("utf-8")).digest
 CSP = (
     f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
+)
+# The console's pages: scripts, styles and images from this origin only (the files under
+# /console/static/), no inline script or style, fetch calls only back to this origin.
+CONSOLE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 SECURITY_HEADERS: dict[str, str] = {
     "Content-Security-Policy": CSP,
