@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 
-WIDTH, HEIGHT = 720, 320
-LEFT, RIGHT, TOP, BOTTOM = 72, 24, 44, 64
+WIDTH, HEIGHT = 720, 330
+LEFT, RIGHT, TOP, BOTTOM = 72, 24, 54, 64
 # Okabe-Ito: told apart with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 LINE_COLOURS = ("#B00020", "#6A1B9A", "#37474F")
@@ -109,16 +109,16 @@ def _x_labels(parts: list[str], labels: list[str], centre: list[float]) -> None:
             parts.append(f'<text x="{cx:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" font-size="11">{text(label)}</text>')
 
 
-def _legend(parts: list[str], names: list[str], colours: list[str], dashed: bool = False) -> None:
-    x = LEFT
+def _legend(parts: list[str], names: list[str], colours: list[str]) -> None:
+    """Swatches and names along the top, wrapping onto a second row when they do not fit."""
+    x, y = LEFT, 12
     for name, colour in zip(names, colours, strict=True):
-        if dashed:
-            parts.append(f'<line x1="{x}" y1="18" x2="{x + 14}" y2="18" stroke="{colour}" stroke-width="2" stroke-dasharray="4 3"/>')
-        else:
-            parts.append(f'<rect x="{x}" y="12" width="12" height="12" fill="{colour}"/>')
-        label = text(name)
-        parts.append(f'<text x="{x + 18}" y="22" font-size="11">{label}</text>')
-        x += 30 + 7 * min(len(str(name)), MAX_LABEL)
+        width = 30 + 6.5 * min(len(str(name)), MAX_LABEL)
+        if x > LEFT and x + width > WIDTH - RIGHT:
+            x, y = LEFT, y + 16
+        parts.append(f'<rect x="{x:.1f}" y="{y}" width="12" height="12" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 18:.1f}" y="{y + 10}" font-size="11">{text(name)}</text>')
+        x += width
 
 
 def stacked_bars(ident: str, title: str, desc: str, categories: list[str], series: dict[str, list[float]],
