@@ -1,6 +1,7 @@
 """`optout report` (SPEC §7): per request, the time from requested_at to effective_at (the
 publication of the first list version that covers it) against 48 hours, 10 business days and
-one month; per-channel percentiles; breaches; and the open items at risk. The report is a
+one month; per-channel percentiles; breaches (of requests, and of review items still open past
+a due time: the request they hold up has no effect yet); and the open items at risk. The report is a
 statement "as of" one instant, so re-running it for a past date gives the same figures unless
 late files brought older requests (docs/audit.md)."""
 
@@ -30,6 +31,8 @@ REVIEW_AT_RISK_AFTER = timedelta(days=1)
 
 def report_as_of(day: date, now: datetime) -> datetime:
     """A report for day D speaks as of the end of D (UTC), or now when D has not ended."""
+    if day == date.max:  # its end is past the last date Python can hold: it has not ended
+        return now
     return min(now, datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC))
 
 
@@ -73,7 +76,7 @@ def request_clock(row: Any, as_of: datetime) -> RequestClock:
     )
 
 
-def channel_stats(requests: list[RequestClock]) -> dict[str, ChannelStats]:
+def channel_stats(requests: list[RequestClock], reviews: list[ReviewAtRisk]) -> dict[str, ChannelStats]:
     stats: dict[str, ChannelStats] = {}
     hours: dict[str, list[float]] = {}
     for r in requests:
@@ -86,6 +89,11 @@ def channel_stats(requests: list[RequestClock]) -> dict[str, ChannelStats]:
             s.open += 1
         for name in r.breached:
             s.breaches[name] += 1
+    for i in reviews:
+        s = stats.setdefault(i.channel, ChannelStats())
+        s.in_review += 1
+        for name in i.breached:
+            s.breaches[name] += 1
     for name, s in stats.items():
         values = hours.get(name, [])
         s.hours = {f"p{p}": percentile(values, p) for p in PERCENTILES} | {
@@ -94,39 +102,53 @@ def channel_stats(requests: list[RequestClock]) -> dict[str, ChannelStats]:
     return dict(sorted(stats.items()))
 
 
-def build_report(conn: sa.Connection, day: date, as_of: datetime) -> ComplianceReport:
+def review_clock(row: Any, as_of: datetime) -> ReviewAtRisk:
+    """An open review item against every deadline: breached once as_of is past a due time."""
+    due = due_times(row.requested_at)
+    return ReviewAtRisk(
+        row.item_id,
+        row.record_id,
+        row.channel,
+        row.source_ref,
+        row.requested_at.isoformat(),
+        row.created_at.isoformat(),
+        row.reason,
+        _hours(as_of - row.created_at),
+        {k: v.isoformat() for k, v in due.items()},
+        [k for k, v in due.items() if as_of > v],
+        _hours(as_of - row.requested_at),
+    )
+
+
+def build_report(conn: sa.Connection, day: date, as_of: datetime, *, capped: bool = False) -> ComplianceReport:
     times = {"requested_at": UTCDateTime, "recorded_at": UTCDateTime, "effective_at": UTCDateTime}
-    requests = [request_clock(row, as_of) for row in _query(conn, "report_requests.sql", as_of, **times)]
-    reviews = []
-    for row in _query(
-        conn, "report_open_reviews.sql", as_of, requested_at=UTCDateTime, created_at=UTCDateTime
-    ):
-        if as_of - row.created_at <= REVIEW_AT_RISK_AFTER:
-            continue
-        due = due_times(row.requested_at)
-        reviews.append(
-            ReviewAtRisk(
-                row.item_id,
-                row.record_id,
-                row.channel,
-                row.source_ref,
-                row.requested_at.isoformat(),
-                row.created_at.isoformat(),
-                row.reason,
-                _hours(as_of - row.created_at),
-                {k: v.isoformat() for k, v in due.items()},
-                [k for k, v in due.items() if as_of > v],
-            )
-        )
+    reviews = [
+        review_clock(row, as_of)
+        for row in _query(conn, "report_open_reviews.sql", as_of, requested_at=UTCDateTime, created_at=UTCDateTime)
+    ]
+    # A request without effect at as_of that a review item open then holds is counted once, as
+    # that item: an item accepted later has events of its record, so it is an open request too.
+    # (A record can also have taken effect and still be in review for more: both count.)
+    in_review = {i.record_id for i in reviews}
+    requests = [
+        clock
+        for clock in (request_clock(row, as_of) for row in _query(conn, "report_requests.sql", as_of, **times))
+        if clock.status == "effective" or clock.record_id not in in_review
+    ]
+    starts = [r.requested_at for r in requests] + [i.requested_at for i in reviews]
     return ComplianceReport(
-        day.isoformat(),
-        as_of.isoformat(),
-        [asdict(d) for d in DEADLINES],
-        channel_stats(requests),
-        [r for r in requests if r.breached],
-        [r for r in requests if r.status == "open"],
-        reviews,
-        requests,
+        date=day.isoformat(),
+        as_of=as_of.isoformat(),
+        window_from=min(starts, key=datetime.fromisoformat) if starts else None,
+        window_to=as_of.isoformat(),
+        deadlines=[asdict(d) for d in DEADLINES],
+        channels=channel_stats(requests, reviews),
+        breaches=[r for r in requests if r.breached],
+        review_breaches=[i for i in reviews if i.breached],
+        at_risk=[r for r in requests if r.status == "open"],
+        reviews_at_risk=[i for i in reviews if as_of - datetime.fromisoformat(i.created_at) > REVIEW_AT_RISK_AFTER],
+        requests=requests,
+        capped_at_now=capped,
     )
 
 
@@ -139,8 +161,10 @@ def compliance_report(
     """The report for `day` (default: today), read in one snapshot."""
     now = (clock or SystemClock()).now()
     day = day or as_utc(now).date()
+    end = report_as_of(day, now)
+    capped = as_of is None and end == now and (day == date.max or now < datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC))
     with read_tx(engine) as conn:
-        return build_report(conn, day, as_of or report_as_of(day, now))
+        return build_report(conn, day, as_of or end, capped=capped)
 
 
 def write_report(

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from pipeline.audit.deadlines import DEADLINES, HOURS_48
-from pipeline.audit.report_types import ComplianceReport, RequestClock
+from pipeline.audit.report_types import ComplianceReport, RequestClock, ReviewAtRisk
 
 ROW_HEIGHT, LEFT, WIDTH, TOP = 34, 170, 900, 30
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}
@@ -22,18 +22,40 @@ def render_html(report: ComplianceReport) -> str:
         f"<title>Opt-out compliance report {escape(report.date)}</title><style>{STYLE}</style></head><body>",
         f"<h1>Opt-out compliance report for {escape(report.date)}</h1>",
         f"<p>As of {escape(report.as_of)} (UTC). Clock: from the request's own time to the publication "
-        "of the "
-        "first list version that contains it.</p>",
+        "of the first list version that contains it.</p>",
+        f"<p class='window'>{escape(report.covers())}</p>",
+        f"<dl class='window'><dt>from</dt><dd><time>{escape(report.window_from or '-')}</time></dd>"
+        f"<dt>to</dt><dd><time>{escape(report.window_to)}</time></dd></dl>",
         _deadline_list(),
         "<h2>Time to effect by channel</h2>",
         chart_svg(report),
         _channel_table(report),
-        _request_table("Breaches", report.breaches, "No request missed a deadline."),
+        _breaches(report),
         _request_table("At risk: received, not yet effective", report.at_risk, "Nothing is waiting."),
         _review_table(report),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _breaches(report: ComplianceReport) -> str:
+    """The summary sentence, the count per deadline, then the requests and the review items
+    past a deadline: the same figures as the text and the JSON."""
+    title = f"<h2>Breaches ({report.breach_total})</h2>"
+    if not report.breach_total:
+        return f"{title}<p class='ok'>{escape(report.summary())}</p>"
+    counts = report.breach_counts()
+    rows = [
+        f"<tr><td class='l'>{escape(d.label)}</td><td>{counts[d.name].requests}</td>"
+        f"<td>{counts[d.name].review_items}</td><td>{counts[d.name].total}</td></tr>"
+        for d in DEADLINES
+    ]
+    parts = [title, f"<p class='bad'>{escape(report.summary())}</p>", _table(["deadline", "requests", "review items", "total"], rows)]
+    if report.breaches:
+        parts.append(_request_table("Requests past a deadline", report.breaches, ""))
+    if report.review_breaches:
+        parts.append(_review_rows("Review items open past a deadline", report.review_breaches))
+    return "\n".join(parts)
 
 
 def _deadline_list() -> str:
@@ -90,7 +112,7 @@ def chart_svg(report: ComplianceReport) -> str:
 
 
 def _channel_table(report: ComplianceReport) -> str:
-    heads = ["requests", "effective", "open", "p50 h", "p90 h", "p95 h", "p99 h", "max h"] + [
+    heads = ["requests", "effective", "open", "in review", "p50 h", "p90 h", "p95 h", "p99 h", "max h"] + [
         f"breached {d.label}" for d in DEADLINES
     ]
     rows = []
@@ -99,6 +121,7 @@ def _channel_table(report: ComplianceReport) -> str:
             s.requests,
             s.effective,
             s.open,
+            s.in_review,
             *[s.hours.get(k) for k in ("p50", "p90", "p95", "p99", "max")],
         ]
         cells += [s.breaches[d.name] for d in DEADLINES]
@@ -139,6 +162,10 @@ def _review_table(report: ComplianceReport) -> str:
     title = "At risk: review items open more than a day"
     if not report.reviews_at_risk:
         return f"<h2>{title}</h2><p class='ok'>None.</p>"
+    return _review_rows(title, report.reviews_at_risk)
+
+
+def _review_rows(title: str, items: list[ReviewAtRisk]) -> str:
     rows = [
         "<tr>"
         + "".join(
@@ -150,15 +177,15 @@ def _review_table(report: ComplianceReport) -> str:
                 i.requested_at,
                 i.reason,
                 i.hours_open,
+                i.hours_since_request,
                 ", ".join(i.breached) or "-",
             )
         )
         + "</tr>"
-        for i in report.reviews_at_risk
+        for i in items
     ]
-    return f"<h2>{title} ({len(rows)})</h2>" + _table(
-        ["item", "channel", "source ref", "requested", "reason", "hours open", "breached"], rows
-    )
+    heads = ["item", "channel", "source ref", "requested", "reason", "hours open", "hours since request", "breached"]
+    return f"<h2>{escape(title)} ({len(rows)})</h2>" + _table(heads, rows)
 
 
 def _table(heads: list[str], rows: list[str]) -> str:

@@ -109,7 +109,7 @@ def print_erasure(r: ErasureResult) -> None:
 def verify_cmd(ctx: typer.Context) -> None:
     """Recompute the event chain and the list digests; exit 1 on any break."""
     e = env(ctx)
-    with read_tx(e.engine()) as conn:
+    with read_tx(e.engine(read_only=True)) as conn:
         result = verify(conn, e.settings.hash_key)
     if result.ok:
         typer.echo(f"ok: {result.events} event(s) chained, {result.versions} list version(s) consistent")

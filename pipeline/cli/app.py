@@ -18,7 +18,7 @@ from pipeline.core.clock import Clock, FixedClock, SystemClock
 from pipeline.core.config import Settings, check_database_url, development_keys, load_settings
 from pipeline.core.errors import OptoutError
 from pipeline.intake.timestamps import parse_time
-from pipeline.store.db import make_engine, require_current
+from pipeline.store.db import make_engine, open_existing, require_current
 
 app = typer.Typer(
     name="optout",
@@ -34,8 +34,11 @@ class Env:
     settings: Settings
     clock: Clock
 
-    def engine(self, *, initialised: bool = True) -> sa.Engine:
-        engine = make_engine(self.settings.database_url)
+    def engine(self, *, initialised: bool = True, read_only: bool = False) -> sa.Engine:
+        """The store's engine, checked to be at the code's schema. Commands that only read pass
+        `read_only=True`: a store that does not exist is then refused (exit 2, one line) and
+        nothing is created; commands that write create a SQLite store's folder as before."""
+        engine = open_existing(self.settings.database_url) if read_only else make_engine(self.settings.database_url)
         if initialised:
             require_current(engine)
         return engine
@@ -76,6 +79,16 @@ def parse_date(text: str, option: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise OptoutError(f"{option}: not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def parse_date_range(start: str | None, end: str | None, options: tuple[str, str] = ("--from", "--to")) -> tuple[date | None, date | None]:
+    """The days of a `--from`/`--to` pair (either may be left out); a range that runs backwards
+    is refused in one line naming both options. Equal days are a range of one day."""
+    first = parse_date(start, options[0]) if start else None
+    last = parse_date(end, options[1]) if end else None
+    if first and last and first > last:
+        raise OptoutError(f"{options[0]} {first} is after {options[1]} {last}: give {options[0]} on or before {options[1]}")
+    return first, last
 
 
 def parse_timestamp(text: str, option: str) -> datetime:

@@ -45,7 +45,7 @@ def report(
     from pipeline.audit.report import compliance_report  # here, not at import: holiday calendars, ~0.4 s
     from pipeline.audit.report_html import render_html  # here, not at import: with the report above
 
-    result = compliance_report(e.engine(), parse_date(date_, "--date") if date_ else None, e.clock)
+    result = compliance_report(e.engine(read_only=True), parse_date(date_, "--date") if date_ else None, e.clock)
     if html is not None:
         try:
             html.write_text(render_html(result), encoding="utf-8")
@@ -60,23 +60,29 @@ def report(
 
 def print_report(r: ComplianceReport) -> None:
     typer.echo(f"compliance report for {r.date}, as of {r.as_of}")
+    typer.echo(r.covers())
     typer.echo(
-        f"  {'channel':<18} {'requests':>8} {'open':>5} {'p50 h':>8} {'p90 h':>8} {'max h':>8}"
+        f"  {'channel':<18} {'requests':>8} {'open':>5} {'review':>6} {'p50 h':>8} {'p90 h':>8} {'max h':>8}"
         f" {'>48h':>5} {'>10bd':>5} {'>1mo':>5}"
     )
     for name, s in r.channels.items():
         h = {k: "-" if v is None else f"{v:g}" for k, v in s.hours.items()}
         b = list(s.breaches.values())
         typer.echo(
-            f"  {name:<18} {s.requests:>8} {s.open:>5} {h['p50']:>8} {h['p90']:>8} {h['max']:>8}"
+            f"  {name:<18} {s.requests:>8} {s.open:>5} {s.in_review:>6} {h['p50']:>8} {h['p90']:>8} {h['max']:>8}"
             f" {b[0]:>5} {b[1]:>5} {b[2]:>5}"
         )
-    typer.echo(f"breaches: {len(r.breaches)}")
+    typer.echo(f"breaches: {r.summary()}")
     for c in r.breaches[:SHOWN]:
         typer.echo(
             f"  {c.channel} {c.source_ref}: requested {c.requested_at}, "
             f"effective {c.effective_at or 'not yet'} "
             f"({c.hours_to_effect} h), breached {', '.join(c.breached)}"
+        )
+    for i in r.review_breaches[:SHOWN]:
+        typer.echo(
+            f"  review item {i.item_id} ({i.channel} {i.source_ref}, {i.reason}): requested {i.requested_at}, "
+            f"in review {i.hours_open} h, breached {', '.join(i.breached)}"
         )
     typer.echo(
         f"at risk: {len(r.at_risk)} received but not yet effective, "
@@ -100,7 +106,7 @@ def export(
 ) -> None:
     """Write the current list: clear CSV safe to open in a spreadsheet, or hashed for third parties."""
     e = env(ctx)
-    manifest = export_list(e.engine(), e.settings, e.clock, output, hashed=hashed)
+    manifest = export_list(e.engine(read_only=True), e.settings, e.clock, output, hashed=hashed)
     typer.echo(
         f"list version {manifest.list_version}: {manifest.rows} row(s) to {output / manifest.file} "
         f"(manifest {output / 'manifest.json'})"

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from pipeline.audit.export import neutralise
-from pipeline.cli.app import app, emit_json, env, parse_date, parse_timestamp
+from pipeline.cli.app import app, emit_json, env, parse_date_range, parse_timestamp
 from pipeline.cli.options import AUDIT, AsJson, Format
 from pipeline.core.errors import OptoutError
 from pipeline.ledger.history import EventView
@@ -32,7 +32,7 @@ def lookup(
         raise OptoutError("give --as-of or --version, not both")
     e = env(ctx)
     at = parse_timestamp(as_of, "--as-of") if as_of else None
-    with read_tx(e.engine()) as conn:
+    with read_tx(e.engine(read_only=True)) as conn:
         answer = lookup_query(conn, e.settings.hash_key, address, as_of=at, version=version)
     if as_json:
         emit_json(answer.as_dict())
@@ -40,9 +40,16 @@ def lookup(
         when = f" in list version {answer.list_version}" if answer.list_version else " (no list published)"
         since = f", since {answer.since}" if answer.since else ""
         status = f"SUPPRESSED (scope {answer.scope}{since})" if answer.suppressed else "not suppressed"
-        typer.echo(f"{answer.address} (key {answer.match_key}): {status}{when}")
+        at_text = f" as of {answer.as_of}" if answer.as_of else ""
+        typer.echo(f"{answer.address} (key {answer.match_key}): {status}{at_text}{when}")
+        if answer.after_as_of:
+            typer.echo(
+                f"  {len(answer.after_as_of)} event(s) recorded after {answer.as_of}: shown marked "
+                "[after as-of], not counted in the status"
+            )
         for ev in answer.events:
-            typer.echo("  " + describe(ev))
+            mark = "[after as-of] " if answer.is_after_as_of(ev) else ""
+            typer.echo("  " + mark + describe(ev))
     raise typer.Exit(0 if answer.suppressed else 1)
 
 
@@ -69,11 +76,10 @@ def history(
 
     if channel and channel not in REGISTRY and channel not in ("manual", "erasure"):
         raise OptoutError(f"--channel: unknown channel {channel!r}")
+    first, last = parse_date_range(start, end)
     e = env(ctx)
-    with read_tx(e.engine()) as conn:
-        events = history_query(
-            conn, start=parse_date(start, "--from") if start else None, end=parse_date(end, "--to") if end else None, channel=channel
-        )
+    with read_tx(e.engine(read_only=True)) as conn:
+        events = history_query(conn, start=first, end=last, channel=channel)
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         if fmt is Format.JSON:

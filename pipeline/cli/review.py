@@ -26,7 +26,7 @@ def list_cmd(
     as_json: AsJson = False,
 ) -> None:
     """Review items, oldest first (open ones unless --status says otherwise)."""
-    with read_tx(env(ctx).engine()) as conn:
+    with read_tx(env(ctx).engine(read_only=True)) as conn:
         items = queue.list_items(conn, None if status is Status.ALL else status.value)
     if as_json:
         emit_json([i.__dict__ for i in items])
@@ -41,7 +41,7 @@ def list_cmd(
 @review_app.command("show")
 def show_cmd(ctx: typer.Context, item_id: int = typer.Argument(..., metavar="ID"), as_json: AsJson = False) -> None:
     """One item with its record's evidence."""
-    with read_tx(env(ctx).engine()) as conn:
+    with read_tx(env(ctx).engine(read_only=True)) as conn:
         item = queue.get_item(conn, item_id)
     raw = dict(item.raw or {})
     for key in ("message", "message_latin1"):

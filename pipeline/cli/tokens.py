@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import typer
 
 from pipeline.cli.app import app, emit_json, env
@@ -39,7 +41,19 @@ def verify_cmd(
         else:
             typer.echo(f"INVALID: {exc}")
         raise typer.Exit(1) from None
+    issued = issued_at(claims.issued_at)
     if as_json:
-        emit_json({"valid": True, "address": claims.address, "campaign": claims.campaign, "kid": claims.kid, "iat": claims.issued_at})
+        emit_json({"valid": True, "address": claims.address, "campaign": claims.campaign, "kid": claims.kid, "issued_at": issued})
     else:
-        typer.echo(f"valid: {claims.address} (campaign {claims.campaign or '-'}, key {claims.kid}, issued {claims.issued_at})")
+        typer.echo(f"valid: {claims.address} (campaign {claims.campaign or '-'}, key {claims.kid}, issued {issued or 'at an unknown time'})")
+
+
+def issued_at(seconds: int) -> str | None:
+    """A token's issue time (seconds since the epoch in the token) as ISO 8601 in UTC; None when
+    the token carries none (verify gives 0) or a time no calendar holds."""
+    if seconds == 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None

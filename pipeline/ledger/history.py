@@ -1,7 +1,7 @@
 """What auditors ask of the store: an address's story, events over a period, as-of answers."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -74,9 +74,18 @@ class LookupAnswer:
     list_version: int | None
     as_of: str | None
     events: list[EventView]
+    # With an as-of time: the events the store recorded after it. They are shown (the whole
+    # story), but the list in force at that time could not hold them, so the status ignores them.
+    after_as_of: list[int] = field(default_factory=list)
+
+    def is_after_as_of(self, event: EventView) -> bool:
+        return event.event_id in self.after_as_of
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        if self.as_of is not None:
+            for view in d["events"]:
+                view["after_as_of"] = view["event_id"] in self.after_as_of
         return d
 
 
@@ -114,19 +123,22 @@ def lookup(conn: sa.Connection, hash_key: str, address: str, *, as_of: datetime 
             since_row = conn.execute(sa.select(suppressions.c.effective_at).where(suppressions.c.key_hash == key_hash)).first()
             since = since_row.effective_at.isoformat() if since_row else None
     events = _views(conn, _event_query().where(optout_events.c.key_hash == key_hash))
+    later = [] if as_of is None else [ev.event_id for ev in events if datetime.fromisoformat(ev.recorded_at) > as_of]
     return LookupAnswer(
         address, key, state is not None, state.scope if state else None, since,
-        target.version if target else None, as_of.isoformat() if as_of else None, events,
+        target.version if target else None, as_of.isoformat() if as_of else None, events, later,
     )
 
 
 def history(conn: sa.Connection, *, start: date | None = None, end: date | None = None, channel: str | None = None) -> list[EventView]:
     """Every event requested in [start, end] (whole days, UTC), optionally of one channel."""
+    if start and end and start > end:
+        raise OptoutError(f"the period runs backwards: it starts on {start}, after its end on {end}")
     query = _event_query()
     e = optout_events.c
     if start:
         query = query.where(e.requested_at >= datetime.combine(start, time(0), tzinfo=UTC))
-    if end:
+    if end and end < date.max:  # the last day there is has no next day to stop before
         query = query.where(e.requested_at < datetime.combine(end + timedelta(days=1), time(0), tzinfo=UTC))
     if channel:
         query = query.where(e.channel == channel)

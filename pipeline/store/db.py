@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
@@ -19,23 +21,63 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SCHEMA_HEAD = "0004_console"
 
 
-def make_engine(url: str) -> sa.Engine:
-    """An engine for the store at `url` (sqlite:/// paths get their folder created)."""
-    try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError:
-        raise OptoutError(f"database_url: not a database URL: {url!r}", field="database_url") from None
+def make_engine(url: str, *, create: bool = True) -> sa.Engine:
+    """An engine for the store at `url`. Commands that write create a SQLite store's folder
+    (and SQLite its file on first connect); with `create=False`, what read-only commands use,
+    a store that does not exist is refused (`open_existing`) and nothing is created."""
+    parsed = parse_url(url)
     if parsed.drivername.startswith("sqlite"):
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, create=create)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return sa.create_engine(parsed, pool_pre_ping=True)
 
 
-def _sqlite_engine(url: sa.URL) -> sa.Engine:
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 60})
+def parse_url(url: str) -> sa.URL:
+    try:
+        return sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise OptoutError(f"database_url: not a database URL: {url!r}", field="database_url") from None
+
+
+def shown_url(url: sa.URL | str) -> str:
+    """A store URL as messages show it: never its password."""
+    return (parse_url(url) if isinstance(url, str) else url).render_as_string(hide_password=True)
+
+
+def open_existing(url: str) -> sa.Engine:
+    """An engine on a store that must already exist: for commands that only read. A SQLite
+    path that is missing (or whose folder is) or that is a directory is refused in one line
+    naming it, and the file is never created, not even if it vanishes after this check (the
+    connection opens it read-write without the create flag)."""
+    return make_engine(url, create=False)
+
+
+def _missing(url: sa.URL, what: str) -> OptoutError:
+    return OptoutError(
+        f"no store at {url.database} ({what}; database {shown_url(url)}): "
+        "run 'optout init' to create it, then 'optout run' to fill it"
+    )
+
+
+def _sqlite_engine(url: sa.URL, *, create: bool = True) -> sa.Engine:
+    in_file = bool(url.database) and url.database != ":memory:"
+    if create:
+        if in_file:
+            Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 60})
+    else:
+        if not in_file:
+            raise OptoutError(f"{shown_url(url)} is an in-memory database: it holds no store to read")
+        path = Path(url.database or "")
+        if path.is_dir():
+            raise OptoutError(f"the store {path} is a directory, not a database file (database {shown_url(url)})")
+        if not path.exists():
+            raise _missing(url, "no such file" if path.parent.is_dir() else f"no such folder {path.parent}")
+        uri = f"file:{quote(str(path.resolve()))}?mode=rw"
+        engine = sa.create_engine(
+            url, creator=lambda: sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False)
+        )
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -91,18 +133,23 @@ def current_revision(engine: sa.Engine) -> str | None:
 
 
 def require_current(engine: sa.Engine) -> None:
-    """Refuse to work on a store that is missing or behind the code's schema."""
+    """Refuse to work on a store that is missing or behind the code's schema; each message is
+    one line naming the store."""
+    where = shown_url(engine.url)
+    not_initialised = OptoutError(f"the store {where} is not initialised: run 'optout init' first (then 'optout run')")
     try:
         with engine.connect() as conn:
             if not sa.inspect(conn).has_table("alembic_version"):
-                raise OptoutError("the store is not initialised: run 'optout init' first")
+                raise not_initialised
             rev = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    except sa.exc.OperationalError as exc:
-        raise OptoutError(f"cannot open the store: {exc.orig}") from None
+    except sa.exc.DatabaseError as exc:  # no server, no such database, not a database file
+        reason = " ".join(str(exc.orig).split())
+        hint = " (create it, then run 'optout init')" if "does not exist" in reason else ""
+        raise OptoutError(f"cannot open the store {where}: {reason}{hint}") from None
     if rev is None:
-        raise OptoutError("the store is not initialised: run 'optout init' first")
+        raise not_initialised
     if rev != SCHEMA_HEAD:
-        raise OptoutError(f"the store is at schema {rev}, the code needs {SCHEMA_HEAD}: run 'optout init'")
+        raise OptoutError(f"the store {where} is at schema {rev}, the code needs {SCHEMA_HEAD}: run 'optout init'")
 
 
 @contextmanager

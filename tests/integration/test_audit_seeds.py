@@ -51,6 +51,25 @@ def test_letters_take_effect_in_26_hours_and_the_friday_letter_is_due_after_colu
     assert report.breaches == [] and report.channels["postal_mail"].hours["p50"] == 26.0
 
 
+def test_the_demo_report_counts_the_review_items_past_48_hours_as_breaches(demo):
+    """As of the demo's check, seven review items have been open since before their request's
+    48 hours ran out (six from 8 October, letter LTR-299 from 9 October): the report's sentence,
+    its counts and its HTML page say seven breaches, not "no request missed a deadline"."""
+    directory, engine = demo
+    report = compliance_report(engine, CHECKED_AT.date(), FixedClock(CHECKED_AT))
+    assert report.breaches == []
+    assert sorted(i.item_id for i in report.review_breaches) == [1, 2, 3, 4, 5, 6, 10]
+    assert {i.source_ref: i.breached for i in report.review_breaches}["LTR-299"] == ["48h"]
+    assert report.summary() == (
+        "7 missed a deadline (requests and review items together): 48 hours: 7 (7 review items); "
+        "10 business days: none; one month: none."
+    )
+    assert sum(s.breaches["48h"] for s in report.channels.values()) == 7 and not report.ok
+    html = (directory / "compliance_2026-10-11.html").read_text(encoding="utf-8")
+    assert "No request missed a deadline" not in html and "<h2>Breaches (7)</h2>" in html
+    assert (report.window_from, report.window_to) == ("2026-10-08T00:00:00+00:00", "2026-10-11T03:00:00+00:00")
+
+
 def test_the_demo_check_audits_clean(demo):
     _, engine = demo
     with read_tx(engine) as conn:
