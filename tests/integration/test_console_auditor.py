@@ -6,9 +6,10 @@ the field, and an access-log row for every view."""
 from __future__ import annotations
 
 import csv
+import html
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from pipeline.access import log, users
 from pipeline.audit import review
+from pipeline.audit.report import compliance_report
 from pipeline.core.clock import FixedClock
 from pipeline.core.config import Settings
 from pipeline.http.app import create_app
@@ -131,6 +133,7 @@ def test_lookup_as_of_before_the_letter_was_published(auditor):
     before = auditor.get("/console/audit/lookup", params={"address": address, "as_of": "2026-10-09T12:00Z"})
     after = auditor.get("/console/audit/lookup", params={"address": address, "version": "2"})
     assert "not suppressed" in before.text and "LTR-204" in before.text
+    assert "recorded after 2026-10-09T12:00:00+00:00: not in the answer" in before.text
     assert ">suppressed<" in after.text and "list version 2" in after.text
 
 
@@ -213,7 +216,7 @@ def test_campaign_audit_of_what_is_not_a_check(auditor, ident, status):
     assert auditor.get(f"/console/audit/campaigns/{ident}").status_code == status
 
 
-def test_report_draws_four_charts_as_svg(auditor):
+def test_report_draws_four_charts_as_svg(demo, auditor):
     page = auditor.get("/console/audit/report", params={"date": "2026-10-11"})
     assert page.status_code == 200
     svgs = re.findall(r"<svg.*?</svg>", page.text, flags=re.S)
@@ -221,7 +224,9 @@ def test_report_draws_four_charts_as_svg(auditor):
     titles = [ET.fromstring(s).find("{http://www.w3.org/2000/svg}title").text for s in svgs]
     assert titles == ["Opt-outs per day by channel", "List size per version",
                       "Time to effect per channel against the deadlines", "Breaches over time"]
-    assert "postal_mail" in page.text and "No request missed a deadline." in page.text
+    report = compliance_report(demo[2], date(2026, 10, 11), FixedClock(NOW))
+    assert "postal_mail" in page.text and html.escape(report.summary()) in page.text and html.escape(report.covers()) in page.text
+    assert report.review_breaches and "Review items open past a deadline" in page.text
     assert "<script" not in "".join(svgs)
 
 

@@ -98,10 +98,10 @@ def effect_chart(report: ComplianceReport) -> charts.Chart:
 
 
 def breaches_chart(report: ComplianceReport, day: date) -> charts.Chart:
-    """Per day, the deadlines that passed unmet that day: requests and open review items."""
+    """Per day, the deadlines that passed unmet that day: requests and review items left open."""
     days = _days(day)
     missed: Counter[tuple[str, str]] = Counter()
-    items: list[RequestClock | ReviewAtRisk] = [*report.breaches, *report.reviews_at_risk]
+    items: list[RequestClock | ReviewAtRisk] = [*report.breaches, *report.review_breaches]
     for item in items:
         for name in item.breached:
             missed[(name, item.due[name][:10])] += 1
