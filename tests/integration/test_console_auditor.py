@@ -317,8 +317,8 @@ def test_an_admin_dismisses_with_a_note(demo, admin):
     _, _, engine = demo
     item = open_item(engine)
     token = csrf(admin.get(f"/console/audit/review/{item}").text)
-    answer = admin.post(f"/console/audit/review/{item}", data={"csrf_token": token, "decision": "dismiss", "note": "a newsletter reply, no request"},
-                        follow_redirects=False)
+    data = {"csrf_token": token, "decision": "dismiss", "note": "a newsletter reply, no request"}
+    answer = admin.post(f"/console/audit/review/{item}", data=data, follow_redirects=False)
     assert answer.status_code == 303
     page = admin.get(answer.headers["location"])
     assert "dismissed" in page.text and "console:adam" in page.text

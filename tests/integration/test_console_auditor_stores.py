@@ -32,7 +32,8 @@ def client(engine, settings, landing, clock):
     users.add(engine, "aude", "auditor", PASSWORD, clock.now())
     client = TestClient(create_app(settings, clock, only="console"))
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/login").text).group(1)
-    assert client.post("/console/login", data={"username": "aude", "password": PASSWORD, "csrf_token": token}, follow_redirects=False).status_code == 303
+    form = {"username": "aude", "password": PASSWORD, "csrf_token": token}
+    assert client.post("/console/login", data=form, follow_redirects=False).status_code == 303
     return client
 
 

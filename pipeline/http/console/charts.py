@@ -111,11 +111,11 @@ def _x_labels(parts: list[str], labels: list[str], centre: list[float]) -> None:
 
 def _legend(parts: list[str], names: list[str], colours: list[str]) -> None:
     """Swatches and names along the top, wrapping onto a second row when they do not fit."""
-    x, y = LEFT, 12
+    x, y = float(LEFT), 12
     for name, colour in zip(names, colours, strict=True):
         width = 30 + 6.5 * min(len(str(name)), MAX_LABEL)
         if x > LEFT and x + width > WIDTH - RIGHT:
-            x, y = LEFT, y + 16
+            x, y = float(LEFT), y + 16
         parts.append(f'<rect x="{x:.1f}" y="{y}" width="12" height="12" fill="{colour}"/>')
         parts.append(f'<text x="{x + 18:.1f}" y="{y + 10}" font-size="11">{text(name)}</text>')
         x += width
