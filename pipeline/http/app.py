@@ -46,7 +46,8 @@ def create_app(settings: Settings, clock: Clock | None = None, only: str | None 
     def signed_in(headers: Headers) -> bool:
         return console.auth.has_session(app, headers)
 
-    app.add_middleware(BodyLimits, authorised=authorised, signed_in=signed_in)
+    public_only = only == "public"  # then /api/ and /console/ are plain 404s, key or not
+    app.add_middleware(BodyLimits, authorised=None if public_only else authorised, signed_in=None if public_only else signed_in)
     app.add_middleware(SecurityHeaders)  # added last: outermost
     return app
 

@@ -80,20 +80,21 @@ class BodyLimits:
     """The middleware; `authorised(headers)` says whether an API request carries a valid key,
     `signed_in(headers)` whether a console request carries a valid session cookie."""
 
-    def __init__(self, app: ASGIApp, authorised: Callable[[Headers], bool], signed_in: Callable[[Headers], bool] | None = None) -> None:
+    def __init__(self, app: ASGIApp, authorised: Callable[[Headers], bool] | None,
+                 signed_in: Callable[[Headers], bool] | None = None) -> None:
         self.app = app
-        self.authorised = authorised
-        self.signed_in = signed_in or (lambda headers: False)
+        self.authorised = authorised  # None: no API here (`serve --only public`)
+        self.signed_in = signed_in  # None: no console here
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         rule, headers = rule_for(scope["path"]), Headers(scope=scope)
-        if rule.api_key and not self.authorised(headers):
+        if rule.api_key and self.authorised is not None and not self.authorised(headers):
             await _unauthorised(scope, receive, send)
             return
-        if rule.session and scope["method"] not in _NO_BODY and not self.signed_in(headers):
+        if rule.session and self.signed_in is not None and scope["method"] not in _NO_BODY and not self.signed_in(headers):
             await _signed_out(scope, receive, send, headers)
             return
         length = declared_length(headers)
