@@ -324,3 +324,23 @@ def test_an_admin_dismisses_with_a_note(demo, admin):
     assert "dismissed" in page.text and "console:adam" in page.text
     with read_tx(engine) as conn:
         assert review.get_item(conn, item).resolved_by == "console:adam"
+
+
+@pytest.mark.parametrize("query", ["address=%FF%FE%00", "address=%C0%AF..%2F..%2Fetc%2Fpasswd", "address=a%40b&version=%FF",
+                                   "address=" + "%E2%80%AE" * 50 + "@example.com"])
+def test_broken_encodings_in_the_query_are_refused_as_bad_values(auditor, query):
+    answer = auditor.get(f"/console/audit/lookup?{query}")
+    assert answer.status_code == 400 and re.search(r"(address|version):", answer.text)
+
+
+def test_a_resolve_sent_as_json_is_not_a_form(demo, admin):
+    _, _, engine = demo
+    item = open_item(engine)
+    token = csrf(admin.get(f"/console/audit/review/{item}").text)
+    without = admin.post(f"/console/audit/review/{item}", json={"csrf_token": token, "decision": "dismiss", "note": "looked at it"})
+    assert without.status_code == 403  # the token only counts as a form field or the header
+    with_header = admin.post(f"/console/audit/review/{item}", headers={"X-CSRF-Token": token},
+                             json={"decision": "dismiss", "note": "looked at it"})
+    assert with_header.status_code == 400 and "decision:" in with_header.text
+    with read_tx(engine) as conn:
+        assert review.get_item(conn, item).status == "open"

@@ -16,7 +16,7 @@ from pipeline.audit.sqlfiles import read_sql, statements
 from pipeline.http.console import charts
 from pipeline.store.schema import UTCDateTime
 
-CHART_DAYS = 30  # the per-day charts show the 30 days that end on the report's day
+CHART_DAYS = 30  # the per-day charts show the report's window, at most the 30 days that end on its day
 # The deadlines as lines on the time-to-effect chart, in hours. 48 hours is exact; the other
 # two depend on the request's day (weekends, holidays, month lengths), so the lines are drawn
 # at their shortest calendar length and each request's own due times are in the report's tables.
@@ -60,12 +60,16 @@ def list_sizes(conn: sa.Connection, as_of: datetime) -> list[sa.Row[Any]]:
     return _query(conn, "console_list_sizes.sql", {"as_of": as_of}, published_at=UTCDateTime)
 
 
-def _days(day: date) -> list[str]:
-    return [(day - timedelta(days=n)).isoformat() for n in range(CHART_DAYS - 1, -1, -1)]
+def _days(report: ComplianceReport, day: date) -> list[str]:
+    """The days a per-day chart shows: the report's window, at most the 30 days ending on its day."""
+    first = day - timedelta(days=CHART_DAYS - 1)
+    if report.window_from:
+        first = min(day, max(first, datetime.fromisoformat(report.window_from).date()))
+    return [(first + timedelta(days=n)).isoformat() for n in range((day - first).days + 1)]
 
 
 def optouts_chart(report: ComplianceReport, day: date) -> charts.Chart:
-    days = _days(day)
+    days = _days(report, day)
     counts = Counter((r.channel, r.requested_at[:10]) for r in report.requests)
     channels = sorted({r.channel for r in report.requests if r.requested_at[:10] in days})
     series = {c: [float(counts[(c, d)]) for d in days] for c in channels}
@@ -99,7 +103,7 @@ def effect_chart(report: ComplianceReport) -> charts.Chart:
 
 def breaches_chart(report: ComplianceReport, day: date) -> charts.Chart:
     """Per day, the deadlines that passed unmet that day: requests and review items left open."""
-    days = _days(day)
+    days = _days(report, day)
     missed: Counter[tuple[str, str]] = Counter()
     items: list[RequestClock | ReviewAtRisk] = [*report.breaches, *report.review_breaches]
     for item in items:
