@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test test-unit lint typecheck bench airflow clean
+.PHONY: install demo test test-unit browser chromium lint typecheck bench airflow clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,20 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/optout demo
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q tests
+
+# The console's browser tests alone (Playwright driving Debian's Chromium; screenshots land
+# in test-artifacts/screenshots/).
+browser: $(STAMP) chromium
+	$(BIN)/python -m pytest -q tests/browser
+
+# Playwright cannot download browsers here: the browser tests drive Debian's Chromium.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "make: $(CHROMIUM) is missing and the browser tests need it; as root: apt-get install -y chromium" >&2; exit 1; fi; }
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m unit tests
@@ -61,4 +73,4 @@ bench: $(STAMP)
 	BENCH_ROWS=$(BENCH_ROWS) BENCH_SUPPRESSIONS=$(BENCH_SUPPRESSIONS) $(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) demo data .pytest_cache
+	rm -rf $(VENV) demo data .pytest_cache test-artifacts
