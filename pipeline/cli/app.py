@@ -84,8 +84,8 @@ def parse_date(text: str, option: str) -> date:
 def parse_date_range(start: str | None, end: str | None, options: tuple[str, str] = ("--from", "--to")) -> tuple[date | None, date | None]:
     """The days of a `--from`/`--to` pair (either may be left out); a range that runs backwards
     is refused in one line naming both options. Equal days are a range of one day."""
-    first = parse_date(start, options[0]) if start else None
-    last = parse_date(end, options[1]) if end else None
+    first = parse_date(start, options[0]) if start is not None else None
+    last = parse_date(end, options[1]) if end is not None else None
     if first and last and first > last:
         raise OptoutError(f"{options[0]} {first} is after {options[1]} {last}: give {options[0]} on or before {options[1]}")
     return first, last

@@ -45,7 +45,7 @@ def report(
     from pipeline.audit.report import compliance_report  # here, not at import: holiday calendars, ~0.4 s
     from pipeline.audit.report_html import render_html  # here, not at import: with the report above
 
-    result = compliance_report(e.engine(read_only=True), parse_date(date_, "--date") if date_ else None, e.clock)
+    result = compliance_report(e.engine(read_only=True), parse_date(date_, "--date") if date_ is not None else None, e.clock)
     if html is not None:
         try:
             html.write_text(render_html(result), encoding="utf-8")

@@ -28,10 +28,10 @@ def lookup(
     as_json: AsJson = False,
 ) -> None:
     """Exit 0 if the address is suppressed (now, at --as-of, or in --version), 1 if not; with its history."""
-    if as_of and version is not None:
+    if as_of is not None and version is not None:
         raise OptoutError("give --as-of or --version, not both")
     e = env(ctx)
-    at = parse_timestamp(as_of, "--as-of") if as_of else None
+    at = parse_timestamp(as_of, "--as-of") if as_of is not None else None
     with read_tx(e.engine(read_only=True)) as conn:
         answer = lookup_query(conn, e.settings.hash_key, address, as_of=at, version=version)
     if as_json:
@@ -40,8 +40,8 @@ def lookup(
         when = f" in list version {answer.list_version}" if answer.list_version else " (no list published)"
         since = f", since {answer.since}" if answer.since else ""
         status = f"SUPPRESSED (scope {answer.scope}{since})" if answer.suppressed else "not suppressed"
-        at_text = f" as of {answer.as_of}" if answer.as_of else ""
-        typer.echo(f"{answer.address} (key {answer.match_key}): {status}{at_text}{when}")
+        at_text = f", as of {answer.as_of}" if answer.as_of else ""
+        typer.echo(f"{answer.address} (key {answer.match_key}): {status}{when}{at_text}")
         if answer.after_as_of:
             typer.echo(
                 f"  {len(answer.after_as_of)} event(s) recorded after {answer.as_of}: shown marked "

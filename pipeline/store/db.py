@@ -84,7 +84,8 @@ def _sqlite_engine(url: sa.URL, *, create: bool = True) -> sa.Engine:
         # Let SQLAlchemy, not the driver, issue BEGIN, so writers can take BEGIN IMMEDIATE.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        if create:  # a reader leaves the file as the writer made it (WAL persists in the file)
+            cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=FULL")
         cur.close()
