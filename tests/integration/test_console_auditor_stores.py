@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from pipeline.access import log, users
 from pipeline.http.app import create_app
-from tests.integration.audit_helpers import at, land_letters, run_at
+from pipeline.check.run import run_check
+from tests.integration.audit_helpers import at, land_letters, recipients_csv, run_at
 
 pytestmark = pytest.mark.integration
 PASSWORD = "correct horse battery staple"
@@ -74,3 +75,15 @@ def test_review_verify_and_access_log(client):
     assert client.get("/console/audit/verify").text.count('class="ok">ok<') == 2
     page = client.get("/console/audit/access-log", params={"user_name": "aude"})
     assert page.text.count("<td>aude</td>") >= 4
+
+
+def test_a_check_whose_send_file_changed_is_not_proven_clean(client, engine, settings, clock, tmp_path):
+    recipients = recipients_csv(tmp_path / "list.csv", ["one@example.com", "three@example.com", "<b>x</b>@example.com"])
+    out = tmp_path / "send.csv"
+    result = run_check(engine, settings, clock, recipients, out, campaign="<script>autumn</script>", checked_by="console:aude")
+    out.write_text(out.read_text(encoding="utf-8") + "one@example.com,n9\n", encoding="utf-8")  # someone edited it
+    listing = client.get("/console/audit/campaigns")
+    assert "&lt;script&gt;autumn&lt;/script&gt;" in listing.text and "console:aude" in listing.text
+    page = client.get(f"/console/audit/campaigns/{result.check_id}")
+    assert page.status_code == 200 and "Not proven clean" in page.text
+    assert "changed since the check (SHA-256 differs)" in page.text and "<script>autumn" not in page.text
