@@ -87,3 +87,19 @@ def test_a_check_whose_send_file_changed_is_not_proven_clean(client, engine, set
     page = client.get(f"/console/audit/campaigns/{result.check_id}")
     assert page.status_code == 200 and "Not proven clean" in page.text
     assert "changed since the check (SHA-256 differs)" in page.text and "<script>autumn" not in page.text
+
+
+def test_an_admin_accepts_a_review_item_and_the_address_is_suppressed(client, engine, clock):
+    users.add(engine, "adam", "admin", PASSWORD, clock.now())
+    admin = TestClient(client.app)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', admin.get("/console/login").text).group(1)
+    form = {"username": "adam", "password": PASSWORD, "csrf_token": token}
+    assert admin.post("/console/login", data=form, follow_redirects=False).status_code == 303
+    item = re.search(r'href="/console/audit/review/(\d+)"', admin.get("/console/audit/review").text).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', admin.get(f"/console/audit/review/{item}").text).group(1)
+    answer = admin.post(f"/console/audit/review/{item}", follow_redirects=False, data={
+        "csrf_token": token, "decision": "accept", "addresses": "Nobody@Example.com\n", "note": "the letter's signature names her address"})
+    assert answer.status_code == 303
+    assert "accepted" in admin.get(answer.headers["location"]).text
+    looked = admin.get("/console/audit/lookup", params={"address": "nobody@example.com"})
+    assert ">suppressed<" in looked.text and "the letter&#39;s signature names her address" in looked.text
