@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pipeline.access import log, users
-from pipeline.http.app import create_app
 from pipeline.check.run import run_check
+from pipeline.http.app import create_app
 from tests.integration.audit_helpers import at, land_letters, recipients_csv, run_at
 
 pytestmark = pytest.mark.integration
