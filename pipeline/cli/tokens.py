@@ -45,7 +45,8 @@ def verify_cmd(
     if as_json:
         emit_json({"valid": True, "address": claims.address, "campaign": claims.campaign, "kid": claims.kid, "issued_at": issued})
     else:
-        typer.echo(f"valid: {claims.address} (campaign {claims.campaign or '-'}, key {claims.kid}, issued {issued or 'at an unknown time'})")
+        when = issued or "at an unknown time"
+        typer.echo(f"valid: {claims.address} (campaign {claims.campaign or '-'}, key {claims.kid}, issued {when})")
 
 
 def issued_at(seconds: int) -> str | None:

@@ -1,9 +1,9 @@
 """Engines for SQLite (WAL, foreign keys) and PostgreSQL, migrations, and write transactions."""
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote

@@ -18,7 +18,7 @@ from pipeline.cli.tokens import issued_at
 from pipeline.core.errors import OptoutError
 from pipeline.ledger.history import history
 from tests.conftest import PG_ADMIN_URL
-from tests.integration.audit_helpers import at, land_letters, run_at
+from tests.integration.audit_helpers import land_letters, run_at
 
 pytestmark = pytest.mark.integration
 ALICE = "Alice.Smith@example.com"
