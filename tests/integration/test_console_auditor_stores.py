@@ -103,3 +103,14 @@ def test_an_admin_accepts_a_review_item_and_the_address_is_suppressed(client, en
     assert "accepted" in admin.get(answer.headers["location"]).text
     looked = admin.get("/console/audit/lookup", params={"address": "nobody@example.com"})
     assert ">suppressed<" in looked.text and "the letter&#39;s signature names her address" in looked.text
+
+
+def test_a_check_with_its_own_address_column_asks_for_it(client, engine, settings, clock, tmp_path):
+    recipients = tmp_path / "list.csv"
+    recipients.write_text("contact,name\none@example.com,a\nthree@example.com,b\n", encoding="utf-8")
+    result = run_check(engine, settings, clock, recipients, tmp_path / "send.csv", column="contact")
+    asked = client.get(f"/console/audit/campaigns/{result.check_id}")
+    assert asked.status_code == 409 and "column:" in asked.text and 'name="column"' in asked.text
+    page = client.get(f"/console/audit/campaigns/{result.check_id}", params={"column": "contact"})
+    assert page.status_code == 200 and "Proven clean" in page.text
+    assert client.get(f"/console/audit/campaigns/{result.check_id}", params={"column": "a\x00"}).status_code == 400
