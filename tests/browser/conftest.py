@@ -78,7 +78,7 @@ def _wait_for(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="session")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    from pipeline.orchestration.demo import nights, seeds_dir  # here, not at import: only browser sessions need the demo
+    from pipeline.orchestration.demo import nights, seeds_dir  # here, not at import: 1.3 s (pandas), paid only by browser sessions
 
     directory = tmp_path_factory.mktemp("console") / "demo"
     env = {
@@ -107,7 +107,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     need(CHROMIUM.is_file(), f"{CHROMIUM} not found: install Debian's Chromium (apt-get install -y chromium, or make chromium as root)")
-    from playwright.sync_api import sync_playwright  # here, not at import: only browser sessions need Playwright
+    from playwright.sync_api import sync_playwright  # here, not at import: 0.17 s, and only when Chromium is there
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)

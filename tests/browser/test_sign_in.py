@@ -33,6 +33,9 @@ def test_the_sign_in_page(page: Any, console: Console) -> None:
     assert page.get_by_role("alert").inner_text() == "Wrong user name or password."
     assert page.get_by_label("User name").input_value() == "marketer1"
     shot(page, "console-login-failed")
+    page.set_viewport_size({"width": 375, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling on a phone
+    shot(page, "console-login-375")
 
 
 @pytest.mark.parametrize("name", ["marketer1", "auditor1", "admin1"])

@@ -1,5 +1,6 @@
 """A built wheel carries the SQL people read and the expectation suites (they live at the top of
-the repository, not in the package), and an installed copy finds them under <prefix>/share."""
+the repository, not in the package), and an installed copy finds them under <prefix>/share; it
+carries the console's templates and static files inside the package."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def test_installed_wheel_reads_its_sql_and_suites(tmp_path):
     shared = {n.split("/share/optout/", 1)[1] for n in names if "/share/optout/" in n}
     assert {f"sql/{p.name}" for p in (ROOT / "sql").glob("*.sql")} <= shared
     assert {f"expectations/{p.name}" for p in (ROOT / "expectations").glob("*.json")} <= shared
+    console = ROOT / "pipeline" / "http" / "console"
+    assert {p.relative_to(ROOT).as_posix() for p in [*console.glob("templates/*.html"), *console.glob("static/*")]} <= set(names)
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
