@@ -53,6 +53,19 @@ class Settings:
     brand_colour: str = "#1d4ed8"
     privacy_url: str = ""
     support_contact: str = ""
+    # ESP webhook receivers (/hooks/...): what each provider's requests are verified with. Empty:
+    # that receiver refuses everything. SendGrid's ECDSA public key (base64 DER or PEM),
+    # Mailgun's HTTP webhook signing key, Postmark's basic-auth `user:password`, the PEM file of
+    # the certificate SNS signs SES notifications with (no outbound fetch) and the topic ARNs
+    # accepted, and the secret in Mailchimp's webhook URL.
+    sendgrid_public_key: str = ""
+    mailgun_signing_key: str = ""
+    postmark_credentials: str = ""
+    ses_certificate: Path | None = None
+    ses_topic_arns: tuple[str, ...] = ()
+    mailchimp_secret: str = ""
+    # Providers the nightly run writes delta files for after each publish (esp_sync).
+    esp_sync: tuple[str, ...] = ()
     # Where the nightly DAG leaves exports, compliance reports and data-quality results.
     output: Path = Path("./data/output")
     # Airflow: the connection that names the store (empty: use database_url), and who is
@@ -114,6 +127,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         brand_colour=_colour(env, "OPTOUT_BRAND_COLOUR", default.brand_colour),
         privacy_url=_url(env, "OPTOUT_PRIVACY_URL"),
         support_contact=env.get("OPTOUT_SUPPORT_CONTACT", default.support_contact).strip(),
+        sendgrid_public_key=env.get("OPTOUT_SENDGRID_PUBLIC_KEY", "").strip(),
+        mailgun_signing_key=env.get("OPTOUT_MAILGUN_SIGNING_KEY", "").strip(),
+        postmark_credentials=_credentials(env, "OPTOUT_POSTMARK_CREDENTIALS"),
+        ses_certificate=_pem_file(env, "OPTOUT_SES_CERTIFICATE"),
+        ses_topic_arns=_entries(env, "OPTOUT_SES_TOPIC_ARNS"),
+        mailchimp_secret=_mailchimp_secret(env, "OPTOUT_MAILCHIMP_SECRET"),
+        esp_sync=_providers(env, "OPTOUT_ESP_SYNC"),
         output=Path(env.get("OPTOUT_OUTPUT", str(default.output))),
         store_conn_id=env.get("OPTOUT_STORE_CONN_ID", default.store_conn_id),
         alert_to=_addresses(env, "OPTOUT_ALERT_TO", local=True),
@@ -235,6 +255,41 @@ def _api_keys(env: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:
             raise SettingsError(f"{name}: the name {label!r} is given to two keys")
         named.append((label, key))
     return tuple(named)
+
+
+ESP_PROVIDERS = ("sendgrid", "ses", "mailgun", "postmark", "mailchimp")
+
+
+def _credentials(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "")
+    if value and (":" not in value or not value.partition(":")[0] or not value.partition(":")[2]):
+        raise SettingsError(f"{name}: expected user:password")
+    return _require_utf8(name, value)
+
+
+def _pem_file(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise SettingsError(f"{name}: {value!r} is not a readable file")
+    return path
+
+
+def _mailchimp_secret(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if value and not re.fullmatch(r"[A-Za-z0-9_-]{16,128}", value):
+        raise SettingsError(f"{name}: 16 to 128 letters, digits, '_' or '-' (it is part of a URL)")
+    return value
+
+
+def _providers(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    found = tuple(p.lower() for p in _entries(env, name))
+    for provider in found:
+        if provider not in ESP_PROVIDERS:
+            raise SettingsError(f"{name}: {provider!r} is not one of {', '.join(ESP_PROVIDERS)}")
+    return found
 
 
 _KEY_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
