@@ -19,6 +19,7 @@ import csv
 import io
 import mmap
 import multiprocessing
+import threading
 import os
 import re
 from collections.abc import Iterator
@@ -186,7 +187,12 @@ def _judge_at(offset: int, length: int, slot: int) -> Judged:
 
 
 def can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+    """Fork workers only from a process with one Python thread (the CLI, a DAG task): a fork
+    copies only the forking thread, so locks another thread held (the HTTP service's thread
+    pool, the console's check threads) would stay held in the child for ever. Elsewhere the
+    blocks are judged on threads."""
+    return ("fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+            and threading.active_count() == 1)
 
 
 class BlockPool:

@@ -76,6 +76,8 @@ def rows_of(path: Path) -> list[list[str]]:
 def test_many_blocks_equal_one_block_and_the_row_reader(lst, tmp_path, monkeypatch, mode, eol):
     if mode == "threads":
         monkeypatch.setattr(check_blocks, "can_fork", lambda: False)
+    else:
+        assert check_blocks.can_fork(), "this test must run with one Python thread to fork workers"
     src = recipients(tmp_path / "in.csv", 3000, eol)
     one = filter_csv(src, tmp_path / "one.csv", tmp_path / "one.rem.csv", None, lst, False, workers=1, block_size=1 << 30)
     many = filter_csv(src, tmp_path / "many.csv", tmp_path / "many.rem.csv", None, lst, False, workers=2, block_size=4096)
@@ -87,6 +89,23 @@ def test_many_blocks_equal_one_block_and_the_row_reader(lst, tmp_path, monkeypat
     assert by_rows.counts() == many.counts()
     assert rows_of(tmp_path / "many.csv") == rows_of(tmp_path / "rows.csv")
     assert rows_of(tmp_path / "many.rem.csv") == rows_of(tmp_path / "rows.rem.csv")
+
+
+def test_no_fork_while_another_thread_runs():
+    """The HTTP service checks on threads of a threaded process: forking there could leave a
+    lock another thread holds held for ever in the worker, so blocks are judged on threads."""
+    import threading
+
+    seen: list[bool] = []
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        seen.append(check_blocks.can_fork())
+    finally:
+        release.set()
+        other.join()
+    assert seen == [False] and check_blocks.can_fork()
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
