@@ -20,17 +20,23 @@ class Done:
     stdout: str
     stderr: str
 
+    @property
+    def errors(self) -> list[str]:
+        return self.stderr.splitlines()
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> Done:
+    """One `optout ARGS…` run with the environment as it is."""
+    monkeypatch.setattr(sys, "argv", ["optout", *args])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main()
+    out = capsys.readouterr()
+    err = "".join(line for line in out.err.splitlines(keepends=True) if not line.startswith(DEV_WARNING))
+    return Done(int(exited.value.code or 0), out.out, err)
+
 
 def cli_runner(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Done]:
+    """`run_cli` on the store at `database_url`."""
     monkeypatch.setenv("OPTOUT_DATABASE_URL", database_url)
-
-    def run(*args: str) -> Done:
-        monkeypatch.setattr(sys, "argv", ["optout", *args])
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exited:
-            main()
-        out = capsys.readouterr()
-        err = "".join(line for line in out.err.splitlines(keepends=True) if not line.startswith(DEV_WARNING))
-        return Done(int(exited.value.code or 0), out.out, err)
-
-    return run
+    return lambda *args: run_cli(monkeypatch, capsys, *args)

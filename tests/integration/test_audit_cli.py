@@ -6,42 +6,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
-from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
 
 from pipeline.check.run import run_check
-from pipeline.cli import main
 from pipeline.ledger import manual
 from tests.integration.audit_helpers import at, land_letters, recipients_csv, run_at
+from tests.integration.cli_runner import cli_runner
 
 pytestmark = pytest.mark.integration
 ALICE = "Alice.Smith@example.com"
 
 
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
 def optout(settings, monkeypatch, capsys):
     """Run `optout ARGS…` in this process, as the console script does: exit code and output."""
-    monkeypatch.setenv("OPTOUT_DATABASE_URL", settings.database_url)
-
-    def run(*args: str) -> Done:
-        monkeypatch.setattr(sys, "argv", ["optout", *args])
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exited:
-            main()
-        out = capsys.readouterr()
-        return Done(int(exited.value.code or 0), out.out, out.err)
-
-    return run
+    return cli_runner(settings.database_url, monkeypatch, capsys)
 
 
 @pytest.fixture
@@ -104,7 +85,7 @@ def test_lookup_json_and_usage_errors(optout, store):
     assert (event["effective_version"], event["recorded_at"][:16]) == (2, "2026-10-11T02:00")
     for args in (["--as-of", "soon"], ["--version", "9"], ["--as-of", "2026-10-11", "--version", "1"]):
         done = optout("lookup", ALICE, *args)
-        errors = [line for line in done.stderr.splitlines() if not line.startswith("optout: warning:")]
+        errors = done.errors
         assert done.returncode == 2 and len(errors) == 1 and "Traceback" not in done.stderr
 
 

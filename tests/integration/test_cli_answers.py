@@ -5,44 +5,25 @@ read-only commands on a store that does not exist."""
 from __future__ import annotations
 
 import json
-import sys
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from pipeline.cli import main
 from pipeline.cli.tokens import issued_at
 from pipeline.core.errors import OptoutError
 from pipeline.ledger.history import history
 from tests.conftest import PG_ADMIN_URL
 from tests.integration.audit_helpers import land_letters, run_at
+from tests.integration.cli_runner import Done, run_cli
 
 pytestmark = pytest.mark.integration
 ALICE = "Alice.Smith@example.com"
-WARNING = "optout: warning:"
-
-
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def errors(self) -> list[str]:
-        return [line for line in self.stderr.splitlines() if not line.startswith(WARNING)]
 
 
 def run_optout(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> Done:
-    monkeypatch.setattr(sys, "argv", ["optout", *args])
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exited:
-        main()
-    out = capsys.readouterr()
-    return Done(int(exited.value.code or 0), out.out, out.err)
+    return run_cli(monkeypatch, capsys, *args)
 
 
 @pytest.fixture
