@@ -19,9 +19,9 @@ import csv
 import io
 import mmap
 import multiprocessing
-import threading
 import os
 import re
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
