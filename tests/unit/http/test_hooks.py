@@ -80,7 +80,8 @@ def sendgrid_headers(key: ec.EllipticCurvePrivateKey, body: bytes, at: datetime 
             "X-Twilio-Email-Event-Webhook-Timestamp": stamp, "Content-Type": "application/json"}
 
 
-SENDGRID_BODY = b'[{"email":"jane@example.com","event":"unsubscribe","sg_event_id":"ev1","timestamp":1764691200},\n{"email":"joe@example.com","event":"open","sg_event_id":"ev2","timestamp":1764691200}]'
+SENDGRID_BODY = (b'[{"email":"jane@example.com","event":"unsubscribe","sg_event_id":"ev1","timestamp":1764691200},\n'
+                 b'{"email":"joe@example.com","event":"open","sg_event_id":"ev2","timestamp":1764691200}]')
 
 
 def test_sendgrid_signed_body_lands_as_one_line(client: TestClient, ec_key: ec.EllipticCurvePrivateKey) -> None:
@@ -189,7 +190,9 @@ def test_mailchimp_form_becomes_one_flat_object(client: TestClient) -> None:
     assert json.loads(line) == form
 
 
-@pytest.mark.parametrize("path", [f"/hooks/mailchimp/{SECRET}x", "/hooks/mailchimp/wrong-secret-0123456789", "/hooks/mailchimp/..%2F..%2Fetc"])
+@pytest.mark.parametrize("path", [
+    f"/hooks/mailchimp/{SECRET}x", "/hooks/mailchimp/wrong-secret-0123456789", "/hooks/mailchimp/..%2F..%2Fetc",
+])
 def test_mailchimp_wrong_secret(client: TestClient, path: str) -> None:
     assert client.post(path, data={"type": "unsubscribe"}).status_code in (403, 404)
     assert client.get(path).status_code in (403, 404)
