@@ -15,9 +15,8 @@ TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]{
 
 def sendgrid_key(value: str) -> str:
     """Base64 of a DER public key (as SendGrid's settings page shows it) or PEM; an EC key."""
-    # here, not at import: cryptography adds 10 ms to every settings load, needed only when set
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives import serialization  # here, not at import: 10 ms per settings load, only when set
+    from cryptography.hazmat.primitives.asymmetric import ec  # here, not at import: as above
     try:
         key = (serialization.load_pem_public_key(value.encode("ascii")) if value.startswith("-----")
                else serialization.load_der_public_key(base64.b64decode(value, validate=True)))
@@ -30,9 +29,8 @@ def sendgrid_key(value: str) -> str:
 
 def sns_certificate(value: str) -> str:
     """A PEM X.509 certificate file with an RSA key."""
-    # here, not at import: as in sendgrid_key
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography import x509  # here, not at import: 10 ms per settings load, only when set
+    from cryptography.hazmat.primitives.asymmetric import rsa  # here, not at import: as above
     try:
         key = x509.load_pem_x509_certificate(Path(value).read_bytes()).public_key()
     except (OSError, ValueError):

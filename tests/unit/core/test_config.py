@@ -97,9 +97,8 @@ def test_a_logo_must_be_the_file_itself_and_small(tmp_path: Path) -> None:
 
 
 def test_esp_verification_material_must_load(tmp_path: Path) -> None:
-    # here, not at import: only this test makes keys
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives import serialization  # here, not at import: only this test makes keys
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa  # here, not at import: as above
     ec_public = ec.generate_private_key(ec.SECP256R1()).public_key()
     der = ec_public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     assert load_settings({**REAL, "OPTOUT_SENDGRID_PUBLIC_KEY": base64.b64encode(der).decode()}).sendgrid_public_key
