@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pipeline.core import esp_keys
 from pipeline.core.errors import OptoutError
 
 DEV_HASH_KEY = "optout-development-hash-key"
@@ -127,11 +128,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         brand_colour=_colour(env, "OPTOUT_BRAND_COLOUR", default.brand_colour),
         privacy_url=_url(env, "OPTOUT_PRIVACY_URL"),
         support_contact=env.get("OPTOUT_SUPPORT_CONTACT", default.support_contact).strip(),
-        sendgrid_public_key=env.get("OPTOUT_SENDGRID_PUBLIC_KEY", "").strip(),
+        sendgrid_public_key=_esp_key(env, "OPTOUT_SENDGRID_PUBLIC_KEY", esp_keys.sendgrid_key),
         mailgun_signing_key=env.get("OPTOUT_MAILGUN_SIGNING_KEY", "").strip(),
         postmark_credentials=_credentials(env, "OPTOUT_POSTMARK_CREDENTIALS"),
-        ses_certificate=_pem_file(env, "OPTOUT_SES_CERTIFICATE"),
-        ses_topic_arns=_entries(env, "OPTOUT_SES_TOPIC_ARNS"),
+        ses_certificate=_pem_file(env, "OPTOUT_SES_CERTIFICATE", esp_keys.sns_certificate),
+        ses_topic_arns=_topic_arns(env, "OPTOUT_SES_TOPIC_ARNS"),
         mailchimp_secret=_mailchimp_secret(env, "OPTOUT_MAILCHIMP_SECRET"),
         esp_sync=_providers(env, "OPTOUT_ESP_SYNC"),
         output=Path(env.get("OPTOUT_OUTPUT", str(default.output))),
@@ -267,14 +268,30 @@ def _credentials(env: Mapping[str, str], name: str) -> str:
     return _require_utf8(name, value)
 
 
-def _pem_file(env: Mapping[str, str], name: str) -> Path | None:
-    value = env.get(name, "").strip()
+def _pem_file(env: Mapping[str, str], name: str, check: Callable[[str], str]) -> Path | None:
+    value = _esp_key(env, name, lambda v: v)
     if not value:
         return None
-    path = Path(value)
-    if not path.is_file():
+    if not Path(value).is_file():
         raise SettingsError(f"{name}: {value!r} is not a readable file")
-    return path
+    return Path(_esp_key(env, name, check))
+
+
+def _esp_key(env: Mapping[str, str], name: str, check: Callable[[str], str]) -> str:
+    """A provider's verification key or certificate path, checked by `esp_keys` when set."""
+    value = env.get(name, "").strip()
+    try:
+        return check(value) if value else value
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
+
+
+def _topic_arns(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    found = _entries(env, name)
+    for arn in found:
+        if not esp_keys.TOPIC_ARN.fullmatch(arn):
+            raise SettingsError(f"{name}: {arn!r} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)")
+    return found
 
 
 def _mailchimp_secret(env: Mapping[str, str], name: str) -> str:

@@ -1,5 +1,6 @@
 """The HTTP application factory. Features are routers added here, in two halves:
-- public: one-click unsubscribe and its confirmation page (`/u/...`), meant to face the internet;
+- public: one-click unsubscribe and its confirmation page (`/u/...`) and the ESPs' webhook
+  receivers (`/hooks/...`), meant to face the internet;
 - console: the authenticated JSON API (`/api/v1/...`) and the console's pages (`/console/...`),
   meant to stay inside.
 `create_app(settings, only="public" | "console")` serves one half alone (`optout serve --only`);
@@ -17,7 +18,7 @@ from starlette.datastructures import Headers
 
 from pipeline.core.clock import Clock, SystemClock
 from pipeline.core.config import Settings
-from pipeline.http import api, console, unsubscribe
+from pipeline.http import api, console, hooks, unsubscribe
 from pipeline.http.bodies import BodyLimits
 from pipeline.http.clicklog import ClickLog
 from pipeline.http.headers import SECURITY_HEADERS, SecurityHeaders
@@ -35,6 +36,7 @@ def create_app(settings: Settings, clock: Clock | None = None, only: str | None 
     app.state.engine = make_engine(settings.database_url)  # shared by the API's and the console's requests
     if only in (None, "public"):
         app.include_router(unsubscribe.router(ClickLog(settings.landing, app.state.clock), settings))
+        app.include_router(hooks.router(settings, app.state.clock))  # /hooks/<provider>: the ESPs' webhooks
     if only in (None, "console"):
         app.include_router(api.router)
         console.install(app)

@@ -11,6 +11,7 @@ streamed (chunked) body are counted as they arrive, so nothing past the cap is e
 - `/console/check` (the console's upload): a body only with a valid session cookie, checked
   before a byte is read (303 to the sign-in form for a browser, 401 otherwise), then at most
   CONSOLE_UPLOAD_CAP bytes, streamed to the route as they arrive.
+- `/hooks/` (the ESPs' webhooks): a body over HOOK_BODY_CAP is 413.
 - anything else (the rest of `/console/` included): a body over OTHER_BODY_CAP is 413.
 After the answer the server drops whatever the client still sends (uvicorn closes the
 connection when a body was left unread), so an announced 20 MB is never held open.
@@ -31,6 +32,7 @@ CLICK_BODY_CAP = 4 * 1024
 CLICK_BODY_SECONDS = 10.0
 API_BODY_CAP = 4 * 1024 * 1024  # 10,000 addresses of up to 254 characters, quoted, fit
 OTHER_BODY_CAP = 64 * 1024
+HOOK_BODY_CAP = 1024 * 1024  # a provider's batch of events
 CONSOLE_UPLOAD_PATH = "/console/check"
 CONSOLE_UPLOAD_CAP = 1024 * 1024 * 1024  # 1 GiB: a recipient list of ten million rows and more
 BODY_READ = "optout.body_read"
@@ -57,6 +59,7 @@ RULES = (
     BodyRule("/u/", CLICK_BODY_CAP, click=True),
     BodyRule("/api/", API_BODY_CAP, api_key=True),
     BodyRule(CONSOLE_UPLOAD_PATH, CONSOLE_UPLOAD_CAP, session=True, exact=True),
+    BodyRule("/hooks/", HOOK_BODY_CAP),
     BodyRule("/", OTHER_BODY_CAP),
 )
 _NO_BODY = ("GET", "HEAD", "OPTIONS")

@@ -102,3 +102,46 @@ def read_counts(path: Path) -> Counter[str]:
     if not isinstance(counts, dict):
         return Counter()
     return Counter({str(k): v for k, v in counts.items() if type(v) is int and v >= 0})
+
+
+ESP_CHANNEL = "esp_events"
+
+
+class HookLog:
+    """The webhook receivers' landing log: each verified body appended as one line to today's
+    `<landing>/esp_events/<YYYY-MM-DD>/<provider>-<host>-<pid>.jsonl`, fsynced before the 200;
+    refused requests only counted, per provider, in `_rejected-<host>-<pid>.json` beside it."""
+
+    def __init__(self, landing: Path, clock: Clock) -> None:
+        self.landing = landing
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.host, self.pid = socket.gethostname(), os.getpid()
+        self.rejected_name = f"_rejected-{self.host}-{self.pid}.json"
+        self.rejected: dict[str, Counter[str]] = {}
+
+    def path_for(self, day: str, provider: str) -> Path:
+        return self.landing / ESP_CHANNEL / day / f"{provider}-{self.host}-{self.pid}.jsonl"
+
+    def append(self, provider: str, body: bytes) -> Path:
+        """Append one body (already a single line: no CR or LF in it) and its newline."""
+        if b"\n" in body or b"\r" in body:
+            raise ValueError("a landed body is one line")
+        path = self.path_for(self.clock.now().date().isoformat(), provider)
+        with self.lock:
+            append_durably(path, body + b"\n")
+        return path
+
+    def count_rejected(self, provider: str) -> int:
+        now = self.clock.now()
+        day = now.date().isoformat()
+        path = self.landing / ESP_CHANNEL / day / self.rejected_name
+        with self.lock:
+            if day not in self.rejected:
+                self.rejected = {day: read_counts(path)}
+            counts = self.rejected[day]
+            counts[provider] += 1
+            state = {"day": day, "host": self.host, "pid": self.pid, "rejected": dict(sorted(counts.items())),
+                     "updated_at": now.isoformat().replace("+00:00", "Z")}
+            replace_durably(path, (json.dumps(state) + "\n").encode("utf-8"))
+            return sum(counts.values())

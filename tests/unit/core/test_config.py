@@ -4,6 +4,7 @@ on stderr and refused by `optout serve` beyond loopback."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sys
@@ -62,6 +63,10 @@ BAD = [
     ("OPTOUT_POSTMARK_CREDENTIALS", ":pw", "expected user:password"),
     ("OPTOUT_SES_CERTIFICATE", "/nonexistent/sns.pem", "not a readable file"),
     ("OPTOUT_MAILCHIMP_SECRET", "short", "16 to 128"),
+    ("OPTOUT_SENDGRID_PUBLIC_KEY", "not base64!", "not a public key"),
+    ("OPTOUT_SENDGRID_PUBLIC_KEY", "QUJD", "not a public key"),
+    ("OPTOUT_SES_TOPIC_ARNS", "arn:aws:sns:eu-west-1:123:t", "not an SNS topic ARN"),
+    ("OPTOUT_SES_TOPIC_ARNS", "https://evil.example/", "not an SNS topic ARN"),
     ("OPTOUT_MAILCHIMP_SECRET", "a/../../b-long-enough-secret", "16 to 128"),
     ("OPTOUT_ESP_SYNC", "sendgrid,sparkpost", "'sparkpost' is not one of"),
     ("OPTOUT_ALERT_TO", "ops@progiga.example,oncall", "'oncall' is not a valid address"),
@@ -89,6 +94,24 @@ def test_a_logo_must_be_the_file_itself_and_small(tmp_path: Path) -> None:
     for path, says in ((tmp_path / "link.png", "is a symlink"), (tmp_path / "huge.png", "is over 512 KiB")):
         with pytest.raises(SettingsError, match=f"^OPTOUT_BRAND_LOGO: .*{says}"):
             load_settings({**REAL, "OPTOUT_BRAND_LOGO": str(path)})
+
+
+def test_esp_verification_material_must_load(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization  # here, not at import: only this test makes keys
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa  # here, not at import: as above
+    ec_public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    der = ec_public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert load_settings({**REAL, "OPTOUT_SENDGRID_PUBLIC_KEY": base64.b64encode(der).decode()}).sendgrid_public_key
+    rsa_public = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    rsa_der = rsa_public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    with pytest.raises(SettingsError, match="not an elliptic-curve"):
+        load_settings({**REAL, "OPTOUT_SENDGRID_PUBLIC_KEY": base64.b64encode(rsa_der).decode()})
+    not_a_cert = tmp_path / "sns.pem"
+    not_a_cert.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    with pytest.raises(SettingsError, match="OPTOUT_SES_CERTIFICATE: .* is not a PEM certificate"):
+        load_settings({**REAL, "OPTOUT_SES_CERTIFICATE": str(not_a_cert)})
+    arns = load_settings({**REAL, "OPTOUT_SES_TOPIC_ARNS": "arn:aws:sns:eu-west-1:123456789012:ses-events"}).ses_topic_arns
+    assert arns == ("arn:aws:sns:eu-west-1:123456789012:ses-events",)
 
 
 def test_secrets_never_appear_in_the_message() -> None:
