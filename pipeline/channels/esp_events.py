@@ -65,6 +65,8 @@ def _json_file(path: Path, provider: str, ctx: ChannelContext) -> Iterator[Intak
     except OSError as exc:
         raise QuarantineError(f"{path}: cannot read: {exc.strerror}") from None
     line = Line(1, data[: MAX_EVIDENCE_TEXT * 4], size, hashlib.sha256(data).hexdigest()) if size > MAX_FILE else Line(1, data, size)
+    if not data.strip():
+        return
     if line.cut:
         yield _unparseable(line, ctx, f"a body of {size:,} bytes (limit {MAX_FILE:,})", "body")
         return

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline.core.config import Settings
 from pipeline.intake.tokens import mint
+from esp_cases import esp_cases  # beside this script (run as a file or as tests.hostile.channels)
 
 HERE = Path(__file__).resolve().parent
 KEYS = Settings().token_keys
@@ -298,6 +299,7 @@ def readme() -> str:
 def main() -> None:
     for make in (phone_cases, cancellation_cases, preference_cases, postal_cases, support_cases, link_cases):
         make()
+    esp_cases(case)
     (HERE / "accounts.csv").write_bytes(accounts())
     for path, content, _, _ in CASES:
         target = HERE / path
