@@ -21,5 +21,7 @@ def test_esp_events_is_mapped_by_registration() -> None:
 def test_esp_events_suite_is_the_template() -> None:
     written = json.loads((suites.SUITES / "esp_events.json").read_text(encoding="utf-8"))
     assert written == suites.channel_suite("esp_events")
-    reasons = next(e for e in written["expectations"] if e.get("kwargs", {}).get("column") == "reason" and "value_set" in e["kwargs"])["kwargs"]["value_set"]
+    reasons = next(e for e in written["expectations"] if e.get("kwargs", {}).get("column") == "reason" and "value_set" in e["kwargs"])[
+        "kwargs"
+    ]["value_set"]
     assert "resubscribe" in reasons

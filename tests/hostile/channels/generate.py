@@ -11,9 +11,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from esp_cases import esp_cases  # beside this script (run as a file or as tests.hostile.channels)
+
 from pipeline.core.config import Settings
 from pipeline.intake.tokens import mint
-from esp_cases import esp_cases  # beside this script (run as a file or as tests.hostile.channels)
 
 HERE = Path(__file__).resolve().parent
 KEYS = Settings().token_keys

@@ -44,13 +44,22 @@ def sg(event: str) -> dict[str, Any]:
 
 
 def mg(event: str) -> dict[str, Any]:
-    return {"signature": {"token": "t"}, "event-data": {"id": f"mg-{event}", "timestamp": EPOCH + 0.5, "event": event,
-            "recipient": "a@example.com"}}
+    return {
+        "signature": {"token": "t"},
+        "event-data": {"id": f"mg-{event}", "timestamp": EPOCH + 0.5, "event": event, "recipient": "a@example.com"},
+    }
 
 
 def pm(record_type: str, **extra: Any) -> dict[str, Any]:
-    return {"RecordType": record_type, "MessageID": "m-1", "Email": "a@example.com", "Recipient": "a@example.com",
-            "BouncedAt": "2026-10-08T12:00:00Z", "ChangedAt": "2026-10-08T12:00:00Z", **extra}
+    return {
+        "RecordType": record_type,
+        "MessageID": "m-1",
+        "Email": "a@example.com",
+        "Recipient": "a@example.com",
+        "BouncedAt": "2026-10-08T12:00:00Z",
+        "ChangedAt": "2026-10-08T12:00:00Z",
+        **extra,
+    }
 
 
 def mc(kind: str) -> dict[str, Any]:
@@ -136,8 +145,19 @@ def test_mailgun_float_timestamp(tmp_path: Path) -> None:
 
 
 def test_one_notification_many_recipients_is_one_record(tmp_path: Path) -> None:
-    body = sns({"notificationType": "Complaint", "complaint": {"complainedRecipients": [
-        {"emailAddress": "a@example.com"}, {"emailAddress": "B@example.com"}, {"emailAddress": "a@example.com"}, {"emailAddress": "nope"}]}})
+    body = sns(
+        {
+            "notificationType": "Complaint",
+            "complaint": {
+                "complainedRecipients": [
+                    {"emailAddress": "a@example.com"},
+                    {"emailAddress": "B@example.com"},
+                    {"emailAddress": "a@example.com"},
+                    {"emailAddress": "nope"},
+                ]
+            },
+        }
+    )
     [record] = read(tmp_path, "ses-x.json", json.dumps(body))
     assert record.outcome == "accepted"
     assert [r.address for r in record.requests] == ["a@example.com", "B@example.com"]
@@ -156,11 +176,24 @@ def test_an_unknown_provider_prefix_quarantines_the_file(tmp_path: Path) -> None
 
 
 def test_adopted_line(tmp_path: Path) -> None:
-    line = {"optout_adopted": {"provider": "mailgun", "address": "A@Example.com", "reason": "unsubscribes",
-            "created": "2024-03-01T10:00:00Z", "source_file": "/x/unsubs.csv", "source_sha256": "f" * 64, "line": 7}}
+    line = {
+        "optout_adopted": {
+            "provider": "mailgun",
+            "address": "A@Example.com",
+            "reason": "unsubscribes",
+            "created": "2024-03-01T10:00:00Z",
+            "source_file": "/x/unsubs.csv",
+            "source_sha256": "f" * 64,
+            "line": 7,
+        }
+    }
     no_time = {"optout_adopted": dict(line["optout_adopted"], created=None, line=8)}
     a, b = read(tmp_path, "mailgun-adopted-20261009T120000Z.jsonl", json.dumps(line) + "\n" + json.dumps(no_time) + "\n")
-    assert (outcome(a), a.source_ref, a.requested_at) == ("accepted:optout", f"adopted:mailgun:{'f' * 64}:7", datetime(2024, 3, 1, 10, tzinfo=UTC))
+    assert (outcome(a), a.source_ref, a.requested_at) == (
+        "accepted:optout",
+        f"adopted:mailgun:{'f' * 64}:7",
+        datetime(2024, 3, 1, 10, tzinfo=UTC),
+    )
     assert a.raw == line and [r.scope for r in a.requests] == ["marketing"]
     assert b.requested_at == ARRIVAL
 
@@ -168,8 +201,12 @@ def test_adopted_line(tmp_path: Path) -> None:
 # --- the providers' own documented payloads (the shared corpora) ------------------------------
 def _anymail_expected(case: dict[str, Any]) -> str:
     kind = case["expected"].get("event.event_type")
-    return {"complained": "accepted:complaint", "unsubscribed": "accepted:optout", "bounced": "ignored:bounce",
-            "subscribed": "needs_review:resubscribe"}.get(kind, "ignored:not_optout")
+    return {
+        "complained": "accepted:complaint",
+        "unsubscribed": "accepted:optout",
+        "bounced": "ignored:bounce",
+        "subscribed": "needs_review:resubscribe",
+    }.get(kind, "ignored:not_optout")
 
 
 # Where the mapping differs from Anymail's reading of the same body, on purpose.
@@ -202,8 +239,14 @@ def test_anymail_payloads(tmp_path: Path, corpora: Path) -> None:
     assert checked >= 25
 
 
-SENDGRID = {"unsubscribe": "accepted:optout", "group_unsubscribe": "accepted:optout", "spamreport": "accepted:complaint",
-            "bounce": "ignored:bounce", "dropped": "ignored:bounce", "group_resubscribe": "needs_review:resubscribe"}
+SENDGRID = {
+    "unsubscribe": "accepted:optout",
+    "group_unsubscribe": "accepted:optout",
+    "spamreport": "accepted:complaint",
+    "bounce": "ignored:bounce",
+    "dropped": "ignored:bounce",
+    "group_resubscribe": "needs_review:resubscribe",
+}
 
 
 @pytest.mark.parametrize("name", ["event-webhook-all-event-types.json", "event-webhook-per-event-examples.json"])
@@ -232,4 +275,5 @@ def test_ses_sisimai_notifications(tmp_path: Path, corpora: Path, n: int) -> Non
     message = json.loads(body["Message"]) if isinstance(body.get("Message"), str) else body
     [record] = read(tmp_path, "ses-x.json", json.dumps(body))
     assert outcome(record) == {"Complaint": "accepted:complaint", "Bounce": "ignored:bounce"}.get(
-        message["notificationType"], "ignored:not_optout")
+        message["notificationType"], "ignored:not_optout"
+    )
