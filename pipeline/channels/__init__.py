@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pipeline.channels import (
     cancellation,
+    esp_events,
     phone,
     postal_mail,
     preference_center,
@@ -20,6 +21,7 @@ REGISTRY: dict[str, Channel] = {
         preference_center.CHANNEL,
         postal_mail.CHANNEL,
         support_inbox.CHANNEL,
+        esp_events.CHANNEL,
         unsubscribe_link.CHANNEL,
     )
 }

@@ -34,7 +34,7 @@ REASONS: dict[Outcome, frozenset[str]] = {
     ),
     Outcome.REJECTED: frozenset({"invalid_address", "bad_token", "unparseable", "missing_field", "unreadable_record"}),
     Outcome.NEEDS_REVIEW: frozenset(
-        {"unresolved", "shared_phone", "unknown_account", "unclear", "unclear_value", "sender_not_on_account"}
+        {"unresolved", "shared_phone", "unknown_account", "unclear", "unclear_value", "sender_not_on_account", "resubscribe"}
     ),
 }
 

@@ -88,7 +88,7 @@ def good_keys(data: bytes) -> set[str]:
 def test_the_corpus_covers_every_channel_with_forty_files() -> None:
     assert len(CASES) >= 40
     assert {c.channel for c in CASES} == {
-        "phone", "cancellation", "preference_center", "postal_mail", "support_inbox", "unsubscribe_link"
+        "phone", "cancellation", "preference_center", "postal_mail", "support_inbox", "unsubscribe_link", "esp_events"
     }
     listed = {c.path for c in CASES}
     on_disk = {str(p.relative_to(CORPUS)) for p in CORPUS.glob("*/*")}

@@ -11,6 +11,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from esp_cases import esp_cases  # beside this script (run as a file or as tests.hostile.channels)
+
 from pipeline.core.config import Settings
 from pipeline.intake.tokens import mint
 
@@ -298,6 +300,7 @@ def readme() -> str:
 def main() -> None:
     for make in (phone_cases, cancellation_cases, preference_cases, postal_cases, support_cases, link_cases):
         make()
+    esp_cases(case)
     (HERE / "accounts.csv").write_bytes(accounts())
     for path, content, _, _ in CASES:
         target = HERE / path

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.channels import REGISTRY, unsubscribe_link
+from pipeline.channels import REGISTRY, jsonlines, unsubscribe_link
 from pipeline.channels.base import csv_records, guarded
 from pipeline.channels.mail.intake import date_header_time
 from pipeline.core.config import Settings
@@ -249,15 +249,15 @@ def test_a_huge_line_keeps_a_bounded_prefix_and_the_hash_of_all_of_it(tmp_path: 
 
 @pytest.mark.parametrize("block", [1, 2, 3, 7])
 def test_file_lines_splits_every_line_end_across_blocks(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
-    monkeypatch.setattr(unsubscribe_link, "_BLOCK", block)
+    monkeypatch.setattr(jsonlines, "_BLOCK", block)
     data = b"\xef\xbb\xbfab\r\ncd\ref\n\ngh\r\r\nij"
-    lines = list(unsubscribe_link.file_lines(io.BytesIO(data), limit=3))
+    lines = list(jsonlines.file_lines(io.BytesIO(data), limit=3))
     assert [(line.number, line.data, line.size) for line in lines] == [
         (1, b"ab", 2), (2, b"cd", 2), (3, b"ef", 2), (4, b"", 0), (5, b"gh", 2), (6, b"", 0), (7, b"ij", 2)
     ]
-    cut = list(unsubscribe_link.file_lines(io.BytesIO(b"abcdefgh\nx"), limit=3))
+    cut = list(jsonlines.file_lines(io.BytesIO(b"abcdefgh\nx"), limit=3))
     assert (cut[0].data, cut[0].size, cut[0].cut, len(cut[0].sha256)) == (b"abcd", 8, True, 64)
-    huge = list(unsubscribe_link.file_lines(io.BytesIO(b"y" * 100_000 + b"\nx"), limit=50_000))
+    huge = list(jsonlines.file_lines(io.BytesIO(b"y" * 100_000 + b"\nx"), limit=50_000))
     assert (len(huge[0].data), huge[0].size, huge[0].cut) == (16_000, 100_000, True)
 
 

@@ -1,0 +1,1 @@
+"""What each e-mail service provider's webhook events become (used by `esp_events`)."""
