@@ -89,9 +89,10 @@ def _rows(path: Path, scratch: Path) -> tuple[list[str], list[tuple[int, list[st
         try:
             with src.path.open(encoding="utf-8-sig", newline="") as fh:
                 reader = csv.reader(fh, delimiter=src.delimiter)
-                header = next(reader, None)
-                if header is None:
+                first = next(reader, None)
+                if first is None:
                     raise OptoutError(f"{path}: no header row")
+                header = first
                 body = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
         except UnicodeDecodeError as exc:
             raise OptoutError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
