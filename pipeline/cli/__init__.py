@@ -18,7 +18,7 @@ from pipeline.core.errors import OptoutError
 
 # Registration; this order is the order of the panels in `optout --help`.
 # isort: off
-from pipeline.cli import run, check, lookup, audit, review, admin, serve, tokens, users  # noqa: F401, E402
+from pipeline.cli import run, check, lookup, audit, review, admin, imports, serve, tokens, users  # noqa: F401, E402
 # isort: on
 
 

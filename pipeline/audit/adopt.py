@@ -1,0 +1,162 @@
+"""`optout import FILE --source TEXT`: a past suppression list becomes evidence-bearing opt-outs.
+
+Reads any layout `check` reads (CSV of any dialect, .csv.gz, UTF-16, Excel, Parquet) through the
+check's own source handling and address-column detection, stores the file itself under
+`<landing>/imports/<sha256><suffix>` as evidence, and hands the valid addresses to the ledger's
+bulk writer (`pipeline.ledger.imports`). Invalid rows are counted with their line numbers;
+a row whose request time cannot be read falls back to the file's import time and is reported."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from pipeline.check.io import address_column
+from pipeline.check.source import open_source
+from pipeline.core.addresses import InvalidAddress, parse
+from pipeline.core.clock import Clock
+from pipeline.core.config import Settings
+from pipeline.core.errors import OptoutError
+from pipeline.intake.timestamps import parse_time
+from pipeline.ledger.imports import Adopted, ImportResult, already_imported, write_import
+
+PARQUET_MAGIC = b"PAR1"
+SHOWN = 20  # problems listed one by one; the rest are counted
+
+
+@dataclass
+class ImportReport:
+    path: Path
+    stored: Path | None = None
+    sha256: str = ""
+    rows: int = 0
+    imported: int = 0
+    invalid: list[tuple[int, str]] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)
+    bad_dates: list[tuple[int, str]] = field(default_factory=list)
+    already: bool = False
+    version: int | None = None
+
+    def lines(self) -> list[str]:
+        if self.already:
+            return [f"{self.path}: already imported (SHA-256 {self.sha256}); nothing to do"]
+        out = [f"{self.path}: {self.rows} rows, {self.imported} opt-outs imported, {len(self.invalid)} invalid, "
+               f"{len(self.duplicates)} duplicates, {len(self.bad_dates)} unreadable dates (import time used)",
+               f"  evidence stored as {self.stored} (SHA-256 {self.sha256})"]
+        out += [f"  line {n}: invalid address ({why})" for n, why in self.invalid[:SHOWN]]
+        out += [f"  line {n}: unreadable request time {text!r}; the import time is used" for n, text in self.bad_dates[:SHOWN]]
+        if self.duplicates:
+            out.append("  duplicate addresses on lines " + ", ".join(map(str, self.duplicates[:SHOWN]))
+                       + (" …" if len(self.duplicates) > SHOWN else ""))
+        for what, items in (("invalid", self.invalid), ("unreadable dates", self.bad_dates)):
+            if len(items) > SHOWN:
+                out.append(f"  … and {len(items) - SHOWN} more {what}")
+        if self.version is not None:
+            out.append(f"  list version {self.version} published")
+        return out
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _rows(path: Path, scratch: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """(header, [(line number, cells)]) of the file; line numbers as a spreadsheet or editor shows them."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head == PARQUET_MAGIC:
+        import pyarrow.parquet as pq  # here, not at import: Parquet input is rare and pyarrow.parquet costs 0.1 s
+
+        try:
+            table = pq.read_table(path)
+        except Exception as exc:  # a hostile file's parser failure is "unreadable", not a traceback
+            raise OptoutError(f"{path}: not a readable Parquet file ({exc})") from None
+        header = list(table.column_names)
+        columns = [[("" if v is None else str(v)) for v in table.column(c).to_pylist()] for c in header]
+        return header, [(i + 2, [col[i] for col in columns]) for i in range(table.num_rows)]
+    csv.field_size_limit(sys.maxsize)
+    with open_source(path, scratch) as src:
+        try:
+            with src.path.open(encoding="utf-8-sig", newline="") as fh:
+                reader = csv.reader(fh, delimiter=src.delimiter)
+                first = next(reader, None)
+                if first is None:
+                    raise OptoutError(f"{path}: no header row")
+                header = first
+                body = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+        except UnicodeDecodeError as exc:
+            raise OptoutError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        except csv.Error as exc:
+            raise OptoutError(f"{path}: not readable as CSV ({exc})") from None
+    return header, body
+
+
+def adopt_file(
+    engine: sa.Engine, settings: Settings, clock: Clock, path: Path, source: str,
+    column: str | None = None, requested_at_column: str | None = None,
+) -> ImportReport:
+    """Import `path` as opt-outs from `source`; a second import of the same content is a no-op."""
+    if not source.strip():
+        raise OptoutError("source must say where the list comes from (e.g. 'Mailchimp export 2024')", field="source")
+    if not path.is_file():
+        raise OptoutError(f"{path}: no such file")
+    report = ImportReport(path)
+    report.sha256, size = file_sha256(path)
+    if already_imported(engine, report.sha256) is not None:
+        report.already = True
+        return report
+    store_dir = settings.landing / "imports"
+    store_dir.mkdir(parents=True, exist_ok=True)
+    header, body = _rows(path, store_dir / f".{report.sha256}.scratch")
+    col = address_column(header, column, path)
+    when_col = address_column(header, requested_at_column, path) if requested_at_column else None
+    now = clock.now()
+    seen: set[str] = set()
+    adopted: list[Adopted] = []
+    for line, cells in body:
+        report.rows += 1
+        text = cells[col] if col < len(cells) else ""
+        try:
+            a = parse(text)
+        except InvalidAddress as exc:
+            report.invalid.append((line, exc.reason))
+            continue
+        if a.key in seen:
+            report.duplicates.append(line)
+            continue
+        seen.add(a.key)
+        at = now
+        if when_col is not None:
+            raw = cells[when_col] if when_col < len(cells) else ""
+            parsed = parse_time(raw)
+            if parsed is None:
+                report.bad_dates.append((line, raw[:80]))
+            else:
+                at = parsed
+        adopted.append(Adopted(line, a.normalized, a.key, at))
+    report.stored = store_dir / f"{report.sha256}{''.join(path.suffixes[-2:])[:20]}"
+    if not report.stored.exists():
+        partial = report.stored.with_name(report.stored.name + ".partial")
+        shutil.copyfile(path, partial)
+        partial.replace(report.stored)
+    result: ImportResult = write_import(
+        engine, settings, clock, stored=report.stored, sha256=report.sha256, size=size, source=source,
+        label=path.name, adopted=adopted, rejected=len(report.invalid), duplicate=len(report.duplicates),
+    )
+    report.already = result.already
+    report.imported = result.events
+    report.version = result.version.version if result.version else None
+    return report
+
+
+__all__ = ["adopt_file", "ImportReport"]
