@@ -47,8 +47,7 @@ class ClickLog:
         self.lock = threading.Lock()
         self.host, self.pid = socket.gethostname(), os.getpid()
         self.name = f"clicks-{self.host}-{self.pid}.jsonl"
-        self.rejected_name = f"_rejected-{self.host}-{self.pid}.json"
-        self.rejected: dict[str, Counter[str]] = {}
+        self.rejected = RejectedCounts(landing / CHANNEL, clock, self.lock)
 
     def path_for(self, day: str) -> Path:
         return self.landing / CHANNEL / day / self.name
@@ -71,20 +70,38 @@ class ClickLog:
 
 
     def rejected_path_for(self, day: str) -> Path:
-        return self.landing / CHANNEL / day / self.rejected_name
+        return self.rejected.path_for(day)
 
     def count_rejected(self, method: str) -> int:
         """Count one request whose token does not verify; the day's total so far."""
+        return self.rejected.count(method)
+
+
+class RejectedCounts:
+    """Refused requests counted per day and key (method, provider) in
+    `<folder>/<day>/_rejected-<host>-<pid>.json`, replaced whole and fsynced on each count."""
+
+    def __init__(self, folder: Path, clock: Clock, lock: threading.Lock) -> None:
+        self.folder, self.clock, self.lock = folder, clock, lock
+        self.host, self.pid = socket.gethostname(), os.getpid()
+        self.name = f"_rejected-{self.host}-{self.pid}.json"
+        self.days: dict[str, Counter[str]] = {}
+
+    def path_for(self, day: str) -> Path:
+        return self.folder / day / self.name
+
+    def count(self, key: str) -> int:
+        """Count one refused request under `key`; the day's total so far."""
         now = self.clock.now()
         day = now.date().isoformat()
-        path = self.rejected_path_for(day)
+        path = self.path_for(day)
         with self.lock:
-            if day not in self.rejected:
+            if day not in self.days:
                 # A new day (or a restart that reuses the pid, as in a container): go on from
                 # what the file says.
-                self.rejected = {day: read_counts(path)}
-            counts = self.rejected[day]
-            counts[method] += 1
+                self.days = {day: read_counts(path)}
+            counts = self.days[day]
+            counts[key] += 1
             state = {"day": day, "host": self.host, "pid": self.pid, "rejected": dict(sorted(counts.items())),
                      "updated_at": now.isoformat().replace("+00:00", "Z")}
             replace_durably(path, (json.dumps(state) + "\n").encode("utf-8"))
@@ -117,8 +134,7 @@ class HookLog:
         self.clock = clock
         self.lock = threading.Lock()
         self.host, self.pid = socket.gethostname(), os.getpid()
-        self.rejected_name = f"_rejected-{self.host}-{self.pid}.json"
-        self.rejected: dict[str, Counter[str]] = {}
+        self.rejected = RejectedCounts(landing / ESP_CHANNEL, clock, self.lock)
 
     def path_for(self, day: str, provider: str) -> Path:
         return self.landing / ESP_CHANNEL / day / f"{provider}-{self.host}-{self.pid}.jsonl"
@@ -133,15 +149,4 @@ class HookLog:
         return path
 
     def count_rejected(self, provider: str) -> int:
-        now = self.clock.now()
-        day = now.date().isoformat()
-        path = self.landing / ESP_CHANNEL / day / self.rejected_name
-        with self.lock:
-            if day not in self.rejected:
-                self.rejected = {day: read_counts(path)}
-            counts = self.rejected[day]
-            counts[provider] += 1
-            state = {"day": day, "host": self.host, "pid": self.pid, "rejected": dict(sorted(counts.items())),
-                     "updated_at": now.isoformat().replace("+00:00", "Z")}
-            replace_durably(path, (json.dumps(state) + "\n").encode("utf-8"))
-            return sum(counts.values())
+        return self.rejected.count(provider)
