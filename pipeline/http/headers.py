@@ -1,8 +1,7 @@
 """Security headers on every response (SPEC §8), as a pure ASGI middleware.
 
 Every answer — pages, the API, 401, 404, 405, 413, 422 — carries a Content-Security-Policy that
-allows nothing but the confirmation page's one stylesheet (by hash) and a form posting to this
-origin, refuses framing, and sends no referrer (the URL holds a token that names an address).
+allows nothing to load and only forms posting to this origin (pages set their own), refuses framing, and sends no referrer (the URL holds a token that names an address).
 The 500 answer is built by Starlette outside every middleware, so the app's 500 handler adds
 the same headers (`SECURITY_HEADERS`). The middleware adds each header only where the response
 lacks it: the console's pages set their own, wider policy (`CONSOLE_CSP`) and cache headers.
@@ -11,19 +10,11 @@ A HEAD answer keeps the GET's headers and drops the body.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# The confirmation page's only style, kept here so its hash and its text cannot drift apart.
-PAGE_STYLE = "body{font-family:sans-serif;max-width:32em;margin:3em auto}"
-_STYLE_HASH = base64.b64encode(hashlib.sha256(PAGE_STYLE.encode("utf-8")).digest()).decode("ascii")
-
-CSP = (
-    f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
+# Answers that are not pages (the API, errors, plain text) may load nothing; the unsubscribe
+# pages and the console's pages set their own policy.
+CSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 # The console's pages: scripts, styles and images from this origin only (the files under
 # /console/static/), no inline script or style, fetch calls only back to this origin.
 CONSOLE_CSP = (
