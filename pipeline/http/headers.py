@@ -1,7 +1,8 @@
 """Security headers on every response (SPEC §8), as a pure ASGI middleware.
 
 Every answer — pages, the API, 401, 404, 405, 413, 422 — carries a Content-Security-Policy that
-allows nothing to load and only forms posting to this origin (pages set their own), refuses framing, and sends no referrer (the URL holds a token that names an address).
+allows nothing to load and only forms posting to this origin (pages set their own), refuses
+framing, and sends no referrer (the URL holds a token that names an address).
 The 500 answer is built by Starlette outside every middleware, so the app's 500 handler adds
 the same headers (`SECURITY_HEADERS`). The middleware adds each header only where the response
 lacks it: the console's pages set their own, wider policy (`CONSOLE_CSP`) and cache headers.
