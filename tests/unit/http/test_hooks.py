@@ -4,24 +4,18 @@ and only counted; the console half has no /hooks."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi.testclient import TestClient
 
 from pipeline.core.clock import FixedClock
 from pipeline.core.config import Settings
 from pipeline.http.app import create_app
-from pipeline.http.esp_verify import sns_string_to_sign
+from tests import esp_signing
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 12, 2, 16, 0, tzinfo=UTC)
@@ -41,22 +35,13 @@ def rsa_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def certificate(key: rsa.RSAPrivateKey) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.eu-west-1.amazonaws.com")])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(NOW - timedelta(days=1)).not_valid_after(NOW + timedelta(days=1))
-            .sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
 @pytest.fixture
 def client(tmp_path: Path, ec_key: ec.EllipticCurvePrivateKey, rsa_key: rsa.RSAPrivateKey) -> TestClient:
     cert = tmp_path / "sns.pem"
-    cert.write_bytes(certificate(rsa_key))
-    public = ec_key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    cert.write_bytes(esp_signing.sns_certificate(rsa_key, NOW))
     settings = Settings(
         landing=tmp_path / "landing", database_url=f"sqlite:///{tmp_path / 'optout.db'}",
-        sendgrid_public_key=base64.b64encode(public).decode(), mailgun_signing_key=MAILGUN_KEY,
+        sendgrid_public_key=esp_signing.sendgrid_public_key(ec_key), mailgun_signing_key=MAILGUN_KEY,
         postmark_credentials="hook:pa55word", ses_certificate=cert, ses_topic_arns=(TOPIC,), mailchimp_secret=SECRET,
     )
     return TestClient(create_app(settings, FixedClock(NOW), only="public"), follow_redirects=False)
@@ -74,10 +59,7 @@ def rejected(client: TestClient) -> dict[str, int]:
 
 
 def sendgrid_headers(key: ec.EllipticCurvePrivateKey, body: bytes, at: datetime = NOW) -> dict[str, str]:
-    stamp = str(int(at.timestamp()))
-    signature = key.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))
-    return {"X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-            "X-Twilio-Email-Event-Webhook-Timestamp": stamp, "Content-Type": "application/json"}
+    return esp_signing.sendgrid_headers(key, body, at)
 
 
 SENDGRID_BODY = (b'[{"email":"jane@example.com","event":"unsubscribe","sg_event_id":"ev1","timestamp":1764691200},\n'
@@ -110,9 +92,7 @@ def test_sendgrid_refusals_land_nothing(client: TestClient, ec_key: ec.EllipticC
 
 
 def mailgun_body(token: str = "tok-1", at: datetime = NOW, key: str = MAILGUN_KEY) -> bytes:
-    stamp = str(int(at.timestamp()))
-    signature = hmac.new(key.encode(), (stamp + token).encode(), hashlib.sha256).hexdigest()
-    return json.dumps({"signature": {"timestamp": stamp, "token": token, "signature": signature},
+    return json.dumps({"signature": esp_signing.mailgun_signature(key, token, at),
                        "event-data": {"id": "mg-1", "event": "unsubscribed", "recipient": "jane@example.com"}}).encode()
 
 
@@ -146,15 +126,10 @@ def test_postmark_basic_auth(client: TestClient) -> None:
 
 def sns(key: rsa.RSAPrivateKey, version: str = "1", kind: str = "Notification", topic: str = TOPIC) -> dict[str, str]:
     message = {"Type": kind, "MessageId": "sns-1", "TopicArn": topic, "Timestamp": "2026-12-02T15:59:00.000Z",
-               "Message": json.dumps({"notificationType": "Complaint"}), "SignatureVersion": version,
-               "SigningCertURL": "https://sns.eu-west-1.amazonaws.com/cert.pem"}
+               "Message": json.dumps({"notificationType": "Complaint"})}
     if kind != "Notification":
         message |= {"Token": "t0k", "SubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription"}
-    signed = sns_string_to_sign(message)
-    assert signed is not None
-    algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()
-    message["Signature"] = base64.b64encode(key.sign(signed, padding.PKCS1v15(), algorithm)).decode()
-    return message
+    return esp_signing.sns_sign(key, message, version)
 
 
 @pytest.mark.parametrize("version", ["1", "2"])
