@@ -67,6 +67,10 @@ class Settings:
     mailchimp_secret: str = ""
     # Providers the nightly run writes delta files for after each publish (esp_sync).
     esp_sync: tuple[str, ...] = ()
+    # The click and webhook logs of `optout serve` close a segment (so a run can read it) after
+    # this many seconds or lines, whichever comes first, and on shutdown.
+    segment_seconds: float = 60.0
+    segment_lines: int = 10_000
     # Where the nightly DAG leaves exports, compliance reports and data-quality results.
     output: Path = Path("./data/output")
     # Airflow: the connection that names the store (empty: use database_url), and who is
@@ -135,6 +139,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ses_topic_arns=_topic_arns(env, "OPTOUT_SES_TOPIC_ARNS"),
         mailchimp_secret=_mailchimp_secret(env, "OPTOUT_MAILCHIMP_SECRET"),
         esp_sync=_providers(env, "OPTOUT_ESP_SYNC"),
+        segment_seconds=_positive(env, "OPTOUT_SEGMENT_SECONDS", default.segment_seconds, "seconds", maximum=86_400),
+        segment_lines=int(_positive(env, "OPTOUT_SEGMENT_LINES", default.segment_lines, "lines", whole=True,
+                                    maximum=10_000_000)),
         output=Path(env.get("OPTOUT_OUTPUT", str(default.output))),
         store_conn_id=env.get("OPTOUT_STORE_CONN_ID", default.store_conn_id),
         alert_to=_addresses(env, "OPTOUT_ALERT_TO", local=True),
@@ -216,16 +223,25 @@ def _phone_region(value: str, name: str) -> str:
 
 
 def _positive_hours(env: Mapping[str, str], name: str, default: float) -> float:
+    return _positive(env, name, default, "hours")
+
+
+def _positive(
+    env: Mapping[str, str], name: str, default: float, unit: str, *, whole: bool = False, maximum: float = math.inf,
+) -> float:
+    """A positive, finite number of `unit` (a whole one with `whole`), at most `maximum`; unset: the default."""
     text = env.get(name)
     if text is None:
         return default
     try:
-        hours = float(text)
+        value = int(text) if whole else float(text)
     except ValueError:
-        raise SettingsError(f"{name}: {text!r} is not a number of hours") from None
-    if not math.isfinite(hours) or hours <= 0:
-        raise SettingsError(f"{name}: {text!r} is not a positive number of hours")
-    return hours
+        raise SettingsError(f"{name}: {text!r} is not a {'whole ' if whole else ''}number of {unit}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise SettingsError(f"{name}: {text!r} is not a positive number of {unit}")
+    if value > maximum:
+        raise SettingsError(f"{name}: {text!r} is more than {maximum:,.0f} {unit}")
+    return value
 
 
 def _entries(env: Mapping[str, str], name: str) -> tuple[str, ...]:

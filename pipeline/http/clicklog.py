@@ -1,7 +1,7 @@
 """The unsubscribe endpoint's landing log: each request whose token verifies appended as one
-JSON line to today's `<landing>/unsubscribe_link/<YYYY-MM-DD>/` file (SPEC §2.1 format),
-flushed and fsynced before the answer goes out, so an acknowledged click survives a crash and
-the nightly run ingests it.
+JSON line to today's `<landing>/unsubscribe_link/<YYYY-MM-DD>/` segment (SPEC §2.1 format),
+fsynced before the answer goes out, so an acknowledged click survives a crash and the next run
+ingests it once the segment closes (`pipeline.http.segments`).
 
 Requests whose token does not verify are only counted, per day and method, in
 `_rejected-<host>-<pid>.json` beside the log (replaced atomically, fsynced; a name starting
@@ -20,7 +20,8 @@ from pathlib import Path
 
 from pipeline.core import safejson
 from pipeline.core.clock import Clock
-from pipeline.core.durable import append_durably, replace_durably
+from pipeline.core.durable import replace_durably
+from pipeline.http.segments import SegmentLog
 
 CHANNEL = "unsubscribe_link"
 MAX_FIELD = 4096  # a token or user agent longer than this is cut: it cannot verify anyway
@@ -38,19 +39,15 @@ class UnsubscribeRequest:
 
 
 class ClickLog:
-    """Appends requests durably; one file a day per host and process, so writers never share
-    a file and a day's file is complete once the day is over."""
+    """Appends requests durably to segments named `clicks-<host>-<pid>-…`, so writers never
+    share a file and a closed segment is complete."""
 
-    def __init__(self, landing: Path, clock: Clock) -> None:
+    def __init__(self, landing: Path, clock: Clock, segments: SegmentLog) -> None:
         self.landing = landing
         self.clock = clock
+        self.segments = segments
         self.lock = threading.Lock()
-        self.host, self.pid = socket.gethostname(), os.getpid()
-        self.name = f"clicks-{self.host}-{self.pid}.jsonl"
         self.rejected = RejectedCounts(landing / CHANNEL, clock, self.lock)
-
-    def path_for(self, day: str) -> Path:
-        return self.landing / CHANNEL / day / self.name
 
     def record(self, token: str, method: str, one_click: bool, ip: str, user_agent: str) -> UnsubscribeRequest:
         now = self.clock.now()
@@ -64,8 +61,7 @@ class ClickLog:
             user_agent=user_agent[:MAX_FIELD],
         )
         line = (json.dumps(asdict(request), ensure_ascii=False) + "\n").encode("utf-8")
-        with self.lock:
-            append_durably(self.path_for(now.date().isoformat()), line)
+        self.segments.append(CHANNEL, "clicks", line)
         return request
 
 
@@ -126,27 +122,21 @@ ESP_CHANNEL = "esp_events"
 
 class HookLog:
     """The webhook receivers' landing log: each verified body appended as one line to today's
-    `<landing>/esp_events/<YYYY-MM-DD>/<provider>-<host>-<pid>.jsonl`, fsynced before the 200;
-    refused requests only counted, per provider, in `_rejected-<host>-<pid>.json` beside it."""
+    `<landing>/esp_events/<YYYY-MM-DD>/` segment `<provider>-<host>-<pid>-…`, fsynced before the
+    200; refused requests only counted, per provider, in `_rejected-<host>-<pid>.json` beside it."""
 
-    def __init__(self, landing: Path, clock: Clock) -> None:
+    def __init__(self, landing: Path, clock: Clock, segments: SegmentLog) -> None:
         self.landing = landing
         self.clock = clock
+        self.segments = segments
         self.lock = threading.Lock()
-        self.host, self.pid = socket.gethostname(), os.getpid()
         self.rejected = RejectedCounts(landing / ESP_CHANNEL, clock, self.lock)
-
-    def path_for(self, day: str, provider: str) -> Path:
-        return self.landing / ESP_CHANNEL / day / f"{provider}-{self.host}-{self.pid}.jsonl"
 
     def append(self, provider: str, body: bytes) -> Path:
         """Append one body (already a single line: no CR or LF in it) and its newline."""
         if b"\n" in body or b"\r" in body:
             raise ValueError("a landed body is one line")
-        path = self.path_for(self.clock.now().date().isoformat(), provider)
-        with self.lock:
-            append_durably(path, body + b"\n")
-        return path
+        return self.segments.append(ESP_CHANNEL, provider, body + b"\n")
 
     def count_rejected(self, provider: str) -> int:
         return self.rejected.count(provider)

@@ -27,6 +27,7 @@ from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.http import esp_verify
 from pipeline.http.clicklog import HookLog
+from pipeline.http.segments import SegmentLog
 
 log = logging.getLogger("optout.hooks")
 BODY_LIMITS = safejson.Limits(max_bytes=1024 * 1024, max_depth=32)
@@ -64,9 +65,9 @@ def _json(body: bytes) -> Any:
         return None
 
 
-def router(settings: Settings, clock: Clock) -> APIRouter:
+def router(settings: Settings, clock: Clock, segments: SegmentLog) -> APIRouter:
     hooks = APIRouter(prefix="/hooks")
-    landing = HookLog(settings.landing, clock)
+    landing = HookLog(settings.landing, clock, segments)
     tokens = Tokens()
     sendgrid_key = esp_verify.load_sendgrid_key(settings.sendgrid_public_key) if settings.sendgrid_public_key else None
     ses_key = (esp_verify.load_sns_certificate(settings.ses_certificate.read_bytes())

@@ -51,7 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     settings = Settings(
         database_url=f"sqlite:///{root / 'optout.db'}", landing=root / "landing", token_keys=KEYS,
         brand_name="Acme Outdoor", brand_logo=logo, brand_colour=BRAND,
-        privacy_url="https://acme.example/privacy", support_contact="privacy@acme.example",
+        privacy_url="https://acme.example/privacy", support_contact="privacy@acme.example", segment_lines=1,
     )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -45,6 +45,7 @@ class Server:
             "OPTOUT_MAILGUN_SIGNING_KEY": MAILGUN_KEY, "OPTOUT_POSTMARK_CREDENTIALS": POSTMARK,
             "OPTOUT_SES_CERTIFICATE": str(certificate), "OPTOUT_SES_TOPIC_ARNS": TOPIC,
             "OPTOUT_MAILCHIMP_SECRET": MAILCHIMP,
+            "OPTOUT_SEGMENT_LINES": "1",  # each body closed at once: the run right after reads it
         }
         self.posted = 0
 

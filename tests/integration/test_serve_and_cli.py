@@ -38,7 +38,8 @@ def free_port() -> int:
 @pytest.fixture
 def server(tmp_path: Path):  # type: ignore[no-untyped-def]
     landing, port = tmp_path / "landing", free_port()
-    env = {**os.environ, "OPTOUT_LANDING": str(landing), "OPTOUT_TOKEN_KEYS": KEYS, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "OPTOUT_LANDING": str(landing), "OPTOUT_TOKEN_KEYS": KEYS, "PYTHONPATH": str(ROOT),
+           "OPTOUT_SEGMENT_LINES": "1"}  # each click closed at once: the run right after reads it
     proc = subprocess.Popen([*OPTOUT, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):

@@ -31,7 +31,7 @@ def client(tmp_path: Path) -> TestClient:
     public = KEY.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     settings = Settings(landing=tmp_path / "landing", database_url=f"sqlite:///{tmp_path / 'optout.db'}",
                         sendgrid_public_key=base64.b64encode(public).decode(), mailgun_signing_key=MAILGUN_KEY,
-                        postmark_credentials="hook:pa55word", mailchimp_secret=SECRET)
+                        postmark_credentials="hook:pa55word", mailchimp_secret=SECRET, segment_lines=1)
     return TestClient(create_app(settings, FixedClock(NOW), only="public"), follow_redirects=False)
 
 

@@ -117,7 +117,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     engine = make_engine(db)
     migrate(engine)
     settings = Settings(database_url=db, landing=root / "landing", output=root / "output", token_keys=KEYS,
-                        api_keys=(("crm", API_KEY),))
+                        api_keys=(("crm", API_KEY),), segment_lines=1)
     add(engine, settings, FixedClock(NOW), "listed@example.com", "postal_mail", "H1")  # a fresh list to check against
     engine.dispose()
     with socket.socket() as s:

@@ -16,6 +16,7 @@ from pipeline.core.config import Settings
 from pipeline.http.app import create_app
 from pipeline.http.clicklog import ClickLog
 from pipeline.http.headers import CSP
+from pipeline.http.segments import SegmentLog
 from pipeline.intake.tokens import b64url, mint
 
 pytestmark = pytest.mark.unit
@@ -39,7 +40,8 @@ def junk(n: int) -> str:
 
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:
-    settings = Settings(landing=tmp_path / "landing", token_keys=KEYS, database_url=f"sqlite:///{tmp_path / 'optout.db'}")
+    settings = Settings(landing=tmp_path / "landing", token_keys=KEYS, database_url=f"sqlite:///{tmp_path / 'optout.db'}",
+                        segment_lines=1)
     return TestClient(create_app(settings, FixedClock(AT)), raise_server_exceptions=False)
 
 
@@ -59,17 +61,21 @@ def test_junk_clicks_do_not_grow_the_log(client: TestClient, tmp_path: Path) -> 
     assert sorted(p.name for p in day.iterdir()) == sorted([log.name, counter.name])  # no temporary file left
 
 
+def click_log(landing: Path, clock: FixedClock) -> ClickLog:
+    return ClickLog(landing, clock, SegmentLog(landing, clock, max_seconds=60, max_lines=1))
+
+
 def test_the_counter_goes_on_after_a_restart_with_the_same_pid(tmp_path: Path) -> None:
-    first = ClickLog(tmp_path, FixedClock(AT))
+    first = click_log(tmp_path, FixedClock(AT))
     assert [first.count_rejected("POST") for _ in range(3)] == [1, 2, 3]
-    again = ClickLog(tmp_path, FixedClock(AT))  # a container restarts as pid 1 again
+    again = click_log(tmp_path, FixedClock(AT))  # a container restarts as pid 1 again
     assert again.count_rejected("GET") == 4
-    later = ClickLog(tmp_path, FixedClock(datetime(2026, 10, 10, 0, 0, 1, tzinfo=UTC)))
+    later = click_log(tmp_path, FixedClock(datetime(2026, 10, 10, 0, 0, 1, tzinfo=UTC)))
     assert later.count_rejected("POST") == 1  # a new day, a new file
 
 
 def test_a_torn_or_hostile_counter_file_starts_from_zero(tmp_path: Path) -> None:
-    log = ClickLog(tmp_path, FixedClock(AT))
+    log = click_log(tmp_path, FixedClock(AT))
     path = log.rejected_path_for("2026-10-09")
     path.parent.mkdir(parents=True)
     path.write_text('{"rejected": {"POST": -5, "GET": 1e400, "x": ' + "[" * 100 + "}")

@@ -43,6 +43,7 @@ def client(tmp_path: Path, ec_key: ec.EllipticCurvePrivateKey, rsa_key: rsa.RSAP
         landing=tmp_path / "landing", database_url=f"sqlite:///{tmp_path / 'optout.db'}",
         sendgrid_public_key=esp_signing.sendgrid_public_key(ec_key), mailgun_signing_key=MAILGUN_KEY,
         postmark_credentials="hook:pa55word", ses_certificate=cert, ses_topic_arns=(TOPIC,), mailchimp_secret=SECRET,
+        segment_lines=1,  # each body its own closed segment: readable at once
     )
     return TestClient(create_app(settings, FixedClock(NOW), only="public"), follow_redirects=False)
 
