@@ -45,7 +45,10 @@ pipeline_runs = sa.Table(
     "pipeline_runs",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("logical_date", sa.Date, nullable=False, unique=True),
+    sa.Column("logical_date", sa.Date, nullable=False),
+    # Empty: the nightly run of every channel; else the sorted, comma-separated channels of a
+    # run of some channels only (`optout run --channel`, the intraday DAG).
+    sa.Column("channels", Text, nullable=False, server_default=""),
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime),
     sa.Column("status", sa.String(16), nullable=False),
@@ -54,6 +57,7 @@ pipeline_runs = sa.Table(
     sa.Column("data_quality", sa.JSON),
     sa.Column("list_version", sa.Integer),
     sa.Column("error", Text),
+    sa.UniqueConstraint("logical_date", "channels"),
 )
 
 ingested_files = sa.Table(

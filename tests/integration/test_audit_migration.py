@@ -78,3 +78,29 @@ def test_access_log_refuses_to_be_rewritten(engine, statement):
         conn.execute(sa.text(statement))
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT user_name FROM access_log")).scalars().all() == ["ann"]
+
+
+def test_run_channels_keeps_the_runs_and_the_files_that_name_them(engine):
+    """0005 rebuilds pipeline_runs on SQLite: the rows, and the ingested files that refer to
+    them, come through both ways; a day then holds a nightly run and a run of some channels."""
+    config = alembic_config(engine)
+    command.downgrade(config, "0004_console")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO pipeline_runs (id, logical_date, started_at, status) VALUES (7, '2026-12-01', '2026-12-01 02:00:00', 'success')"))
+        conn.execute(sa.text("INSERT INTO ingested_files (id, run_id, channel, path, folder_date, sha256, size, records, accepted, ignored,"
+                             " rejected, needs_review, duplicate, ingested_at) VALUES (3, 7, 'phone', 'p.csv', '2026-12-01', :sha, 1, 0, 0, 0, 0, 0, 0,"
+                             " '2026-12-01 02:00:01')"), {"sha": "a" * 64})
+    command.upgrade(config, "head")
+    assert differences(engine) == []
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT id, channels FROM pipeline_runs")).all() == [(7, "")]
+        assert conn.execute(sa.text("SELECT run_id FROM ingested_files")).scalars().all() == [7]
+        if engine.dialect.name == "sqlite":
+            assert conn.execute(sa.text("PRAGMA foreign_key_check")).all() == []
+            assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar_one() == 1  # enforced again after the rebuild
+        conn.execute(sa.text("INSERT INTO pipeline_runs (logical_date, channels, started_at, status)"
+                             " VALUES ('2026-12-01', 'unsubscribe_link', '2026-12-01 09:00:00', 'success')"))
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO pipeline_runs (logical_date, started_at, status) VALUES ('2026-12-01', '2026-12-01 03:00:00', 'running')"))
+    with pytest.raises(RuntimeError, match="run\\(s\\) of some channels"):
+        command.downgrade(config, "0004_console")
