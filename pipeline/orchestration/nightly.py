@@ -1,9 +1,13 @@
 """The nightly pipeline for a logical date, in steps an orchestrator can call one by one
-(Airflow tasks) or all at once (`optout run`). Runs are keyed on the logical date: running a
-date again ingests no known file, adds no event and publishes no new version."""
+(Airflow tasks) or all at once (`optout run`). Runs are keyed on the logical date and the
+channels they take (none named: every channel, the nightly run; some named: a run of only those,
+as the intraday DAG makes for the fast channels, with a `pipeline_runs` row of its own). Running
+a date again ingests no known file, adds no event and publishes no new version; files a run of
+some channels ingested are known to the nightly run afterwards, which skips them."""
 from __future__ import annotations
 
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,6 +19,7 @@ from pipeline.channels import REGISTRY, channel
 from pipeline.check import snapshots
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
+from pipeline.core.errors import OptoutError
 from pipeline.intake import landing
 from pipeline.intake.accounts import AccountIndex, load_accounts
 from pipeline.intake.landing import LandingWarning
@@ -35,6 +40,7 @@ class RunSummary:
     logical_date: date
     status: str
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scope: tuple[str, ...] = ()  # the channels a run of some channels took; empty: every channel
     list_version: int | None = None
     entries: int | None = None
     digest: str | None = None
@@ -51,6 +57,7 @@ class RunSummary:
         return {
             "logical_date": self.logical_date.isoformat(),
             "run_id": self.run_id,
+            "only_channels": list(self.scope),
             "status": self.status,
             "new_files": self.new_files,
             "channels": self.channels,
@@ -84,19 +91,30 @@ class RunSummary:
         return lines
 
 
-def start_run(engine: sa.Engine, logical_date: date, clock: Clock) -> int:
-    """Open (or re-open) the run of a logical date; returns its id. A re-opened run keeps the
-    review items it already resolved, so a re-run reports the same figures."""
+def run_scope(channels: Sequence[str]) -> tuple[str, ...]:
+    """The registered channels named (sorted, each once); OptoutError naming an unknown one."""
+    unknown = sorted(set(channels) - set(REGISTRY))
+    if unknown:
+        raise OptoutError(f"unknown channel {unknown[0]!r} (channels: {', '.join(REGISTRY)})", field="channel")
+    return tuple(sorted(set(channels)))
+
+
+def start_run(engine: sa.Engine, logical_date: date, clock: Clock, channels: Sequence[str] = ()) -> int:
+    """Open (or re-open) the run of a logical date and channels (none: every channel); returns
+    its id. A re-opened run keeps the review items it already resolved, so a re-run reports the
+    same figures."""
+    scope = ",".join(run_scope(channels))
     with write_tx(engine) as conn:
         row = conn.execute(
-            sa.select(pipeline_runs.c.id, pipeline_runs.c.counts).where(pipeline_runs.c.logical_date == logical_date)
+            sa.select(pipeline_runs.c.id, pipeline_runs.c.counts).where(
+                pipeline_runs.c.logical_date == logical_date, pipeline_runs.c.channels == scope)
         ).first()
         values: dict[str, Any] = {
             "started_at": clock.now(), "finished_at": None, "status": "running", "counts": {}, "error": None,
             "data_quality": None,
         }
         if row is None:
-            inserted = conn.execute(pipeline_runs.insert().values(logical_date=logical_date, **values))
+            inserted = conn.execute(pipeline_runs.insert().values(logical_date=logical_date, channels=scope, **values))
             return int(inserted.inserted_primary_key[0])  # type: ignore[index]
         resolved = (row.counts or {}).get("_review_resolved")
         if resolved:
@@ -212,10 +230,11 @@ def publish_run(
     return version
 
 
-def channel_counts(conn: sa.Connection, run_id: int) -> dict[str, dict[str, Any]]:
-    """Per channel: files, quarantined files and outcome counts of everything the run ingested."""
+def channel_counts(conn: sa.Connection, run_id: int, scope: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """Per channel of the run (`scope`, else every channel): files, quarantined files and
+    outcome counts of everything the run ingested."""
     f = ingested_files.c
-    result: dict[str, dict[str, Any]] = {name: _empty_counts() for name in REGISTRY}
+    result: dict[str, dict[str, Any]] = {name: _empty_counts() for name in (scope or REGISTRY)}
     columns = (f.channel, f.records, f.accepted, f.ignored, f.rejected, f.needs_review, f.duplicate, f.quarantine_error, f.path)
     rows = conn.execute(sa.select(*columns).where(f.run_id == run_id))
     for row in rows:
@@ -237,7 +256,8 @@ def finish_run(engine: sa.Engine, run_id: int, clock: Clock, data_quality: dict[
     """Close the run: failed when any channel failed or any file the run took was quarantined."""
     with write_tx(engine) as conn:
         run = conn.execute(sa.select(pipeline_runs).where(pipeline_runs.c.id == run_id)).one()
-        counts = channel_counts(conn, run_id)
+        scope = tuple(filter(None, run.channels.split(",")))
+        counts = channel_counts(conn, run_id, scope)
         kept = run.counts or {}
         errors = dict(kept.get("_errors", {}))
         warnings = list(kept.get("_warnings", []))
@@ -260,19 +280,23 @@ def finish_run(engine: sa.Engine, run_id: int, clock: Clock, data_quality: dict[
             )
         )
     return RunSummary(
-        run_id, run.logical_date, status, counts,
+        run_id, run.logical_date, status, counts, scope,
         version.version if version else None, version.entries if version else None,
         version.digest if version else None, errors=problems, warnings=warnings, review_resolved=resolved,
     )
 
 
-def run_nightly(engine: sa.Engine, settings: Settings, logical_date: date, clock: Clock) -> RunSummary:
-    """Every step for one logical date, without a scheduler."""
-    run_id = start_run(engine, logical_date, clock)
+def run_nightly(
+    engine: sa.Engine, settings: Settings, logical_date: date, clock: Clock, channels: Sequence[str] = (),
+) -> RunSummary:
+    """Every step for one logical date, without a scheduler: every channel, or only `channels`
+    (then a new list version is published only when they brought a new event)."""
+    scope = run_scope(channels)
+    run_id = start_run(engine, logical_date, clock, scope)
     survey_landing(engine, settings, run_id)
     accounts = run_accounts(engine, settings, run_id)
     new_files = 0
-    for name in REGISTRY:
+    for name in scope or REGISTRY:
         try:
             new_files += len(run_channel(engine, settings, run_id, name, clock, accounts).files)
         except Exception:  # recorded on the run by run_channel; the other channels go on

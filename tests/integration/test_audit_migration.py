@@ -86,10 +86,12 @@ def test_run_channels_keeps_the_runs_and_the_files_that_name_them(engine):
     config = alembic_config(engine)
     command.downgrade(config, "0004_console")
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO pipeline_runs (id, logical_date, started_at, status) VALUES (7, '2026-12-01', '2026-12-01 02:00:00', 'success')"))
-        conn.execute(sa.text("INSERT INTO ingested_files (id, run_id, channel, path, folder_date, sha256, size, records, accepted, ignored,"
-                             " rejected, needs_review, duplicate, ingested_at) VALUES (3, 7, 'phone', 'p.csv', '2026-12-01', :sha, 1, 0, 0, 0, 0, 0, 0,"
-                             " '2026-12-01 02:00:01')"), {"sha": "a" * 64})
+        conn.execute(sa.text("INSERT INTO pipeline_runs (id, logical_date, started_at, status)"
+                             " VALUES (7, '2026-12-01', '2026-12-01 02:00:00', 'success')"))
+        conn.execute(sa.text("INSERT INTO ingested_files (id, run_id, channel, path, folder_date, sha256, size, records, accepted,"
+                             " ignored, rejected, needs_review, duplicate, ingested_at)"
+                             " VALUES (3, 7, 'phone', 'p.csv', '2026-12-01', :sha, 1, 0, 0, 0, 0, 0, 0, '2026-12-01 02:00:01')"),
+                     {"sha": "a" * 64})
     command.upgrade(config, "head")
     assert differences(engine) == []
     with engine.begin() as conn:
@@ -101,6 +103,7 @@ def test_run_channels_keeps_the_runs_and_the_files_that_name_them(engine):
         conn.execute(sa.text("INSERT INTO pipeline_runs (logical_date, channels, started_at, status)"
                              " VALUES ('2026-12-01', 'unsubscribe_link', '2026-12-01 09:00:00', 'success')"))
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO pipeline_runs (logical_date, started_at, status) VALUES ('2026-12-01', '2026-12-01 03:00:00', 'running')"))
+        conn.execute(sa.text("INSERT INTO pipeline_runs (logical_date, started_at, status)"
+                             " VALUES ('2026-12-01', '2026-12-01 03:00:00', 'running')"))
     with pytest.raises(RuntimeError, match="run\\(s\\) of some channels"):
         command.downgrade(config, "0004_console")

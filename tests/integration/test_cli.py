@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -24,15 +23,6 @@ def optout(*args: str, db: str, landing: Path | None = None, now: str | None = "
         env["OPTOUT_LANDING"] = str(landing)
     clock = ["--now", now] if now else []
     return subprocess.run([*OPTOUT, *clock, *args], capture_output=True, text=True, env=env, timeout=300)
-
-
-@pytest.fixture
-def seeded(tmp_path: Path) -> tuple[str, Path]:
-    landing = tmp_path / "landing"
-    shutil.copytree(ROOT / "seeds" / "landing", landing)
-    db = f"sqlite:///{tmp_path / 'optout.db'}"
-    assert optout("init", db=db).returncode == 0
-    return db, landing
 
 
 def test_run_json_summary_and_exit_codes(seeded: tuple[str, Path]) -> None:
