@@ -161,10 +161,11 @@ _HANGUL_JAMO = ((0x1100, 0x11FF), (0xA960, 0xA97F), (0xD7B0, 0xD7FF))  # compose
 
 
 def _composition_seconds() -> set[int]:
-    """Code points that NFC may compose with the character before them."""
+    """Code points that NFC may compose with the character before them (the second halves of
+    canonical two-character decompositions; the planes above 2 have none)."""
     seconds: set[int] = set()
-    for cp in range(0x30000):
-        parts = unicodedata.decomposition(chr(cp)).split()
+    for decomposition in filter(None, map(unicodedata.decomposition, map(chr, range(0x30000)))):
+        parts = decomposition.split()
         if len(parts) == 2 and not parts[0].startswith("<"):
             seconds.add(int(parts[1], 16))
     return seconds
@@ -182,9 +183,10 @@ def inert_characters() -> frozenset[str]:
     `utf8_lower` of the local part equal its case-fold, character by character."""
     seconds = _composition_seconds()
     jamo = {cp for low, high in _HANGUL_JAMO for cp in range(low, high + 1)}
+    bmp = [chr(cp) for cp in range(0x80, 0x10000)]
     chars = [
-        c for c in map(chr, range(0x80, 0x10000))
-        if unicodedata.category(c)[0] in "LN" and unicodedata.combining(c) == 0
+        c for c, category in zip(bmp, map(unicodedata.category, bmp), strict=True)
+        if category[0] in "LN" and unicodedata.combining(c) == 0
         and ord(c) not in seconds and ord(c) not in jamo and unicodedata.is_normalized("NFC", c)
     ]
     lowered = pc.utf8_lower(pa.array(chars, pa.string())).to_pylist()
