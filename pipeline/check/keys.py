@@ -160,7 +160,7 @@ _ATEXT_CLASS = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~\-"
 _HANGUL_JAMO = ((0x1100, 0x11FF), (0xA960, 0xA97F), (0xD7B0, 0xD7FF))  # compose algorithmically
 
 
-def _composition_seconds() -> set[int]:
+def composition_seconds() -> set[int]:
     """Code points that NFC may compose with the character before them (the second halves of
     canonical two-character decompositions; the planes above 2 have none)."""
     seconds: set[int] = set()
@@ -181,7 +181,7 @@ def inert_characters() -> frozenset[str]:
     NFC-normalised already, so the validator keeps the local part as written. And Arrow's
     `utf8_lower` maps each to exactly its `str.casefold` (so not ß, ς, İ, ﬁ ...), which makes
     `utf8_lower` of the local part equal its case-fold, character by character."""
-    seconds = _composition_seconds()
+    seconds = composition_seconds()
     jamo = {cp for low, high in _HANGUL_JAMO for cp in range(low, high + 1)}
     bmp = [chr(cp) for cp in range(0x80, 0x10000)]
     chars = [

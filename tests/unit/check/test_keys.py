@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.check.keys import inert_characters, match_keys, match_keys_with_stats
+from pipeline.check.keys import composition_seconds, inert_characters, match_keys, match_keys_with_stats
 from pipeline.core.addresses import InvalidAddress, reference_match_key
 
 pytestmark = pytest.mark.unit
@@ -81,8 +81,11 @@ def test_inert_characters_leave_casefold_and_nfc_to_arrow() -> None:
         assert unicodedata.category(c)[0] in "LN" and unicodedata.is_normalized("NFC", "a" + c + "e")
 
 
-def test_every_stripped_character_is_below_the_bound_the_pattern_uses() -> None:
-    assert max(cp for cp in range(0x110000) if chr(cp).isspace()) <= 0x3000
+def test_the_unicode_bounds_the_internationalised_path_relies_on() -> None:
+    assert max(cp for cp in range(0x110000) if chr(cp).isspace()) <= 0x3000  # all stripped characters
+    canonical = [d.split() for d in map(unicodedata.decomposition, map(chr, range(0x110000))) if d and d[0] != "<"]
+    assert {int(parts[1], 16) for parts in canonical if len(parts) == 2} == composition_seconds()
+    assert not [parts for parts in canonical if parts[0] == "0040"]  # "@" composes with nothing after it
 
 
 ATOMS = ["a", "B", "john", "Doe", "x1", "_", "-", "o'neil", "+", "tag", "ü", "é", "用户", "!", "~", "\"q\"", " "]
