@@ -31,12 +31,16 @@ def _plain(rng: random.Random, i: int) -> str:
     return f"{local}@{domain}"
 
 
-def address(rng: random.Random, i: int) -> str:
-    """One recipient address, mostly clean, sometimes dressed up, rarely non-ASCII or invalid."""
+IDN_SHARE = 0.004  # the default share of internationalised addresses (IDN domains, Unicode local parts)
+
+
+def address(rng: random.Random, i: int, idn_share: float = IDN_SHARE) -> str:
+    """One recipient address, mostly clean, sometimes dressed up, rarely (`idn_share`) non-ASCII
+    or invalid (0.4 %)."""
     r = rng.random()
-    if r < 0.004:
+    if r < idn_share:
         return rng.choice(NON_ASCII).replace("@", f"{i}@", 1)
-    if r < 0.008:
+    if r < idn_share + 0.004:
         return rng.choice(INVALID)
     a = _plain(rng, i)
     r = rng.random()

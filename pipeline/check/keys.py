@@ -3,15 +3,25 @@
 The fast path accepts only cells it can prove `email_validator` would accept with the same
 normalised key: plain ASCII dot-atom local parts at plain ASCII host names (no Punycode, no
 special-use names, within every length limit), optionally surrounded by ASCII whitespace or
-written `Display Name <local@domain>`. Every other non-empty cell containing an `@` goes, one
-by one, to the reference `pipeline.core.addresses.parse`; cells without an `@` are invalid for the
-reference too (it cannot split them), so they are flagged without calling it. The differential
-tests (tests/unit/check/test_keys.py) and `make bench` check fast == reference row by row.
+written `Display Name <local@domain>`.
+
+The internationalised path takes bare `local@domain` cells whose local part is a dot-atom of
+ASCII atext and "inert" Unicode letters and digits (see `inert_characters`) and whose domain holds
+no character that could change how the reference cleans or splits the cell. Each distinct domain
+is validated once by email_validator's own domain routine; the local part needs no validator call
+(its rules accept every such local part unchanged) and its case-fold is Arrow's `utf8_lower`,
+which equals `str.casefold` on exactly those characters.
+
+Every other non-empty cell containing an `@` goes, one by one, to the reference
+`pipeline.core.addresses.parse`; cells without an `@` are invalid for the reference too (it cannot
+split them), so they are flagged without calling it. The differential tests
+(tests/unit/check/test_keys.py) and `make bench` check fast == reference row by row.
 """
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -21,7 +31,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.core.addresses import FAST_DOMAIN, FAST_LOCAL, FAST_MAX_LENGTH, SPECIAL_USE, InvalidAddress, parse, try_parse
+from pipeline.core.addresses import (
+    DOMAIN_ALIASES,
+    FAST_DOMAIN,
+    FAST_LOCAL,
+    FAST_MAX_LENGTH,
+    SPECIAL_USE,
+    InvalidAddress,
+    parse,
+    try_parse,
+)
 
 # The provable plain-ASCII subset is defined once, in pipeline.core.addresses (FAST_LOCAL,
 # FAST_DOMAIN, FAST_MAX_LENGTH, SPECIAL_USE); here it is applied to whole Arrow columns.
@@ -42,6 +61,7 @@ class KeyStats:
     fast: int
     reference: int
     invalid: int
+    international: int = 0  # keyed by the internationalised path (distinct domains validated once)
 
 
 def as_string_array(values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> pa.Array:
@@ -130,6 +150,127 @@ def _tagged(text: pa.Array) -> pa.Array | None:
     return pa.array(mask)
 
 
+# --- The internationalised path -------------------------------------------------------------
+# Characters the reference strips (str.strip) or splits at (email_validator's split_email, and
+# `clean`); none may appear in a domain the internationalised path takes. Every character for
+# which str.isspace() holds is below U+3001 (tests/unit/check/test_keys.py checks the whole range).
+_SPLITTERS = '@<>"[]\\'
+_EMAIL_MAX_BYTES = 254  # email_validator's EMAIL_MAX_LENGTH, in UTF-8 bytes
+_ATEXT_CLASS = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~\-"
+_HANGUL_JAMO = ((0x1100, 0x11FF), (0xA960, 0xA97F), (0xD7B0, 0xD7FF))  # compose algorithmically
+
+
+def composition_seconds() -> set[int]:
+    """Code points that NFC may compose with the character before them (the second halves of
+    canonical two-character decompositions; the planes above 2 have none)."""
+    seconds: set[int] = set()
+    for decomposition in filter(None, map(unicodedata.decomposition, map(chr, range(0x30000)))):
+        parts = decomposition.split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(int(parts[1], 16))
+    return seconds
+
+
+@lru_cache(maxsize=1)
+def inert_characters() -> frozenset[str]:
+    """Non-ASCII BMP letters and digits a local part may hold on the internationalised path.
+
+    Each one is a letter or digit (Unicode category L or N, so email_validator's unsafe-character
+    check passes it anywhere, even first), NFC-normalised alone with combining class 0, and never
+    the second half of a canonical composition (nor a Hangul jamo): a string of them and ASCII is
+    NFC-normalised already, so the validator keeps the local part as written. And Arrow's
+    `utf8_lower` maps each to exactly its `str.casefold` (so not ß, ς, İ, ﬁ ...), which makes
+    `utf8_lower` of the local part equal its case-fold, character by character."""
+    seconds = composition_seconds()
+    jamo = {cp for low, high in _HANGUL_JAMO for cp in range(low, high + 1)}
+    bmp = [chr(cp) for cp in range(0x80, 0x10000)]
+    chars = [
+        c for c, category in zip(bmp, map(unicodedata.category, bmp), strict=True)
+        if category[0] in "LN" and unicodedata.combining(c) == 0
+        and ord(c) not in seconds and ord(c) not in jamo and unicodedata.is_normalized("NFC", c)
+    ]
+    lowered = pc.utf8_lower(pa.array(chars, pa.string())).to_pylist()
+    return frozenset(c for c, low in zip(chars, lowered, strict=True) if low == c.casefold())
+
+
+def _class_ranges(code_points: Iterable[int]) -> str:
+    """An RE2 character-class body matching exactly these code points."""
+    out: list[str] = []
+    ordered = sorted(code_points)
+    start = prev = ordered[0]
+    for cp in [*ordered[1:], -1]:
+        if cp == prev + 1:
+            prev = cp
+            continue
+        out.append(rf"\x{{{start:X}}}" if start == prev else rf"\x{{{start:X}}}-\x{{{prev:X}}}")
+        start = prev = cp
+    return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def international_pattern() -> str:
+    """RE2 pattern of a cell the internationalised path takes: groups `local` and `domain`."""
+    atom = f"[{_ATEXT_CLASS}{_class_ranges(map(ord, inert_characters()))}]+"
+    stripped = {ord(c) for c in map(chr, range(0x3001)) if c.isspace()}
+    banned = _class_ranges(stripped | set(map(ord, _SPLITTERS)) | set(range(0x21)) | {0x7F})
+    domain = rf"[^{banned}\p{{Cc}}\p{{Z}}]+"
+    return rf"^{_WS}(?P<local>{atom}(?:\.{atom})*)@(?P<domain>{domain}){_WS}$"
+
+
+def email_domain_validator() -> Callable[..., Any]:
+    """email_validator's own domain routine, as `validate_email` calls it (memoised)."""
+    memoize_domain_validation()
+    return sys.modules["email_validator.validate_email"].validate_email_domain_name  # type: ignore[no-any-return]
+
+
+def _domain_keys(domains: pa.Array) -> tuple[list[str | None], np.ndarray]:
+    """Per distinct domain: its key form (None where the reference rejects it) and the longest of
+    its forms in UTF-8 bytes (as written, normalised, IDNA ASCII) for the address length check."""
+    validate = email_domain_validator()
+    options = {"test_environment": email_validator.TEST_ENVIRONMENT,
+               "globally_deliverable": email_validator.GLOBALLY_DELIVERABLE}
+    keys: list[str | None] = []
+    longest = np.zeros(len(domains), dtype=np.int64)
+    for i, domain in enumerate(domains.to_pylist()):
+        try:
+            info = validate(domain, **options)
+        except email_validator.EmailSyntaxError:
+            keys.append(None)
+            continue
+        ascii_domain = info["ascii_domain"].lower()
+        keys.append(DOMAIN_ALIASES.get(ascii_domain, ascii_domain))
+        longest[i] = max(len(domain.encode()), len(info["domain"].encode()), len(info["ascii_domain"]))
+    return keys, longest
+
+
+def _international_keys(cells: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Keys of the cells the internationalised path takes, and which cells those are.
+
+    A taken cell's local part passes email_validator unchanged (see `inert_characters`), so the
+    reference's answer rests on the domain (validated here once per distinct domain: a rejected
+    domain makes the cell invalid, null) and on the address length (a cell over it is not taken
+    and goes to the reference)."""
+    taken = pc.fill_null(pc.match_substring_regex(cells, international_pattern()), False)
+    keys = pa.nulls(len(cells), pa.string())
+    if not pc.any(taken).as_py():
+        return keys, taken
+    parts = pc.extract_regex(pc.filter(cells, taken), international_pattern())
+    local, domain = parts.field("local"), parts.field("domain")
+    encoded = pc.dictionary_encode(domain)
+    domain_keys, longest = _domain_keys(encoded.dictionary)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    fits = pc.binary_length(local).to_numpy(zero_copy_only=False) + 1 + longest[indices] <= _EMAIL_MAX_BYTES
+    row_domain = pc.take(pa.array(domain_keys, pa.string()), encoded.indices)
+    good = pc.fill_null(pc.is_valid(row_domain), False)
+    good_np = good.to_numpy(zero_copy_only=False) & fits
+    bare = pc.binary_join_element_wise(pc.utf8_lower(local), row_domain, "@")
+    found = _keys_from_bare(pc.filter(bare, pa.array(good_np)))
+    inner = pc.replace_with_mask(pa.nulls(len(local), pa.string()), pa.array(good_np), found)
+    taken = pc.replace_with_mask(taken, taken, pa.array(fits))  # too long: the reference decides
+    keys = pc.replace_with_mask(keys, taken, pc.filter(inner, pa.array(fits)))
+    return keys, taken
+
+
 def memoize_domain_validation() -> None:
     """Memoise email_validator's domain check, a pure function of (domain, options).
 
@@ -166,8 +307,13 @@ def _reference_keys(cells: list[str | None]) -> list[str | None]:
     return [None if cell is None else _reference_key(cell) for cell in cells]
 
 
-def match_keys_with_stats(values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> tuple[pa.Array, KeyStats]:
-    """The match key of every cell (null where the address is invalid) and how each was found."""
+def match_keys_with_stats(
+    values: pa.Array | pa.ChunkedArray | Iterable[str | None], *, international: bool = True
+) -> tuple[pa.Array, KeyStats]:
+    """The match key of every cell (null where the address is invalid) and how each was found.
+
+    `international=False` sends every cell off the ASCII fast path to the reference (the
+    benchmark's "before"; the answer is the same)."""
     cells = as_string_array(values)
     fast = fast_mask(cells)
     keys = pa.nulls(len(cells), pa.string())
@@ -183,12 +329,22 @@ def match_keys_with_stats(values: pa.Array | pa.ChunkedArray | Iterable[str | No
     rest = pc.filter(cells, others)
     # Without an "@" the reference cannot split the address: invalid, no need to ask it.
     slow = pc.fill_null(pc.match_substring(rest, "@"), False)
+    n_international = 0
+    if international and pc.any(slow).as_py():
+        candidates = pc.filter(rest, slow)
+        found, taken = _international_keys(candidates)
+        n_international = pc.sum(taken).as_py() or 0
+        if n_international:
+            rest_keys = pc.replace_with_mask(pa.nulls(len(rest), pa.string()), slow, found)
+            keys = pc.replace_with_mask(keys, others, rest_keys)
+            slow = pc.replace_with_mask(slow, slow, pc.invert(taken))
     n_slow = pc.sum(slow).as_py() or 0
     if n_slow:
         slow_keys = pa.array(_reference_keys(pc.filter(rest, slow).to_pylist()), type=pa.string())
         rest_keys = pc.replace_with_mask(pa.nulls(len(rest), pa.string()), slow, slow_keys)
-        keys = pc.replace_with_mask(keys, others, rest_keys)
-    return keys, KeyStats(len(cells), n_fast, n_slow, keys.null_count)
+        others_keys = pc.if_else(pc.is_valid(rest_keys), rest_keys, pc.filter(keys, others))
+        keys = pc.replace_with_mask(keys, others, others_keys)
+    return keys, KeyStats(len(cells), n_fast, n_slow, keys.null_count, n_international)
 
 
 def match_keys(values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> pa.Array:
