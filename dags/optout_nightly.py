@@ -1,6 +1,6 @@
 """optout_nightly (SPEC §6): every night, ingest each registered channel, gate it with its
-Great Expectations suite, publish a new suppression list, validate it, export it, report on
-compliance, and fail the run when any channel failed or was quarantined. Each task calls one
+Great Expectations suite, publish a new suppression list, validate it, export it, write the
+providers' delta files (OPTOUT_ESP_SYNC), report on compliance, and fail the run when any channel failed or was quarantined. Each task calls one
 function of `pipeline.orchestration.tasks` with ids and paths; nothing heavy is imported here."""
 from __future__ import annotations
 
@@ -88,6 +88,12 @@ def optout_nightly() -> None:
 
         return tasks.export_list(pipeline_run_id, output_dir)
 
+    @task
+    def esp_sync(pipeline_run_id: int, output_dir: str | None) -> dict:
+        from pipeline.orchestration import tasks  # here, not at import: the pipeline adds seconds to every parse of this file
+
+        return tasks.esp_sync(pipeline_run_id, output_dir)
+
     @task(trigger_rule="all_done")
     def report(pipeline_run_id: int, output_dir: str | None) -> dict:
         from pipeline.orchestration import tasks  # here, not at import: the pipeline adds seconds to every parse of this file
@@ -107,10 +113,11 @@ def optout_nightly() -> None:
     published = publish(pipeline_run_id)
     validated = validate_list(pipeline_run_id)
     exported = export(pipeline_run_id, "{{ params.output_dir or '' }}")
+    synced = esp_sync(pipeline_run_id, "{{ params.output_dir or '' }}")
     reported = report(pipeline_run_id, "{{ params.output_dir or '' }}")
-    ingested >> published >> validated >> exported
+    ingested >> published >> validated >> [exported, synced]
     published >> reported
-    [ingested, validated, exported, reported] >> watch(pipeline_run_id)
+    [ingested, validated, exported, synced, reported] >> watch(pipeline_run_id)
 
 
 optout_nightly()
