@@ -182,11 +182,11 @@ def export_list(run_id: int, output_dir: str | None = None) -> dict[str, Any]:
 def esp_sync(run_id: int, output_dir: str | None = None) -> dict[str, Any]:
     """The providers' delta files after the publish (OPTOUT_ESP_SYNC; none configured: nothing
     to do): what each provider has not been handed yet, in its own import layout."""
-    from pipeline.audit.esp_sync import summary, sync_providers  # here, not at import: only this task uses it
-
     settings = load()
     if not settings.esp_sync:
         raise skip("no providers configured (OPTOUT_ESP_SYNC)")
+    from pipeline.audit.esp_sync import summary, sync_providers  # here, not at import: only this task uses it
+
     engine = store(settings)
     day = run_logical_date(engine, run_id)
     root = Path(output_dir) if output_dir else settings.output
