@@ -3,6 +3,7 @@
 XCom. Failures that retrying cannot fix are raised as Airflow's fail-fast exception."""
 from __future__ import annotations
 
+import json
 import logging
 import math
 from datetime import date
@@ -142,6 +143,12 @@ def publish_list(run_id: int) -> dict[str, Any]:
     return {"version": version.version, "entries": version.entries, "digest": version.digest}
 
 
+def list_event_extra(published: dict[str, Any]) -> dict[str, Any]:
+    """The `extra` of the `optout://suppression_list` Asset event for what `publish_list`
+    returned: the list version, its digest and its entry count (all empty when nothing was published)."""
+    return {"list_version": published["version"], "digest": published["digest"], "entries": published["entries"]}
+
+
 def validate_published_list(run_id: int) -> dict[str, Any]:
     """The suppression_list suite over the published list. A hard failure is recorded on the
     run (which then ends failed) and fails this task; the version stays published, because
@@ -202,15 +209,34 @@ def compliance_report(run_id: int, output_dir: str | None = None) -> dict[str, A
     return {name: str(path) for name, path in paths.items()}
 
 
-def finish(run_id: int) -> dict[str, Any]:
-    """Close the run; fail (without retry) when any channel failed, did not complete or was
-    quarantined, or a hard data-quality expectation failed."""
-    engine = store(load())
+DATA_QUALITY_FILE = "data_quality.json"
+
+
+def write_data_quality(folder: Path, logical_date: date, results: dict[str, Any]) -> Path:
+    """`<output>/<date>/data_quality.json`: what each suite said in the run, by channel (the
+    files' suites and the reconciliation) and for the published list, as kept in
+    `pipeline_runs.data_quality`. Written whole, then renamed: a reader never sees half a file."""
+    path = folder / DATA_QUALITY_FILE
+    partial = path.with_suffix(".json.partial")
+    document = {"logical_date": logical_date.isoformat(), "results": results}
+    partial.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+def finish(run_id: int, output_dir: str | None = None) -> dict[str, Any]:
+    """Close the run and write its data-quality results beside the exports; fail (without
+    retry) when any channel failed, did not complete or was quarantined, or a hard data-quality
+    expectation failed."""
+    settings = load()
+    engine = store(settings)
     quality_results = recorded_data_quality(engine, run_id) or {}
     for channel in channel_names():
         if channel not in quality_results:  # its ingest task never reached the end
             record_channel_error(engine, run_id, channel, "ingest did not complete (see its task log)")
     summary = finish_run(engine, run_id, SystemClock(), data_quality=quality_results)
+    day = run_logical_date(engine, run_id)
+    write_data_quality(run_folder(settings, day, output_dir), day, quality_results)
     if summary.status != "success":
         raise fail_fast(f"run {summary.logical_date} failed: " + "; ".join(summary.errors))
     return {
