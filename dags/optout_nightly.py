@@ -77,7 +77,9 @@ def optout_nightly() -> None:
 
         published = tasks.publish_list(pipeline_run_id)
         # The Asset event says which list it announces: a consumer needs no query to know it.
-        outlet_events[SUPPRESSION_LIST].extra = tasks.list_event_extra(published)
+        outlet_events[SUPPRESSION_LIST].extra = {
+            "list_version": published["version"], "digest": published["digest"], "entries": published["entries"]
+        }
         return published
 
     @task

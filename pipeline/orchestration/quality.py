@@ -32,6 +32,8 @@ from pipeline.intake.timestamps import EARLIEST  # noqa: E402
 from pipeline.ledger.ingest import Gate  # noqa: E402
 from pipeline.store.schema import ingested_files, intake_records, list_versions, suppressions  # noqa: E402
 
+logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)  # GX sets this one to INFO itself
+
 SUITES = data_dir("expectations")
 LIST_SUITE = "suppression_list"
 RECONCILIATION_SUITE = "reconciliation"

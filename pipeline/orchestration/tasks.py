@@ -143,12 +143,6 @@ def publish_list(run_id: int) -> dict[str, Any]:
     return {"version": version.version, "entries": version.entries, "digest": version.digest}
 
 
-def list_event_extra(published: dict[str, Any]) -> dict[str, Any]:
-    """The `extra` of the `optout://suppression_list` Asset event for what `publish_list`
-    returned: the list version, its digest and its entry count (all empty when nothing was published)."""
-    return {"list_version": published["version"], "digest": published["digest"], "entries": published["entries"]}
-
-
 def validate_published_list(run_id: int) -> dict[str, Any]:
     """The suppression_list suite over the published list. A hard failure is recorded on the
     run (which then ends failed) and fails this task; the version stays published, because

@@ -107,7 +107,7 @@ def suppression_list_events(run_ids: list[str]) -> list[dict[str, Any]]:
     with create_session() as session:
         query = (
             sa.select(AssetEvent.extra).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-            .where(AssetModel.uri == "optout://suppression_list", AssetEvent.source_run_id.in_(run_ids))
+            .where(AssetModel.name == "optout://suppression_list", AssetEvent.source_run_id.in_(run_ids))
             .order_by(AssetEvent.timestamp)
         )
         return [dict(extra) for extra in session.scalars(query)]
