@@ -49,7 +49,9 @@ def failure_alert(context: Any) -> None:
         "execution_timeout": timedelta(hours=2),
     },
     tags=["optout", "compliance", "nightly"],
-    params={"output_dir": Param(None, type=["null", "string"], description="Exports, reports and data-quality results (default OPTOUT_OUTPUT).")},
+    params={
+        "output_dir": Param(None, type=["null", "string"], description="Exports, reports and data-quality results (default OPTOUT_OUTPUT).")
+    },
     doc_md=__doc__,
 )
 def optout_nightly() -> None:
