@@ -5,8 +5,8 @@
 #
 # Sized to the machine: LocalExecutor starts one worker process per parallelism slot, and
 # Airflow's default (32) on a 2-core machine means 32 Python processes fighting for two cores.
-# Two slots per core keep every mapped ingest task busy without thrashing. The scheduler and the
-# dag-processor poll less often than their defaults make them wake when nothing happens.
+# Two slots per core keep the cores busy without thrashing. The scheduler looks for work every
+# 0.2 s when idle instead of every second: each hand-off between tasks waits less.
 set -eu
 ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 CORES=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
@@ -21,6 +21,7 @@ export AIRFLOW__CORE__PLUGINS_FOLDER="${AIRFLOW__CORE__PLUGINS_FOLDER:-$ROOT/plu
 export AIRFLOW__CORE__LOAD_EXAMPLES="${AIRFLOW__CORE__LOAD_EXAMPLES:-False}"
 export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS:-True}"
 export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-$((CORES * 2))}"
+export AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME="${AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME:-0.2}"
 export AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES="${AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES:-1}"
 export AIRFLOW__API__WORKERS="${AIRFLOW__API__WORKERS:-1}"
 export AIRFLOW__API__HOST="${AIRFLOW__API__HOST:-127.0.0.1}"
