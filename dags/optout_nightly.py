@@ -1,6 +1,7 @@
 """optout_nightly (SPEC §6): every night, ingest each registered channel, gate it with its
-Great Expectations suite, publish a new suppression list, validate it, export it, report on
-compliance, and fail the run when any channel failed or was quarantined. Each task calls one
+Great Expectations suite, publish a new suppression list, validate it, export it, write the
+providers' delta files (OPTOUT_ESP_SYNC), report on compliance, write the data-quality results,
+and fail the run when any channel failed or was quarantined. Each task calls one
 function of `pipeline.orchestration.tasks` with ids and paths; nothing heavy is imported here."""
 from __future__ import annotations
 
@@ -48,7 +49,9 @@ def failure_alert(context: Any) -> None:
         "execution_timeout": timedelta(hours=2),
     },
     tags=["optout", "compliance", "nightly"],
-    params={"output_dir": Param(None, type=["null", "string"], description="Exports and reports (default OPTOUT_OUTPUT).")},
+    params={
+        "output_dir": Param(None, type=["null", "string"], description="Exports, reports and data-quality results (default OPTOUT_OUTPUT).")
+    },
     doc_md=__doc__,
 )
 def optout_nightly() -> None:
@@ -71,10 +74,15 @@ def optout_nightly() -> None:
         return tasks.ingest(pipeline_run_id, channel)
 
     @task(trigger_rule="all_done", outlets=[SUPPRESSION_LIST])
-    def publish(pipeline_run_id: int) -> dict:
+    def publish(pipeline_run_id: int, *, outlet_events: Any = None) -> dict:
         from pipeline.orchestration import tasks  # here, not at import: the pipeline adds seconds to every parse of this file
 
-        return tasks.publish_list(pipeline_run_id)
+        published = tasks.publish_list(pipeline_run_id)
+        # The Asset event says which list it announces: a consumer needs no query to know it.
+        outlet_events[SUPPRESSION_LIST].extra = {
+            "list_version": published["version"], "digest": published["digest"], "entries": published["entries"]
+        }
+        return published
 
     @task
     def validate_list(pipeline_run_id: int) -> dict:
@@ -88,6 +96,12 @@ def optout_nightly() -> None:
 
         return tasks.export_list(pipeline_run_id, output_dir)
 
+    @task
+    def esp_sync(pipeline_run_id: int, output_dir: str | None) -> dict:
+        from pipeline.orchestration import tasks  # here, not at import: the pipeline adds seconds to every parse of this file
+
+        return tasks.esp_sync(pipeline_run_id, output_dir)
+
     @task(trigger_rule="all_done")
     def report(pipeline_run_id: int, output_dir: str | None) -> dict:
         from pipeline.orchestration import tasks  # here, not at import: the pipeline adds seconds to every parse of this file
@@ -97,20 +111,21 @@ def optout_nightly() -> None:
     # The watcher is the run's verdict and always runs last: alerting on its failure sends one
     # e-mail per failed run (a DAG-level callback would run in the dag-processor instead).
     @task(trigger_rule="all_done", on_failure_callback=failure_alert)
-    def watch(pipeline_run_id: int) -> dict:
+    def watch(pipeline_run_id: int, output_dir: str | None) -> dict:
         from pipeline.orchestration import tasks  # here, not at import: the pipeline adds seconds to every parse of this file
 
-        return tasks.finish(pipeline_run_id)
+        return tasks.finish(pipeline_run_id, output_dir)
 
     pipeline_run_id = start(LOGICAL_DATE)
     ingested = ingest.partial(pipeline_run_id=pipeline_run_id).expand(channel=channels())
     published = publish(pipeline_run_id)
     validated = validate_list(pipeline_run_id)
     exported = export(pipeline_run_id, "{{ params.output_dir or '' }}")
+    synced = esp_sync(pipeline_run_id, "{{ params.output_dir or '' }}")
     reported = report(pipeline_run_id, "{{ params.output_dir or '' }}")
-    ingested >> published >> validated >> exported
+    ingested >> published >> validated >> [exported, synced]
     published >> reported
-    [ingested, validated, exported, reported] >> watch(pipeline_run_id)
+    [ingested, validated, exported, synced, reported] >> watch(pipeline_run_id, "{{ params.output_dir or '' }}")
 
 
 optout_nightly()

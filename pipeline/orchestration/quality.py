@@ -13,19 +13,26 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-import great_expectations as gx
-import pandas as pd
-import sqlalchemy as sa
-from great_expectations.core import ExpectationSuite
-from great_expectations.data_context.types.base import ProgressBarsConfig
+# GX logs some 200 INFO lines while it imports (its docs decorators' "Skipping registering
+# function …", metric registrations, the ephemeral context's set-up): a task log should show
+# what the task did. Its warnings and errors still come through. Set before GX is imported.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
-from pipeline.core.errors import OptoutError
-from pipeline.core.resources import data_dir
-from pipeline.intake.landing import LandedFile
-from pipeline.intake.records import IntakeRecord, Outcome
-from pipeline.intake.timestamps import EARLIEST
-from pipeline.ledger.ingest import Gate
-from pipeline.store.schema import ingested_files, intake_records, list_versions, suppressions
+import great_expectations as gx  # noqa: E402
+import pandas as pd  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from great_expectations.core import ExpectationSuite  # noqa: E402
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+
+from pipeline.core.errors import OptoutError  # noqa: E402
+from pipeline.core.resources import data_dir  # noqa: E402
+from pipeline.intake.landing import LandedFile  # noqa: E402
+from pipeline.intake.records import IntakeRecord, Outcome  # noqa: E402
+from pipeline.intake.timestamps import EARLIEST  # noqa: E402
+from pipeline.ledger.ingest import Gate  # noqa: E402
+from pipeline.store.schema import ingested_files, intake_records, list_versions, suppressions  # noqa: E402
+
+logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)  # GX sets this one to INFO itself
 
 SUITES = data_dir("expectations")
 LIST_SUITE = "suppression_list"

@@ -3,6 +3,7 @@
 XCom. Failures that retrying cannot fix are raised as Airflow's fail-fast exception."""
 from __future__ import annotations
 
+import json
 import logging
 import math
 from datetime import date
@@ -179,6 +180,20 @@ def export_list(run_id: int, output_dir: str | None = None) -> dict[str, Any]:
     }
 
 
+def esp_sync(run_id: int, output_dir: str | None = None) -> dict[str, Any]:
+    """The providers' delta files after the publish (OPTOUT_ESP_SYNC; none configured: nothing
+    to do): what each provider has not been handed yet, in its own import layout."""
+    settings = load()
+    if not settings.esp_sync:
+        raise skip("no providers configured (OPTOUT_ESP_SYNC)")
+    from pipeline.audit.esp_sync import summary, sync_providers  # here, not at import: only this task uses it
+
+    engine = store(settings)
+    day = run_logical_date(engine, run_id)
+    root = Path(output_dir) if output_dir else settings.output
+    return summary(sync_providers(engine, settings, SystemClock(), root, day))
+
+
 def compliance_report(run_id: int, output_dir: str | None = None) -> dict[str, Any]:
     """`optout report` for the run's date, written as JSON and HTML beside the exports."""
     settings = load()
@@ -188,15 +203,34 @@ def compliance_report(run_id: int, output_dir: str | None = None) -> dict[str, A
     return {name: str(path) for name, path in paths.items()}
 
 
-def finish(run_id: int) -> dict[str, Any]:
-    """Close the run; fail (without retry) when any channel failed, did not complete or was
-    quarantined, or a hard data-quality expectation failed."""
-    engine = store(load())
+DATA_QUALITY_FILE = "data_quality.json"
+
+
+def write_data_quality(folder: Path, logical_date: date, results: dict[str, Any]) -> Path:
+    """`<output>/<date>/data_quality.json`: what each suite said in the run, by channel (the
+    files' suites and the reconciliation) and for the published list, as kept in
+    `pipeline_runs.data_quality`. Written whole, then renamed: a reader never sees half a file."""
+    path = folder / DATA_QUALITY_FILE
+    partial = path.with_suffix(".json.partial")
+    document = {"logical_date": logical_date.isoformat(), "results": results}
+    partial.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+def finish(run_id: int, output_dir: str | None = None) -> dict[str, Any]:
+    """Close the run and write its data-quality results beside the exports; fail (without
+    retry) when any channel failed, did not complete or was quarantined, or a hard data-quality
+    expectation failed."""
+    settings = load()
+    engine = store(settings)
     quality_results = recorded_data_quality(engine, run_id) or {}
     for channel in channel_names():
         if channel not in quality_results:  # its ingest task never reached the end
             record_channel_error(engine, run_id, channel, "ingest did not complete (see its task log)")
     summary = finish_run(engine, run_id, SystemClock(), data_quality=quality_results)
+    day = run_logical_date(engine, run_id)
+    write_data_quality(run_folder(settings, day, output_dir), day, quality_results)
     if summary.status != "success":
         raise fail_fast(f"run {summary.logical_date} failed: " + "; ".join(summary.errors))
     return {

@@ -64,10 +64,12 @@ def test_nightly_dag_over_the_seeds_publishes_what_optout_run_publishes(
     migrate(cli)
     late = json.loads((SEEDS / "late.json").read_text())
     dag = load_dag("optout_nightly")
+    run_ids = []
     for night in nights(SEEDS):
         deliver(SEEDS, landing, night, late)
         dag_run = dag.test(logical_date=datetime.combine(night, time(2), tzinfo=UTC))
         assert dag_run.state == "success", states(dag_run)
+        run_ids.append(dag_run.run_id)
         assert run_nightly(cli, settings, night, SystemClock()).status == "success"
         assert store_state(night_env["store"]) == store_state(tmp_path / "cli.db"), night
     cli.dispose()
@@ -85,6 +87,30 @@ def test_nightly_dag_over_the_seeds_publishes_what_optout_run_publishes(
     assert (out / "export_hashed" / "suppression_list.hashed.csv").is_file()
     day = nights(SEEDS)[-1].isoformat()
     assert json.loads((out / f"compliance_{day}.json").read_text())["date"] == day
+    written = json.loads((out / "data_quality.json").read_text())
+    assert written == {"logical_date": day, "results": runs[-1].data_quality}
+
+    # Each publish announced its list on the Asset: version, digest and size, newest last.
+    events = suppression_list_events(run_ids)
+    assert len(events) == len(nights(SEEDS))
+    with engine.connect() as conn:
+        versions = conn.execute(sa.select(list_versions).order_by(list_versions.c.version)).all()
+    assert events == [{"list_version": v.version, "digest": v.digest, "entries": v.entries} for v in versions]
+    engine.dispose()
+
+
+def suppression_list_events(run_ids: list[str]) -> list[dict[str, Any]]:
+    """The `extra` of the `optout://suppression_list` Asset events these DAG runs emitted, oldest first."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = (
+            sa.select(AssetEvent.extra).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.name == "optout://suppression_list", AssetEvent.source_run_id.in_(run_ids))
+            .order_by(AssetEvent.timestamp)
+        )
+        return [dict(extra) for extra in session.scalars(query)]
 
 
 def test_corrupt_channel_file_fails_the_run_alerts_and_spares_the_others(
@@ -112,6 +138,8 @@ def test_corrupt_channel_file_fails_the_run_alerts_and_spares_the_others(
         run = conn.execute(sa.select(pipeline_runs)).one()
     assert [Path(p).name for p, _ in quarantined] == ["broken.csv"]
     assert run.status == "failed" and "broken.csv" in run.error
+    written = json.loads((night_env["output"] / NIGHT.date().isoformat() / "data_quality.json").read_text())
+    assert written["results"] == run.data_quality and "phone" in written["results"]  # a failed run's results are written too
 
     assert len(sink.messages) == 1
     message = sink.messages[0]

@@ -151,3 +151,23 @@ def test_every_suite_runs_with_pandas_deprecations_as_errors(night_env: dict[str
     engine = make_engine(f"sqlite:///{night_env['store']}")
     checked = recorded_data_quality(engine, run_id)
     assert {"phone", "cancellation", "preference_center", "postal_mail"} <= set(checked)
+
+
+QUIET_PROBE = """
+import logging, sys
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(name)s %(levelname)s %(message)s")
+from pipeline.orchestration import quality
+quality._context()
+"""
+
+
+def test_great_expectations_logs_nothing_below_warning_in_a_task() -> None:
+    """A task's log at INFO (Airflow's level) holds no GX chatter from importing GX and making
+    its context: before this, some 200 of an ingest task's 227 lines were GX's own."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", QUIET_PROBE], capture_output=True, text=True, cwd=root, timeout=120, check=True)
+    gx_lines = [line for line in done.stdout.splitlines() if line.startswith("great_expectations") and " INFO " in line]
+    assert gx_lines == []

@@ -4,6 +4,7 @@ runs to success, and the store holds the night's list. Bounded: every wait has a
 the processes are stopped (and the database dropped) whatever happens."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -153,6 +154,7 @@ def test_scheduler_runs_the_nightly_dag_to_success(metadata_db: str, pg_url: str
         assert state == "success", f"{summary}\n{airflow.tail('scheduler')}"
         ingested = {t["rendered_map_index"] for t in tasks if t["task_id"] == "ingest"}
         assert ingested == set(REGISTRY)  # one mapped task per registered channel, named after it
+        events = api.get("/assets/events", params={"source_dag_id": DAG_ID, "source_run_id": run_id}).json()["asset_events"]
     finally:
         api.close()
         airflow.stop()
@@ -161,7 +163,16 @@ def test_scheduler_runs_the_nightly_dag_to_success(metadata_db: str, pg_url: str
     with engine.connect() as conn:
         addresses = set(conn.execute(sa.text("SELECT address FROM suppressions")).scalars())
         runs = conn.execute(sa.text("SELECT logical_date, status FROM pipeline_runs")).all()
+        version = conn.execute(sa.text("SELECT version, digest, entries FROM list_versions ORDER BY version DESC")).first()
     engine.dispose()
     assert addresses == SUPPRESSED
     assert [(str(d), s) for d, s in runs] == [("2026-10-09", "success")]
+    # The publish's Asset event names the list it announces; the night's data quality is in the output folder.
+    assert [e["extra"] for e in events] == [{"list_version": version.version, "digest": version.digest, "entries": version.entries}]
+    written = json.loads((tmp_path / "out" / "2026-10-09" / "data_quality.json").read_text())
+    assert set(REGISTRY) <= set(written["results"])
+    # Task logs show the tasks' own lines, not Great Expectations' registration chatter.
+    ingest_logs = list((home / "logs").glob(f"dag_id={DAG_ID}/run_id={run_id}/task_id=ingest/*/attempt=1.log"))
+    assert len(ingest_logs) == len(REGISTRY)
+    assert not any("Skipping registering function" in log.read_text() for log in ingest_logs)
     print(f"real-scheduler run took {time.monotonic() - started:.0f}s")
