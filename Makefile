@@ -53,6 +53,7 @@ typecheck: $(STAMP)
 AIRFLOW_PORT ?= 8080
 airflow: $(STAMP)
 	mkdir -p airflow_home data/landing
+	AIRFLOW_PORT=$(AIRFLOW_PORT) deploy/airflow-env.sh deploy/airflow-setup.sh
 	AIRFLOW_PORT=$(AIRFLOW_PORT) deploy/airflow-env.sh airflow standalone
 
 # SPEC §9 figures as JSON (docs/benchmarks.md). Smaller runs: make bench BENCH_ROWS=1000000

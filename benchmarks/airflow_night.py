@@ -78,6 +78,8 @@ def night(work: Path, day: str) -> dict[str, Any]:
         OPTOUT_OUTPUT=str(work / "output"),
     )
     log = (work / "standalone.log").open("wb")
+    subprocess.run([str(ROOT / "deploy" / "airflow-env.sh"), str(ROOT / "deploy" / "airflow-setup.sh")], cwd=work, env=env,
+                   stdout=log, stderr=subprocess.STDOUT, check=True, timeout=START_TIMEOUT)
     process = subprocess.Popen(
         [str(ROOT / "deploy" / "airflow-env.sh"), "airflow", "standalone"], cwd=work, env=env,
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

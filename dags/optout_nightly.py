@@ -14,6 +14,7 @@ from airflow.sdk import Asset, Param, dag, task
 from pipeline.core.config import load_settings
 
 SUPPRESSION_LIST = Asset("optout://suppression_list")
+PUBLISH_POOL = "optout_publish"  # one slot: the nightly and the intraday runs never publish at once
 LOGICAL_DATE = "{{ (dag_run.logical_date or dag_run.run_after) | ds }}"
 
 
@@ -73,7 +74,7 @@ def optout_nightly() -> None:
 
         return tasks.ingest(pipeline_run_id, channel)
 
-    @task(trigger_rule="all_done", outlets=[SUPPRESSION_LIST])
+    @task(trigger_rule="all_done", outlets=[SUPPRESSION_LIST], pool=PUBLISH_POOL)  # shared with optout_intraday
     def publish(pipeline_run_id: int, *, outlet_events: Any = None) -> dict:
         from pipeline.orchestration import tasks  # here, not at import: the pipeline adds seconds to every parse of this file
 

@@ -125,6 +125,13 @@ def start_run(engine: sa.Engine, logical_date: date, clock: Clock, channels: Seq
         return int(row.id)
 
 
+def run_channels(engine: sa.Engine, run_id: int) -> tuple[str, ...]:
+    """The channels a run of some channels takes; empty for the nightly run of every channel."""
+    with engine.connect() as conn:
+        text = conn.execute(sa.select(pipeline_runs.c.channels).where(pipeline_runs.c.id == run_id)).scalar_one()
+    return tuple(filter(None, text.split(",")))
+
+
 def run_logical_date(engine: sa.Engine, run_id: int) -> date:
     with engine.connect() as conn:
         return conn.execute(sa.select(pipeline_runs.c.logical_date).where(pipeline_runs.c.id == run_id)).scalar_one()

@@ -27,6 +27,7 @@ from pipeline.orchestration.nightly import (
     record_data_quality,
     recorded_data_quality,
     run_channel,
+    run_channels,
     run_logical_date,
     start_run,
     survey_landing,
@@ -35,6 +36,9 @@ from pipeline.store.db import make_engine, migrate
 
 log = logging.getLogger(__name__)
 LIST_STEP = "suppression_list"
+# The channels that arrive one event at a time over HTTP (`optout serve`): the intraday DAG
+# enforces them within minutes; the others stay nightly.
+INTRADAY_CHANNELS = ("esp_events", "unsubscribe_link")
 
 
 class RunFailedError(OptoutError):
@@ -83,21 +87,32 @@ def store(settings: Settings) -> sa.Engine:
     return make_engine(settings.database_url)
 
 
-def begin_run(logical_date: str) -> int:
-    """Create or migrate the store, open (or re-open) the run of the logical date, and list on
-    it what the landing zone holds that the run cannot place."""
+def begin_run(logical_date: str, channels: list[str] | None = None) -> int:
+    """Create or migrate the store, open (or re-open) the run of the logical date (and of only
+    `channels`, for the intraday DAG), and list on it what the landing zone holds that the run
+    cannot place."""
     settings = load()
     engine = store(settings)
     migrate(engine)
-    run_id = start_run(engine, date.fromisoformat(logical_date), SystemClock())
+    run_id = start_run(engine, date.fromisoformat(logical_date), SystemClock(), channels or ())
     for warning in survey_landing(engine, settings, run_id):
         log.warning("landing zone: %s", warning)
     return run_id
 
 
+def begin_intraday_run(logical_date: str) -> int:
+    """`begin_run` for the intraday DAG: the run of the fast channels on the logical date."""
+    return begin_run(logical_date, intraday_channel_names())
+
+
 def channel_names() -> list[str]:
     """The registered channels: the DAG maps one ingest task over them."""
     return list(REGISTRY)
+
+
+def intraday_channel_names() -> list[str]:
+    """The fast channels that are registered: the intraday DAG maps its ingest over them."""
+    return [name for name in INTRADAY_CHANNELS if name in REGISTRY]
 
 
 def ingest(run_id: int, channel: str) -> dict[str, Any]:
@@ -206,13 +221,16 @@ def compliance_report(run_id: int, output_dir: str | None = None) -> dict[str, A
 DATA_QUALITY_FILE = "data_quality.json"
 
 
-def write_data_quality(folder: Path, logical_date: date, results: dict[str, Any]) -> Path:
+def write_data_quality(folder: Path, logical_date: date, results: dict[str, Any], scope: tuple[str, ...] = ()) -> Path:
     """`<output>/<date>/data_quality.json`: what each suite said in the run, by channel (the
     files' suites and the reconciliation) and for the published list, as kept in
-    `pipeline_runs.data_quality`. Written whole, then renamed: a reader never sees half a file."""
-    path = folder / DATA_QUALITY_FILE
+    `pipeline_runs.data_quality`; a run of some channels writes `data_quality_intraday.json`
+    (its latest run of the day). Written whole, then renamed: a reader never sees half a file."""
+    path = folder / (DATA_QUALITY_FILE if not scope else DATA_QUALITY_FILE.replace(".json", "_intraday.json"))
     partial = path.with_suffix(".json.partial")
-    document = {"logical_date": logical_date.isoformat(), "results": results}
+    document: dict[str, Any] = {"logical_date": logical_date.isoformat(), "results": results}
+    if scope:
+        document["channels"] = list(scope)
     partial.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
     partial.replace(path)
     return path
@@ -225,12 +243,13 @@ def finish(run_id: int, output_dir: str | None = None) -> dict[str, Any]:
     settings = load()
     engine = store(settings)
     quality_results = recorded_data_quality(engine, run_id) or {}
-    for channel in channel_names():
+    scope = run_channels(engine, run_id)
+    for channel in scope or channel_names():
         if channel not in quality_results:  # its ingest task never reached the end
             record_channel_error(engine, run_id, channel, "ingest did not complete (see its task log)")
     summary = finish_run(engine, run_id, SystemClock(), data_quality=quality_results)
     day = run_logical_date(engine, run_id)
-    write_data_quality(run_folder(settings, day, output_dir), day, quality_results)
+    write_data_quality(run_folder(settings, day, output_dir), day, quality_results, scope)
     if summary.status != "success":
         raise fail_fast(f"run {summary.logical_date} failed: " + "; ".join(summary.errors))
     return {

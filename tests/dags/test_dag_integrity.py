@@ -13,7 +13,7 @@ import pytest
 from tests.dags.night import DAGS, ROOT
 
 pytestmark = pytest.mark.dags
-DAG_IDS = {"optout_nightly", "campaign_send_check"}
+DAG_IDS = {"optout_nightly", "optout_intraday", "campaign_send_check"}
 SUPPRESSION_LIST = "optout://suppression_list"
 
 
@@ -37,6 +37,17 @@ def test_nightly_schedule_follows_spec(dagbag) -> None:
     assert dag.max_active_runs == 1
     assert dag.catchup is False
     assert all(t.execution_timeout is not None for t in dag.tasks)
+
+
+def test_intraday_runs_every_15_minutes_and_shares_the_publish_pool(dagbag) -> None:
+    intraday, nightly = dagbag.dags["optout_intraday"], dagbag.dags["optout_nightly"]
+    assert intraday.timetable.expression == "*/15 * * * *"
+    assert intraday.max_active_runs == 1 and intraday.catchup is False
+    assert all(t.execution_timeout is not None and t.execution_timeout.total_seconds() < 15 * 60 for t in intraday.tasks)
+    assert intraday.get_task("publish").pool == nightly.get_task("publish").pool == "optout_publish"
+    assert [a.name for a in intraday.get_task("publish").outlets] == [SUPPRESSION_LIST]
+    assert intraday.get_task("publish").trigger_rule == intraday.get_task("watch").trigger_rule == "all_done"
+    assert set(intraday.get_task("watch").get_flat_relative_ids(upstream=True)) == {t.task_id for t in intraday.tasks} - {"watch"}
 
 
 def test_channel_failures_do_not_stop_publish_or_the_watcher(dagbag) -> None:
@@ -80,7 +91,7 @@ HEAVY = ("pandas", "great_expectations", "numpy", "pipeline.store", "pipeline.or
          "pipeline.orchestration.tasks", "psycopg")
 
 
-@pytest.mark.parametrize("name", ["optout_nightly.py", "campaign_send_check.py"])
+@pytest.mark.parametrize("name", ["optout_nightly.py", "optout_intraday.py", "campaign_send_check.py"])
 def test_dag_file_imports_fast_with_nothing_heavy(name: str, tmp_path: Path) -> None:
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "AIRFLOW_HOME": str(tmp_path),
            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "sqlite:////nonexistent/airflow.db"}
@@ -99,7 +110,7 @@ def _task_bodies(path: Path) -> list[ast.FunctionDef]:
     ]
 
 
-@pytest.mark.parametrize("name", ["optout_nightly.py", "campaign_send_check.py"])
+@pytest.mark.parametrize("name", ["optout_nightly.py", "optout_intraday.py", "campaign_send_check.py"])
 def test_each_task_calls_one_pipeline_function(name: str) -> None:
     for fn in _task_bodies(DAGS / name):
         imports = [n for n in fn.body if isinstance(n, ast.ImportFrom)]
@@ -109,7 +120,7 @@ def test_each_task_calls_one_pipeline_function(name: str) -> None:
         assert len(pipeline_calls) == 1, fn.name
 
 
-@pytest.mark.parametrize("name", ["optout_nightly.py", "campaign_send_check.py"])
+@pytest.mark.parametrize("name", ["optout_nightly.py", "optout_intraday.py", "campaign_send_check.py"])
 def test_dag_files_hold_no_pandas_sql_or_parsing(name: str) -> None:
     text = (DAGS / name).read_text(encoding="utf-8")
     for word in ("pandas", "import csv", "sqlalchemy", "SELECT ", "INSERT ", "read_csv", "json.loads"):

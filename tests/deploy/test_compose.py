@@ -122,3 +122,5 @@ def test_metadata_and_store_databases_are_the_ones_postgres_creates() -> None:
     assert store.startswith("postgresql+psycopg://optout:") and store.endswith("@postgres:5432/optout")
     assert "CREATE ROLE optout" in init and "CREATE DATABASE optout OWNER optout" in init
     assert "optout init" in " ".join(SERVICES["airflow-init"]["command"])
+    # A task naming a pool that does not exist is never scheduled: the pool both DAGs publish through is made first.
+    assert "airflow pools set optout_publish 1" in " ".join(SERVICES["airflow-init"]["command"])

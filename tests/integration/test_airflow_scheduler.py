@@ -132,6 +132,7 @@ def test_scheduler_runs_the_nightly_dag_to_success(metadata_db: str, pg_url: str
     home.mkdir()
     airflow = Airflow(airflow_env(home, metadata_db, port, pg_url, landing, tmp_path / "out"), home)
     airflow.run("db", "migrate", timeout=240)
+    airflow.run("pools", "set", "optout_publish", "1", "one list publish at a time", timeout=120)  # as deploy/airflow-setup.sh
     api = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v2", timeout=10)
     try:
         airflow.start("api-server", "--port", str(port), "--host", "127.0.0.1")
