@@ -181,7 +181,7 @@ PROVIDERS: dict[str, Provider] = {
             ("Email Address", "Status"),
             _mailchimp_rows,
             ("email address", "email"),
-            ("unsub_time", "clean_time", "optin_time"),
+            ("unsub_time", "clean_time"),
             _mailchimp_kind,
             _no_json,
         ),
@@ -277,20 +277,24 @@ def _csv_rows(data: bytes, p: Provider, name: str) -> list[EspRow]:
 
 
 def _csv_records(text: str, p: Provider, name: str) -> Iterator[EspRow]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    """Rows by the line they start on; a quote never closed is an error, not the rest of the file
+    swallowed into one cell."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     header: list[str] | None = None
+    start = 1
     try:
         for cells in reader:
+            line, start = start, reader.line_num + 1
             if header is None:
                 if any(c.strip() for c in cells):
-                    header = _header(cells, p, name, reader.line_num)
+                    header = _header(cells, p, name, line)
                 continue
             if not any(c.strip() for c in cells):
                 continue
             fields = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
-            yield _row(reader.line_num, fields, p)
+            yield _row(line, fields, p)
     except csv.Error as exc:
-        raise OptoutError(f"{name} line {reader.line_num}: not readable as CSV ({exc})") from None
+        raise OptoutError(f"{name} line {start}: not readable as CSV ({exc})") from None
     if header is None:
         raise OptoutError(f"{name}: no header row")
 
