@@ -68,10 +68,7 @@ def suppressed_addresses(conn: sa.Connection, since_version: int | None = None) 
     ).all()
     found: dict[str, set[str]] = {}
     rows = conn.execute(
-        sa.select(e.key_hash, e.address)
-        .distinct()
-        .join(suppressions, s.key_hash == e.key_hash)
-        .where(e.address.is_not(None), *where)
+        sa.select(e.key_hash, e.address).distinct().join(suppressions, s.key_hash == e.key_hash).where(e.address.is_not(None), *where)
     )
     for key_hash, address in rows:
         found.setdefault(key_hash, set()).add(address)
@@ -103,9 +100,7 @@ def export_for_esp(
         if version is None:
             raise StaleListError("no suppression list has been published yet: run 'optout run' first")
         if since_version is not None and since_version > version.version:
-            raise OptoutError(
-                f"since-version {since_version}: the newest list version is {version.version}", field="since_version"
-            )
+            raise OptoutError(f"since-version {since_version}: the newest list version is {version.version}", field="since_version")
         keys = suppressed_addresses(conn, since_version)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

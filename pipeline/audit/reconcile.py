@@ -102,9 +102,7 @@ class Reconciliation:
         }
 
 
-def reconcile(
-    engine: sa.Engine, settings: Settings, clock: Clock, file: Path, provider: str, out_dir: Path, adopt: bool
-) -> Reconciliation:
+def reconcile(engine: sa.Engine, settings: Settings, clock: Clock, file: Path, provider: str, out_dir: Path, adopt: bool) -> Reconciliation:
     """Compare `file` (the provider's export) with our newest list; write the ours-only import
     file in `out_dir` and, with `adopt`, land the candidates for the next run."""
     p = provider_named(provider)

@@ -1,5 +1,6 @@
 """`optout reconcile FILE --esp NAME [--adopt]`: a provider's own suppression list against ours
 (docs/esp.md, "Reconciling"). Exit 1 when someone on our list is missing from the provider's."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,20 +19,14 @@ def reconcile_command(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="The provider's export of its suppression list (CSV, or its JSON)."),
     esp: str = typer.Option(..., "--esp", help="The provider: sendgrid, ses, mailgun, postmark or mailchimp."),
-    adopt: bool = typer.Option(
-        False, "--adopt", help="Land the provider-only opt-outs (not bounces) as esp_events for the next run."
-    ),
-    output: Path | None = typer.Option(
-        None, "--output", help="Folder for the ours-only import file (default: the folder of FILE)."
-    ),
+    adopt: bool = typer.Option(False, "--adopt", help="Land the provider-only opt-outs (not bounces) as esp_events for the next run."),
+    output: Path | None = typer.Option(None, "--output", help="Folder for the ours-only import file (default: the folder of FILE)."),
     as_json: AsJson = False,
 ) -> None:
     """Compare a provider's suppression list with ours: on the provider only, ours only, both.
     Exit 1 when ours-only is not empty (the provider could mail them today)."""
     e = env(ctx)
-    result = reconcile(
-        e.engine(read_only=True), e.settings, e.clock, file, esp, output if output is not None else file.parent, adopt
-    )
+    result = reconcile(e.engine(read_only=True), e.settings, e.clock, file, esp, output if output is not None else file.parent, adopt)
     if as_json:
         emit_json(result.as_dict())
     else:
@@ -42,14 +37,11 @@ def reconcile_command(
 def print_reconciliation(r: Reconciliation) -> None:
     c = r.counts()
     typer.echo(f"{r.provider} export {r.file} ({c['rows']} rows) against list version {r.list_version}:")
-    typer.echo(
-        f"  on {r.provider} only: {c['esp_only']} ({c['esp_only_adoptable']} opt-outs, {c['esp_only_bounces']} bounces)"
-    )
+    typer.echo(f"  on {r.provider} only: {c['esp_only']} ({c['esp_only_adoptable']} opt-outs, {c['esp_only_bounces']} bounces)")
     for item in r.esp_only[:SHOWN]:
         typer.echo(f"    line {item.line}: {item.address} ({item.reason or item.kind})")
     typer.echo(
-        f"  on our list only: {c['ours_only']} ({c['ours_only_addresses']} addresses, {c['ours_only_erased']} erased)"
-        f" -> {r.ours_only_file}"
+        f"  on our list only: {c['ours_only']} ({c['ours_only_addresses']} addresses, {c['ours_only_erased']} erased) -> {r.ours_only_file}"
     )
     for address in r.ours_only[:SHOWN]:
         typer.echo(f"    {address}")

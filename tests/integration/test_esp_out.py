@@ -79,7 +79,10 @@ def test_export_bad_combinations_exit_2(cli, tmp_path: Path, args: tuple[str, ..
 
 
 def _postmark_export(path: Path, present: list[str], extra: list[tuple[str, str]]) -> Path:
-    entries = [{"EmailAddress": a, "SuppressionReason": "ManualSuppression", "Origin": "Customer", "CreatedAt": "2026-10-01T10:00:00-04:00"} for a in present]
+    entries = [
+        {"EmailAddress": a, "SuppressionReason": "ManualSuppression", "Origin": "Customer", "CreatedAt": "2026-10-01T10:00:00-04:00"}
+        for a in present
+    ]
     entries += [{"EmailAddress": a, "SuppressionReason": r, "Origin": "Recipient", "CreatedAt": "2026-10-02T10:00:00Z"} for a, r in extra]
     path.write_text(json.dumps({"Suppressions": entries}), encoding="utf-8")
     return path
@@ -101,7 +104,12 @@ def test_reconcile_missing_three_exits_1_and_writes_those_three(cli, tmp_path: P
 
 def test_reconcile_adopt_then_run_suppresses_the_providers_opt_outs(cli, tmp_path: Path, landing: Path) -> None:
     ours = [a for a in FIRST + SECOND if a != "gone@example.com"]
-    extra = [("new1@example.com", "ManualSuppression"), ("new2@example.com", "SpamComplaint"), ("dead@example.com", "HardBounce"), ("not an address", "ManualSuppression")]
+    extra = [
+        ("new1@example.com", "ManualSuppression"),
+        ("new2@example.com", "SpamComplaint"),
+        ("dead@example.com", "HardBounce"),
+        ("not an address", "ManualSuppression"),
+    ]
     export = _postmark_export(tmp_path / "pm.json", ours, extra)
     done = cli("reconcile", str(export), "--esp", "postmark", "--adopt", "--json")
     result = json.loads(done.stdout)

@@ -53,7 +53,9 @@ def test_hostile_export(case: dict[str, str], store: tuple[str, Path], tmp_path:
     out = tmp_path / "out"
     path = CORPUS / case["file"]
     before = path.read_bytes()
-    done = run_cli(monkeypatch, capsys, "--now", "2026-10-10T09:00:00Z", "reconcile", str(path), "--esp", case["esp"], "--json", "--output", str(out))
+    done = run_cli(
+        monkeypatch, capsys, "--now", "2026-10-10T09:00:00Z", "reconcile", str(path), "--esp", case["esp"], "--json", "--output", str(out)
+    )
     assert done.returncode == int(case["exit"]), done.stderr
     assert path.read_bytes() == before
     if case["exit"] == "2":
