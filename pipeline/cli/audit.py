@@ -18,6 +18,7 @@ from pipeline.audit.campaign import CampaignAudit, Recipient, audit_campaign
 from pipeline.audit.esp_export import export_for_esp
 from pipeline.audit.export import export_list
 from pipeline.cli.app import app, emit_json, env, parse_date
+from pipeline.cli.esp import Esp
 from pipeline.cli.options import AUDIT, AsJson
 from pipeline.core.errors import OptoutError
 from pipeline.store.db import read_tx
@@ -104,9 +105,7 @@ def export(
     hashed: bool = typer.Option(
         False, "--hashed", help="HMAC-SHA256 of each match key (OPTOUT_EXPORT_KEY) instead of clear text."
     ),
-    format_: str | None = typer.Option(
-        None, "--format", help="A provider's import layout: sendgrid, ses, mailgun, postmark or mailchimp."
-    ),
+    format_: Esp | None = typer.Option(None, "--format", help="Write the provider's suppression-import file instead."),
     since_version: int | None = typer.Option(
         None, "--since-version", help="With --format: only what entered the list after version N."
     ),
@@ -120,7 +119,7 @@ def export(
     if since_version is not None and format_ is None:
         raise OptoutError("--since-version needs --format")
     if format_ is not None:
-        result = export_for_esp(e.engine(read_only=True), e.settings, e.clock, output, format_, since_version=since_version)
+        result = export_for_esp(e.engine(read_only=True), e.settings, e.clock, output, format_.value, since_version=since_version)
         if as_json:
             emit_json(result.as_dict())
             return

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -14,11 +15,21 @@ from pipeline.cli.options import AUDIT, AsJson
 SHOWN = 20
 
 
+class Esp(StrEnum):
+    """The providers `--esp` and `export --format` take (any other is refused before the command runs)."""
+
+    SENDGRID = "sendgrid"
+    SES = "ses"
+    MAILGUN = "mailgun"
+    POSTMARK = "postmark"
+    MAILCHIMP = "mailchimp"
+
+
 @app.command("reconcile", rich_help_panel=AUDIT)
 def reconcile_command(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="The provider's export of its suppression list (CSV, or its JSON)."),
-    esp: str = typer.Option(..., "--esp", help="The provider: sendgrid, ses, mailgun, postmark or mailchimp."),
+    esp: Esp = typer.Option(..., "--esp", help="The provider whose export FILE is."),
     adopt: bool = typer.Option(False, "--adopt", help="Land the provider-only opt-outs (not bounces) as esp_events for the next run."),
     output: Path | None = typer.Option(None, "--output", help="Folder for the ours-only import file (default: the folder of FILE)."),
     as_json: AsJson = False,
@@ -26,7 +37,7 @@ def reconcile_command(
     """Compare a provider's suppression list with ours: on the provider only, ours only, both.
     Exit 1 when ours-only is not empty (the provider could mail them today)."""
     e = env(ctx)
-    result = reconcile(e.engine(read_only=True), e.settings, e.clock, file, esp, output if output is not None else file.parent, adopt)
+    result = reconcile(e.engine(read_only=True), e.settings, e.clock, file, esp.value, output if output is not None else file.parent, adopt)
     if as_json:
         emit_json(result.as_dict())
     else:

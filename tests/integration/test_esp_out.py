@@ -12,6 +12,7 @@ import pytest
 
 from pipeline.audit.erase import erase
 from pipeline.audit.esp_files import PROVIDERS
+from pipeline.cli.esp import Esp
 from tests.integration.audit_helpers import land_letters, run_at
 from tests.integration.cli_runner import Done, cli_runner
 
@@ -69,13 +70,18 @@ def test_export_since_version_is_the_delta(cli, tmp_path: Path) -> None:
     assert cli("export", "--output", str(tmp_path), "--format", "mailgun", "--since-version", "4").returncode == 2
 
 
-@pytest.mark.parametrize(
-    "args",
-    [("--format", "sendgrid", "--hashed"), ("--format", "aol"), ("--since-version", "1")],
-)
+@pytest.mark.parametrize("args", [("--format", "sendgrid", "--hashed"), ("--since-version", "1")])
 def test_export_bad_combinations_exit_2(cli, tmp_path: Path, args: tuple[str, ...]) -> None:
-    done = cli("export", "--output", str(tmp_path), *args)
+    done = cli("export", "--output", str(tmp_path / "out"), *args)
     assert done.returncode == 2 and len(done.errors) == 1, done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_provider_is_refused_before_the_command_runs(cli, tmp_path: Path) -> None:
+    assert {e.value for e in Esp} == set(PROVIDERS)
+    for args in (("export", "--output", str(tmp_path), "--format", "aol"), ("reconcile", str(tmp_path), "--esp", "aol")):
+        done = cli(*args)
+        assert done.returncode == 2 and "'aol' is not one of" in done.stderr
 
 
 def _postmark_export(path: Path, present: list[str], extra: list[tuple[str, str]]) -> Path:
