@@ -21,7 +21,8 @@ from pipeline.check.receipts import file_sha256
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.core.errors import OptoutError, StaleListError
-from pipeline.ledger.publish import ListVersion, latest_version
+from pipeline.intake.records import Action
+from pipeline.ledger.publish import ListVersion, latest_version, version_by_number
 from pipeline.store.db import read_tx
 from pipeline.store.schema import optout_events, suppressions
 
@@ -59,10 +60,19 @@ class Suppressed:
 
 
 def suppressed_addresses(conn: sa.Connection, since_version: int | None = None) -> list[Suppressed]:
-    """Every suppressed key (added after `since_version` when given) with every distinct clear
-    address the events recorded for it, sorted by key hash and address."""
+    """Every suppressed key with every distinct clear address the events recorded for it, sorted
+    by key hash and address. With `since_version`, only the keys that entered the list after that
+    version or have a suppressing event after it (a new spelling of the address, a wider scope):
+    what a provider that already took version N does not have yet."""
     s, e = suppressions.c, optout_events.c
-    where = [s.list_version > since_version] if since_version is not None else []
+    where: list[sa.ColumnElement[bool]] = []
+    if since_version is not None:
+        base = version_by_number(conn, since_version) if since_version > 0 else None
+        ev = optout_events.alias("later_events").c  # an alias: never correlated with the events query below
+        later = sa.select(ev.key_hash).where(
+            ev.id > (base.last_event_id if base else 0), ev.action == Action.SUPPRESS.value, ev.address.is_not(None)
+        )
+        where = [sa.or_(s.list_version > since_version, s.key_hash.in_(later))]
     keys = conn.execute(
         sa.select(s.key_hash, s.scope, s.first_requested_at, s.address, s.match_key).where(*where).order_by(s.key_hash)
     ).all()

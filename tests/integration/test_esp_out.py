@@ -144,3 +144,12 @@ def test_reconcile_clean_exits_0_and_human_output(cli, tmp_path: Path) -> None:
     done = cli("reconcile", str(csv_export), "--esp", "sendgrid")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "on our list only: 0" in done.stdout and "on both: 8" in done.stdout
+
+
+def test_since_version_has_a_new_spelling_of_a_listed_key(cli, engine, settings, landing, clock, tmp_path: Path) -> None:
+    land_letters(landing, "2026-10-11", "c.csv", [("N1", "2026-10-11T09:00:00Z", "Ann+news@example.com", "")])
+    run_at(engine, settings, clock, "2026-10-11", "2026-10-12T02:00:00")
+    done = cli("export", "--output", str(tmp_path / "out"), "--format", "sendgrid", "--since-version", "3", "--json")
+    assert done.returncode == 0, done.stderr
+    # the key entered in version 1; the provider matches exact addresses, so the new spelling goes out
+    assert _addresses(Path(json.loads(done.stdout)["path"])) == {"ann@example.com", "Ann+news@example.com"}
