@@ -94,8 +94,8 @@ def suppressed_addresses(conn: sa.Connection, since_version: int | None = None) 
 
 
 def import_entries(keys: Sequence[Suppressed]) -> list[tuple[str, str, str]]:
-    """(address, scope, created) for `write_import`, one per clear address."""
-    return [(a, k.scope, k.created) for k in keys for a in k.addresses]
+    """(address, scope, created) for `write_import`, one per clear address, sorted by address."""
+    return sorted((a, k.scope, k.created) for k in keys for a in k.addresses)
 
 
 def export_for_esp(
