@@ -153,3 +153,15 @@ def test_since_version_has_a_new_spelling_of_a_listed_key(cli, engine, settings,
     assert done.returncode == 0, done.stderr
     # the key entered in version 1; the provider matches exact addresses, so the new spelling goes out
     assert _addresses(Path(json.loads(done.stdout)["path"])) == {"ann@example.com", "Ann+news@example.com"}
+
+
+def test_human_output_names_the_files_and_warns_of_erased(cli, tmp_path: Path) -> None:
+    done = cli("export", "--output", str(tmp_path / "out"), "--format", "ses")
+    assert done.returncode == 0
+    assert done.stdout.strip() == (
+        f"list version 3: 7 row(s) for ses to {tmp_path / 'out' / 'ses-suppressions-v3.csv'} "
+        f"(manifest {tmp_path / 'out' / 'ses-suppressions-v3.manifest.json'})"
+    )
+    assert "1 erased entr(y/ies) have no clear address" in done.stderr
+    missing = cli("reconcile", str(tmp_path / "nope.csv"), "--esp", "ses")
+    assert missing.returncode == 2 and missing.errors == [f"optout: {tmp_path / 'nope.csv'}: no such file"]
