@@ -1,6 +1,6 @@
 """The `optout` command line (SPEC §7). One module per command group, each registering on `app`
 under its panel of `optout --help`: `run` (run, demo), `check`, `lookup` (lookup, history),
-`audit` (audit campaign, report, export), `review`, `tokens` (token mint/verify), `serve`, `admin`
+`audit` (audit campaign, report, export), `esp` (reconcile), `review`, `tokens` (token mint/verify), `serve`, `admin`
 (init, add, lift, erase, verify), `users` (user add/list/disable: the console's users).
 `options` holds what they share. `main` turns user errors into
 one-line messages and SPEC's exit codes; a library error that names a field is shown with the
@@ -18,7 +18,7 @@ from pipeline.core.errors import OptoutError
 
 # Registration; this order is the order of the panels in `optout --help`.
 # isort: off
-from pipeline.cli import run, check, lookup, audit, review, admin, imports, serve, tokens, users  # noqa: F401, E402
+from pipeline.cli import run, check, lookup, audit, esp, review, admin, imports, serve, tokens, users  # noqa: F401, E402
 # isort: on
 
 

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 import typer
 
 from pipeline.audit.campaign import CampaignAudit, Recipient, audit_campaign
+from pipeline.audit.esp_export import export_for_esp
 from pipeline.audit.export import export_list
 from pipeline.cli.app import app, emit_json, env, parse_date
+from pipeline.cli.esp import Esp
 from pipeline.cli.options import AUDIT, AsJson
 from pipeline.core.errors import OptoutError
 from pipeline.store.db import read_tx
@@ -99,14 +101,39 @@ def print_report(r: ComplianceReport) -> None:
 @app.command(rich_help_panel=AUDIT)
 def export(
     ctx: typer.Context,
-    output: Path = typer.Option(..., "--output", help="Directory for the CSV and its manifest.json."),
+    output: Path = typer.Option(..., "--output", help="Directory for the CSV and its manifest."),
     hashed: bool = typer.Option(
         False, "--hashed", help="HMAC-SHA256 of each match key (OPTOUT_EXPORT_KEY) instead of clear text."
     ),
+    format_: Esp | None = typer.Option(None, "--format", help="Write the provider's suppression-import file instead."),
+    since_version: int | None = typer.Option(
+        None, "--since-version", help="With --format: only what entered the list after version N."
+    ),
+    as_json: AsJson = False,
 ) -> None:
-    """Write the current list: clear CSV safe to open in a spreadsheet, or hashed for third parties."""
+    """Write the current list: clear CSV safe to open in a spreadsheet, hashed for third parties,
+    or (--format) as a provider's suppression-import file."""
     e = env(ctx)
+    if hashed and format_ is not None:
+        raise OptoutError("--hashed and --format cannot be used together: a provider matches clear addresses")
+    if since_version is not None and format_ is None:
+        raise OptoutError("--since-version needs --format")
+    if format_ is not None:
+        result = export_for_esp(e.engine(read_only=True), e.settings, e.clock, output, format_.value, since_version=since_version)
+        if as_json:
+            emit_json(result.as_dict())
+            return
+        typer.echo(
+            f"list version {result.list_version}: {result.rows} row(s) for {result.provider} to {result.path} "
+            f"(manifest {result.manifest})"
+        )
+        if result.omitted_erased:
+            typer.echo(f"warning: {result.omitted_erased} erased entr(y/ies) have no clear address and are not in the file", err=True)
+        return
     manifest = export_list(e.engine(read_only=True), e.settings, e.clock, output, hashed=hashed)
+    if as_json:
+        emit_json(manifest.as_dict())
+        return
     typer.echo(
         f"list version {manifest.list_version}: {manifest.rows} row(s) to {output / manifest.file} "
         f"(manifest {output / 'manifest.json'})"

@@ -94,7 +94,7 @@ def test_every_command_sits_in_a_panel() -> None:
     panels = {(info.name or getattr(info.callback, "__name__", "")): info.rich_help_panel for info in infos}
     assert set(panels) == {
         "init", "run", "add", "lift", "verify", "demo", "check", "lookup", "history", "report", "export", "erase",
-        "audit", "review", "token", "serve", "user", "import",
+        "audit", "review", "token", "serve", "user", "import", "reconcile",
     }
     assert {name: panel for name, panel in panels.items() if panel not in PANELS} == {}
     assert set(panels.values()) == set(PANELS)  # no panel left empty
