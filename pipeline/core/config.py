@@ -123,7 +123,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         hash_key=hash_key,
         export_key=_secret(env, "OPTOUT_EXPORT_KEY", hash_key),
         receipt_key=_secret(env, "OPTOUT_RECEIPT_KEY", hash_key),
-        max_list_age_hours=_positive_hours(env, "OPTOUT_MAX_LIST_AGE_HOURS", default.max_list_age_hours),
+        max_list_age_hours=_positive(env, "OPTOUT_MAX_LIST_AGE_HOURS", default.max_list_age_hours, "hours"),
         api_keys=_api_keys(env, "OPTOUT_API_KEYS"),
         console_key=_secret(env, "OPTOUT_CONSOLE_KEY", hash_key),
         console_url=_url(env, "OPTOUT_CONSOLE_URL"),
@@ -137,7 +137,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         postmark_credentials=_credentials(env, "OPTOUT_POSTMARK_CREDENTIALS"),
         ses_certificate=_pem_file(env, "OPTOUT_SES_CERTIFICATE", esp_keys.sns_certificate),
         ses_topic_arns=_topic_arns(env, "OPTOUT_SES_TOPIC_ARNS"),
-        mailchimp_secret=_mailchimp_secret(env, "OPTOUT_MAILCHIMP_SECRET"),
+        mailchimp_secret=_esp_key(env, "OPTOUT_MAILCHIMP_SECRET", esp_keys.mailchimp_secret),
         esp_sync=_providers(env, "OPTOUT_ESP_SYNC"),
         segment_seconds=_positive(env, "OPTOUT_SEGMENT_SECONDS", default.segment_seconds, "seconds", maximum=86_400),
         segment_lines=int(_positive(env, "OPTOUT_SEGMENT_LINES", default.segment_lines, "lines", whole=True,
@@ -222,10 +222,6 @@ def _phone_region(value: str, name: str) -> str:
     return value.upper()
 
 
-def _positive_hours(env: Mapping[str, str], name: str, default: float) -> float:
-    return _positive(env, name, default, "hours")
-
-
 def _positive(
     env: Mapping[str, str], name: str, default: float, unit: str, *, whole: bool = False, maximum: float = math.inf,
 ) -> float:
@@ -308,13 +304,6 @@ def _topic_arns(env: Mapping[str, str], name: str) -> tuple[str, ...]:
         if not esp_keys.TOPIC_ARN.fullmatch(arn):
             raise SettingsError(f"{name}: {arn!r} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)")
     return found
-
-
-def _mailchimp_secret(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if value and not re.fullmatch(r"[A-Za-z0-9_-]{16,128}", value):
-        raise SettingsError(f"{name}: 16 to 128 letters, digits, '_' or '-' (it is part of a URL)")
-    return value
 
 
 def _providers(env: Mapping[str, str], name: str) -> tuple[str, ...]:

@@ -13,6 +13,13 @@ from pathlib import Path
 TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]{1,256}")
 
 
+def mailchimp_secret(value: str) -> str:
+    """The secret that ends Mailchimp's webhook URL: URL-safe and long enough not to be guessed."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{16,128}", value):
+        raise ValueError("16 to 128 letters, digits, '_' or '-' (it is part of a URL)")
+    return value
+
+
 def sendgrid_key(value: str) -> str:
     """Base64 of a DER public key (as SendGrid's settings page shows it) or PEM; an EC key."""
     from cryptography.hazmat.primitives import serialization  # here, not at import: 10 ms per settings load, only when set
