@@ -112,7 +112,7 @@ def print_erasure(r: ErasureResult) -> None:
 def verify_cmd(ctx: typer.Context) -> None:
     """Recompute the event chain and the list digests; exit 1 on any break."""
     from pipeline.audit.verify import verify  # here, not at import: `optout --help` stays light
-    from pipeline.store.db import read_tx
+    from pipeline.store.db import read_tx  # here, not at import: `optout --help` stays light
 
     e = env(ctx)
     with read_tx(e.engine(read_only=True)) as conn:

@@ -39,7 +39,7 @@ class Env:
         """The store's engine, checked to be at the code's schema. Commands that only read pass
         `read_only=True`: a store that does not exist is then refused (exit 2, one line) and
         nothing is created; commands that write create a SQLite store's folder as before."""
-        from pipeline.store.db import make_engine, open_existing, require_current  # here: SQLAlchemy, ~0.1 s
+        from pipeline.store.db import make_engine, open_existing, require_current  # here, not at import: SQLAlchemy, ~0.1 s
 
         engine = open_existing(self.settings.database_url) if read_only else make_engine(self.settings.database_url)
         if initialised:

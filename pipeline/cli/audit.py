@@ -135,7 +135,7 @@ def campaign(
     """Replay a send check: who was suppressed, sent while suppressed, missing from the list, opted out after.
     Exit 0 when proven clean, 1 when a suppressed row was kept or the files cannot be verified."""
     from pipeline.audit.campaign import audit_campaign  # here, not at import: `optout --help` stays light
-    from pipeline.store.db import read_tx
+    from pipeline.store.db import read_tx  # here, not at import: `optout --help` stays light
 
     e = env(ctx)
     with read_tx(e.engine(read_only=True)) as conn:

@@ -37,7 +37,7 @@ def check(
 ) -> None:
     """Check a recipient list against the current suppression list before a send."""
     from pipeline.check.receipts import verify_receipt  # here, not at import: `optout --help` stays light
-    from pipeline.check.run import run_check
+    from pipeline.check.run import run_check  # here, not at import: `optout --help` stays light
 
     e = env(ctx)
     if verify_file is not None:

@@ -28,7 +28,7 @@ def lookup(
 ) -> None:
     """Exit 0 if the address is suppressed (now, at --as-of, or in --version), 1 if not; with its history."""
     from pipeline.ledger.history import lookup as lookup_query  # here, not at import: `optout --help` stays light
-    from pipeline.store.db import read_tx
+    from pipeline.store.db import read_tx  # here, not at import: `optout --help` stays light
 
     if as_of is not None and version is not None:
         raise OptoutError("give --as-of or --version, not both")
@@ -76,9 +76,9 @@ def history(
     """Every opt-out event with its channel, source reference, times, effect and evidence."""
     from pipeline.audit.export import neutralise  # here, not at import: `optout --help` stays light
     from pipeline.channels import REGISTRY  # here, not at import: the channels, ~0.35 s
-    from pipeline.ledger.history import EventView
-    from pipeline.ledger.history import history as history_query
-    from pipeline.store.db import read_tx
+    from pipeline.ledger.history import EventView  # here, not at import: `optout --help` stays light
+    from pipeline.ledger.history import history as history_query  # here, not at import: `optout --help` stays light
+    from pipeline.store.db import read_tx  # here, not at import: `optout --help` stays light
 
     if channel and channel not in REGISTRY and channel not in ("manual", "erasure"):
         raise OptoutError(f"--channel: unknown channel {channel!r}")

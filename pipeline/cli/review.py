@@ -25,7 +25,7 @@ def list_cmd(
 ) -> None:
     """Review items, oldest first (open ones unless --status says otherwise)."""
     from pipeline.audit import review as queue  # here, not at import: `optout --help` stays light
-    from pipeline.store.db import read_tx
+    from pipeline.store.db import read_tx  # here, not at import: `optout --help` stays light
 
     with read_tx(env(ctx).engine(read_only=True)) as conn:
         items = queue.list_items(conn, None if status is Status.ALL else status.value)
@@ -43,7 +43,7 @@ def list_cmd(
 def show_cmd(ctx: typer.Context, item_id: int = typer.Argument(..., metavar="ID"), as_json: AsJson = False) -> None:
     """One item with its record's evidence."""
     from pipeline.audit import review as queue  # here, not at import: `optout --help` stays light
-    from pipeline.store.db import read_tx
+    from pipeline.store.db import read_tx  # here, not at import: `optout --help` stays light
 
     with read_tx(env(ctx).engine(read_only=True)) as conn:
         item = queue.get_item(conn, item_id)
