@@ -266,6 +266,9 @@ def main() -> None:
         db = report["data"]["database_url"]
         report["check"] = measure_check(work, db, args.rows, min(args.sample, args.rows), args.repeat)
         report["ratios"] = ratios(report["check"])
+        from benchmarks.startup import measure as measure_startup
+
+        report["startup"] = measure_startup()  # `optout --help` and a two-row check (benchmarks/startup.py)
         from benchmarks.http_load import measure
         from pipeline.core.addresses import try_parse
 

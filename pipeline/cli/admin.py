@@ -8,11 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from pipeline.audit.verify import verify
 from pipeline.cli.app import app, emit_json, env, parse_timestamp
 from pipeline.cli.options import ADMIN, AsJson
-from pipeline.ledger import manual
-from pipeline.store.db import migrate, read_tx
 
 if TYPE_CHECKING:
     from pipeline.audit.erase import ErasureResult
@@ -21,6 +18,8 @@ if TYPE_CHECKING:
 @app.command(rich_help_panel=ADMIN)
 def init(ctx: typer.Context) -> None:
     """Create the store, or migrate it to the newest schema."""
+    from pipeline.store.db import migrate  # here, not at import: `optout --help` stays light
+
     e = env(ctx)
     revision = migrate(e.engine(initialised=False))
     typer.echo(f"store ready at schema {revision}: {e.settings.database_url}")
@@ -35,6 +34,8 @@ def add(
     requested_at: str | None = typer.Option(None, "--requested-at", help="When the person asked (ISO 8601)."),
 ) -> None:
     """Record an opt-out by hand and publish it at once."""
+    from pipeline.ledger import manual  # here, not at import: `optout --help` stays light
+
     e = env(ctx)
     at = parse_timestamp(requested_at, "--requested-at") if requested_at else None
     version = manual.add(e.engine(), e.settings, e.clock, address, channel, ref, at)
@@ -48,6 +49,8 @@ def lift(
     evidence: str = typer.Option(..., "--evidence", help="What proves the re-consent."),
 ) -> None:
     """Lift a suppression after an explicit re-consent (recorded as an event, never a deletion)."""
+    from pipeline.ledger import manual  # here, not at import: `optout --help` stays light
+
     e = env(ctx)
     version = manual.lift(e.engine(), e.settings, e.clock, address, evidence)
     typer.echo(f"lift recorded; list version {version.version if version else '-'}")
@@ -108,6 +111,9 @@ def print_erasure(r: ErasureResult) -> None:
 @app.command("verify", rich_help_panel=ADMIN)
 def verify_cmd(ctx: typer.Context) -> None:
     """Recompute the event chain and the list digests; exit 1 on any break."""
+    from pipeline.audit.verify import verify  # here, not at import: `optout --help` stays light
+    from pipeline.store.db import read_tx  # here, not at import: `optout --help` stays light
+
     e = env(ctx)
     with read_tx(e.engine(read_only=True)) as conn:
         result = verify(conn, e.settings.hash_key)

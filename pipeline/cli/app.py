@@ -9,16 +9,17 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 import typer
 
 from pipeline.core.clock import Clock, FixedClock, SystemClock
 from pipeline.core.config import Settings, check_database_url, development_keys, load_settings
 from pipeline.core.errors import OptoutError
 from pipeline.intake.timestamps import parse_time
-from pipeline.store.db import make_engine, open_existing, require_current
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 app = typer.Typer(
     name="optout",
@@ -38,6 +39,8 @@ class Env:
         """The store's engine, checked to be at the code's schema. Commands that only read pass
         `read_only=True`: a store that does not exist is then refused (exit 2, one line) and
         nothing is created; commands that write create a SQLite store's folder as before."""
+        from pipeline.store.db import make_engine, open_existing, require_current  # here, not at import: SQLAlchemy, ~0.1 s
+
         engine = open_existing(self.settings.database_url) if read_only else make_engine(self.settings.database_url)
         if initialised:
             require_current(engine)

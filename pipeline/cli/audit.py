@@ -14,16 +14,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from pipeline.audit.campaign import CampaignAudit, Recipient, audit_campaign
-from pipeline.audit.esp_export import export_for_esp
-from pipeline.audit.export import export_list
 from pipeline.cli.app import app, emit_json, env, parse_date
 from pipeline.cli.esp import Esp
 from pipeline.cli.options import AUDIT, AsJson
 from pipeline.core.errors import OptoutError
-from pipeline.store.db import read_tx
 
 if TYPE_CHECKING:
+    from pipeline.audit.campaign import CampaignAudit, Recipient
     from pipeline.audit.report import ComplianceReport
 
 audit_app = typer.Typer(
@@ -113,6 +110,9 @@ def export(
 ) -> None:
     """Write the current list: clear CSV safe to open in a spreadsheet, hashed for third parties,
     or (--format) as a provider's suppression-import file."""
+    from pipeline.audit.esp_export import export_for_esp  # here, not at import: `optout --help` stays light
+    from pipeline.audit.export import export_list  # here, not at import: `optout --help` stays light
+
     e = env(ctx)
     if hashed and format_ is not None:
         raise OptoutError("--hashed and --format cannot be used together: a provider matches clear addresses")
@@ -161,6 +161,9 @@ def campaign(
 ) -> None:
     """Replay a send check: who was suppressed, sent while suppressed, missing from the list, opted out after.
     Exit 0 when proven clean, 1 when a suppressed row was kept or the files cannot be verified."""
+    from pipeline.audit.campaign import audit_campaign  # here, not at import: `optout --help` stays light
+    from pipeline.store.db import read_tx  # here, not at import: `optout --help` stays light
+
     e = env(ctx)
     with read_tx(e.engine(read_only=True)) as conn:
         result = audit_campaign(conn, e.settings.hash_key, ident, column, input_copy=input_copy, output_copy=output_copy)

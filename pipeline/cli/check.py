@@ -6,8 +6,6 @@ from pathlib import Path
 
 import typer
 
-from pipeline.check.receipts import verify_receipt
-from pipeline.check.run import run_check
 from pipeline.cli.app import app, emit_json, env
 from pipeline.cli.options import CHECK, AsJson, Kind
 from pipeline.core.errors import OptoutError
@@ -38,6 +36,9 @@ def check(
     verify_file: Path | None = typer.Option(None, "--verify-receipt", help="Check a receipt's signature; exit 1 if altered."),
 ) -> None:
     """Check a recipient list against the current suppression list before a send."""
+    from pipeline.check.receipts import verify_receipt  # here, not at import: `optout --help` stays light
+    from pipeline.check.run import run_check  # here, not at import: `optout --help` stays light
+
     e = env(ctx)
     if verify_file is not None:
         valid, body = verify_receipt(verify_file, e.settings.receipt_key)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from pipeline.audit.reconcile import Reconciliation, reconcile
 from pipeline.cli.app import app, emit_json, env
 from pipeline.cli.options import AUDIT, AsJson
+
+if TYPE_CHECKING:
+    from pipeline.audit.reconcile import Reconciliation
 
 SHOWN = 20
 
@@ -36,6 +39,8 @@ def reconcile_command(
 ) -> None:
     """Compare a provider's suppression list with ours: on the provider only, ours only, both.
     Exit 1 when ours-only is not empty (the provider could mail them today)."""
+    from pipeline.audit.reconcile import reconcile  # here, not at import: `optout --help` stays light
+
     e = env(ctx)
     result = reconcile(e.engine(read_only=True), e.settings, e.clock, file, esp.value, output if output is not None else file.parent, adopt)
     if as_json:

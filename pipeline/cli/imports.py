@@ -5,7 +5,6 @@ from pathlib import Path
 
 import typer
 
-from pipeline.audit.adopt import adopt_file
 from pipeline.cli.app import app, env
 from pipeline.cli.options import ADMIN
 
@@ -20,6 +19,8 @@ def import_list(
         None, "--requested-at-column", help="The column holding each opt-out's time (default: the import time)."),
 ) -> None:
     """Import a past suppression list: one opt-out per valid address, the file stored as evidence."""
+    from pipeline.audit.adopt import adopt_file  # here, not at import: `optout --help` stays light
+
     e = env(ctx)
     report = adopt_file(e.engine(), e.settings, e.clock, file, source, column, requested_at_column)
     for line in report.lines():

@@ -6,17 +6,16 @@ import json
 import sys
 from dataclasses import asdict, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from pipeline.audit.export import neutralise
 from pipeline.cli.app import app, emit_json, env, parse_date_range, parse_timestamp
 from pipeline.cli.options import AUDIT, AsJson, Format
 from pipeline.core.errors import OptoutError
-from pipeline.ledger.history import EventView
-from pipeline.ledger.history import history as history_query
-from pipeline.ledger.history import lookup as lookup_query
-from pipeline.store.db import read_tx
+
+if TYPE_CHECKING:
+    from pipeline.ledger.history import EventView
 
 
 @app.command(rich_help_panel=AUDIT)
@@ -28,6 +27,9 @@ def lookup(
     as_json: AsJson = False,
 ) -> None:
     """Exit 0 if the address is suppressed (now, at --as-of, or in --version), 1 if not; with its history."""
+    from pipeline.ledger.history import lookup as lookup_query  # here, not at import: `optout --help` stays light
+    from pipeline.store.db import read_tx  # here, not at import: `optout --help` stays light
+
     if as_of is not None and version is not None:
         raise OptoutError("give --as-of or --version, not both")
     e = env(ctx)
@@ -72,7 +74,11 @@ def history(
     output: Path | None = typer.Option(None, "--output", help="Write here instead of standard output."),
 ) -> None:
     """Every opt-out event with its channel, source reference, times, effect and evidence."""
+    from pipeline.audit.export import neutralise  # here, not at import: `optout --help` stays light
     from pipeline.channels import REGISTRY  # here, not at import: the channels, ~0.35 s
+    from pipeline.ledger.history import EventView  # here, not at import: `optout --help` stays light
+    from pipeline.ledger.history import history as history_query  # here, not at import: `optout --help` stays light
+    from pipeline.store.db import read_tx  # here, not at import: `optout --help` stays light
 
     if channel and channel not in REGISTRY and channel not in ("manual", "erasure"):
         raise OptoutError(f"--channel: unknown channel {channel!r}")

@@ -7,11 +7,9 @@ import json
 
 import typer
 
-from pipeline.audit import review as queue
 from pipeline.cli.app import app, emit_json, env
 from pipeline.cli.options import REVIEW, AsJson, Scope, Status
 from pipeline.core.errors import OptoutError
-from pipeline.store.db import read_tx
 
 review_app = typer.Typer(help="What the pipeline could not decide: list, show and resolve items.", no_args_is_help=True)
 app.add_typer(review_app, name="review", rich_help_panel=REVIEW)
@@ -26,6 +24,9 @@ def list_cmd(
     as_json: AsJson = False,
 ) -> None:
     """Review items, oldest first (open ones unless --status says otherwise)."""
+    from pipeline.audit import review as queue  # here, not at import: `optout --help` stays light
+    from pipeline.store.db import read_tx  # here, not at import: `optout --help` stays light
+
     with read_tx(env(ctx).engine(read_only=True)) as conn:
         items = queue.list_items(conn, None if status is Status.ALL else status.value)
     if as_json:
@@ -41,6 +42,9 @@ def list_cmd(
 @review_app.command("show")
 def show_cmd(ctx: typer.Context, item_id: int = typer.Argument(..., metavar="ID"), as_json: AsJson = False) -> None:
     """One item with its record's evidence."""
+    from pipeline.audit import review as queue  # here, not at import: `optout --help` stays light
+    from pipeline.store.db import read_tx  # here, not at import: `optout --help` stays light
+
     with read_tx(env(ctx).engine(read_only=True)) as conn:
         item = queue.get_item(conn, item_id)
     raw = dict(item.raw or {})
@@ -82,6 +86,8 @@ def resolve_cmd(
     scope: Scope | None = typer.Option(None, "--scope", help="What the opt-out covers (default: all for a cancellation, else marketing)."),
 ) -> None:
     """Resolve an item: --accept ADDRESS… creates the opt-outs and publishes; --dismiss records why not."""
+    from pipeline.audit import review as queue  # here, not at import: `optout --help` stays light
+
     if bool(accept) == dismiss:
         raise OptoutError("give --accept ADDRESS (one or more) or --dismiss, not both or neither")
     e = env(ctx)

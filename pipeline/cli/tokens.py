@@ -8,7 +8,6 @@ import typer
 
 from pipeline.cli.app import app, emit_json, env
 from pipeline.cli.options import SERVICE, AsJson
-from pipeline.intake.tokens import BadToken, mint, verify
 
 token_app = typer.Typer(help="Mint and verify unsubscribe tokens (keys from OPTOUT_TOKEN_KEYS).", no_args_is_help=True)
 app.add_typer(token_app, name="token", rich_help_panel=SERVICE)
@@ -21,6 +20,8 @@ def mint_cmd(
     campaign: str = typer.Option("", "--campaign", help="Campaign id carried in the token."),
 ) -> None:
     """Print a token for ADDRESS signed with the first key of OPTOUT_TOKEN_KEYS."""
+    from pipeline.intake.tokens import mint  # here, not at import: `optout --help` stays light (email_validator)
+
     e = env(ctx)
     typer.echo(mint(e.settings.token_keys, address, campaign, e.clock.now()))
 
@@ -32,6 +33,8 @@ def verify_cmd(
     as_json: AsJson = False,
 ) -> None:
     """Exit 0 and print the address if TOKEN verifies with any listed key; exit 1 if not."""
+    from pipeline.intake.tokens import BadToken, verify  # here, not at import: `optout --help` stays light (email_validator)
+
     e = env(ctx)
     try:
         claims = verify(e.settings.token_keys, token)

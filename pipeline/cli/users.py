@@ -7,7 +7,6 @@ import sys
 
 import typer
 
-from pipeline.access import users
 from pipeline.cli.app import app, emit_json, env
 from pipeline.cli.options import CONSOLE, AsJson, Role
 from pipeline.core.errors import OptoutError
@@ -19,6 +18,8 @@ app.add_typer(user_app, name="user", rich_help_panel=CONSOLE)
 def read_password() -> str:
     """The new password: typed twice without echo on a terminal, else one line of standard
     input (its line ending stripped)."""
+    from pipeline.access import users  # here, not at import: `optout --help` stays light
+
     if sys.stdin.isatty():
         first = getpass.getpass("Password: ")
         if getpass.getpass("Password again: ") != first:
@@ -39,6 +40,8 @@ def add_cmd(
     role: Role = typer.Option(..., "--role", help="marketer: checks; auditor: evidence and reports; admin: both, and resolves reviews."),
 ) -> None:
     """Add a console user; the password (at least 12 characters) is read from standard input."""
+    from pipeline.access import users  # here, not at import: `optout --help` stays light
+
     users.check_name(name)
     e = env(ctx)
     password = read_password()
@@ -49,6 +52,8 @@ def add_cmd(
 @user_app.command("list")
 def list_cmd(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Every console user: name, role, when added, when disabled."""
+    from pipeline.access import users  # here, not at import: `optout --help` stays light
+
     found = users.list_users(env(ctx).engine(read_only=True))
     if as_json:
         emit_json([{"name": u.name, "role": u.role, "created": u.created_at.isoformat(),
@@ -65,6 +70,8 @@ def list_cmd(ctx: typer.Context, as_json: AsJson = False) -> None:
 @user_app.command("disable")
 def disable_cmd(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME")) -> None:
     """Disable a console user: they can no longer sign in, and their open sessions stop working."""
+    from pipeline.access import users  # here, not at import: `optout --help` stays light
+
     e = env(ctx)
     user = users.disable(e.engine(), name, e.clock.now())
     typer.echo(f"console user {user.name} disabled ({user.disabled_at.isoformat() if user.disabled_at else ''})")
