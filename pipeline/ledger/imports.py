@@ -44,6 +44,21 @@ class ImportResult:
     version: ListVersion | None
 
 
+def _convert(values: list[Any], proc: Any) -> list[Any]:
+    """Values through a bind processor, each distinct value converted once (a column of timestamps
+    holds few distinct ones: the import time and the file's dates); unhashable values go one by one."""
+    seen: dict[Any, Any] = {}
+    out = []
+    for v in values:
+        try:
+            out.append(seen[v])
+        except KeyError:
+            out.append(seen.setdefault(v, proc(v)))
+        except TypeError:
+            out.append(proc(v))
+    return out
+
+
 def _insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows through the DB-API cursor's executemany, each value converted by its column's own
     bind processor (the same conversion Core applies), so rows read back as a Core insert would.
@@ -56,7 +71,7 @@ def _insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]
     names = list(rows[0])
     procs = [table.c[n].type._cached_bind_processor(conn.dialect) for n in names]  # noqa: SLF001
     columns = [[r[n] for r in rows] for n in names]
-    converted = [col if proc is None else [proc(v) for v in col] for col, proc in zip(columns, procs, strict=True)]
+    converted = [col if proc is None else _convert(col, proc) for col, proc in zip(columns, procs, strict=True)]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     conn.exec_driver_sql(sql, list(zip(*converted, strict=True)))
 
