@@ -75,3 +75,27 @@ def test_source_required(store, settings, clock, tmp_path: Path) -> None:
     f.write_text("email\na@example.com\n")
     with pytest.raises(OptoutError, match="source"):
         adopt_file(store, settings, clock, f, "  ")
+
+
+def _rows(engine: sa.Engine, table: sa.Table) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(table).order_by(*table.primary_key.columns))]
+
+
+def test_driver_insert_stores_what_core_insert_stores(
+    store, settings, clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bulk path (cursor executemany) and Core's own insert leave identical records, events and list."""
+    from pipeline.ledger import imports
+
+    f = tmp_path / "old.csv"
+    f.write_bytes(b"email,when\n" + b"".join(
+        f"u{i}@Example.com,2024-0{1 + i % 9}-0{1 + i % 9}T0{i % 10}:00:00+02:00\n".encode() for i in range(40)))
+    fast = adopt_file(store, settings, clock, f, "fast", requested_at_column="when")
+    other = sa.create_engine(f"sqlite:///{tmp_path / 'core.db'}")
+    migrate(other)
+    monkeypatch.setattr(imports, "_insert_many", lambda conn, table, rows: conn.execute(table.insert(), rows))
+    core = adopt_file(other, settings, clock, f, "fast", requested_at_column="when")
+    assert (fast.imported, fast.version) == (core.imported, core.version) == (40, 1)
+    for table in (intake_records, optout_events, suppressions):
+        assert _rows(store, table) == _rows(other, table)
