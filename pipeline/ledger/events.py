@@ -1,9 +1,10 @@
 """Appending opt-out events to the chained, append-only `optout_events` table."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -68,9 +69,36 @@ def append_events(
         row["prev_hash"] = prev
         row["row_hash"] = prev = row_hash(prev, row)
         rows.append(row)
-    if rows:
-        conn.execute(optout_events.insert(), rows)
+    insert_rows(conn, optout_events, rows)
     return len(rows)
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows of one table with the same keys, as `conn.execute(table.insert(), rows)`
+    stores them, without SQLAlchemy's per-row parameter processing.
+
+    The statement is compiled once; each value goes through its column type's own bind
+    processor for the dialect (UTC conversion and SQLite's datetime text, JSON serialisation),
+    so what is stored is the same; then one DB-API `executemany` sends the rows.
+    """
+    if not rows:
+        return
+    keys = list(rows[0])
+    dialect = conn.dialect
+    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
+    processors: dict[str, Callable[[Any], Any] | None] = {
+        key: table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys
+    }
+    order = list(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+    converted: list[Any] = []
+    if order is not None:
+        steps = [(key, processors[key]) for key in order]
+        for row in rows:
+            converted.append(tuple(row[key] if process is None else process(row[key]) for key, process in steps))
+    else:
+        for row in rows:
+            converted.append({key: row[key] if process is None else process(row[key]) for key, process in processors.items()})
+    conn.exec_driver_sql(compiled.string, converted)
 
 
 def next_record_id(conn: sa.Connection) -> int:
