@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.ledger.chain import GENESIS, keyed_hash, row_hash
-from pipeline.store.schema import intake_records, optout_events
+from pipeline.store.schema import UTCDateTime, intake_records, optout_events
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,7 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
     keys = list(rows[0])
     dialect = conn.dialect
     compiled = table.insert().compile(dialect=dialect, column_keys=keys)
-    processors: dict[str, Callable[[Any], Any] | None] = {
-        key: table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys
-    }
+    processors = {key: _processor(table.c[key], dialect) for key in keys}
     order = list(compiled.positiontup) if compiled.positional and compiled.positiontup else None
     converted: list[Any] = []
     if order is not None:
@@ -99,6 +97,25 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
         for row in rows:
             converted.append({key: row[key] if process is None else process(row[key]) for key, process in processors.items()})
     conn.exec_driver_sql(compiled.string, converted)
+
+
+def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    """The column type's bind processor for the dialect. A timestamp's is remembered per value:
+    a batch repeats the same few (the run's time, the file's day), and equal instants store
+    the same UTC value."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None or not isinstance(column.type, UTCDateTime):
+        return process
+    seen: dict[datetime, Any] = {}
+
+    def remembered(value: datetime | None) -> Any:
+        if value is None:
+            return process(value)
+        if value not in seen:
+            seen[value] = process(value)
+        return seen[value]
+
+    return remembered
 
 
 def next_record_id(conn: sa.Connection) -> int:
