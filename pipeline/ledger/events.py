@@ -48,8 +48,12 @@ def append_events(
     Must run inside `write_tx`, which serialises writers."""
     last_id, prev = chain_head(conn)
     rows = []
+    evidence_hashes: dict[str, str] = {}  # a file's records repeat one evidence text: ""
     for d in drafts:
         last_id += 1
+        evidence_hash = evidence_hashes.get(d.evidence)
+        if evidence_hash is None:
+            evidence_hash = evidence_hashes[d.evidence] = keyed_hash(hash_key, d.evidence)
         row = {
             "id": last_id,
             "record_id": d.record_id,
@@ -64,7 +68,7 @@ def append_events(
             "recorded_at": recorded_at,
             "run_id": run_id,
             "evidence": d.evidence,
-            "evidence_hash": keyed_hash(hash_key, d.evidence),
+            "evidence_hash": evidence_hash,
         }
         row["prev_hash"] = prev
         row["row_hash"] = prev = row_hash(prev, row)
