@@ -70,17 +70,26 @@ def storable(value: Any) -> Any:
 
 def _clean(value: Any) -> bool:
     if isinstance(value, str):
-        return ("\x00" not in value) if value.isascii() else _UNSTORABLE.search(value) is None
+        return _clean_text(value)
     if isinstance(value, dict):
+        # The text keys and values are checked as one string (a NUL or a lone surrogate is in
+        # the joined text exactly when it is in a part: Python joins no surrogate pairs).
+        texts: list[str] = []
         for k, v in value.items():
-            if not (_clean(k) and _clean(v)):
+            if isinstance(k, str) and isinstance(v, str):
+                texts += (k, v)
+            elif not (_clean(k) and _clean(v)):
                 return False
-        return True
+        return _clean_text("".join(texts))
     if isinstance(value, list | tuple):
         for v in value:
             if not _clean(v):
                 return False
     return True
+
+
+def _clean_text(text: str) -> bool:
+    return ("\x00" not in text) if text.isascii() else _UNSTORABLE.search(text) is None
 
 
 def storable_ref(ref: str) -> str:

@@ -1,14 +1,15 @@
 """Appending opt-out events to the chained, append-only `optout_events` table."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from pipeline.ledger.chain import GENESIS, keyed_hash, row_hash
-from pipeline.store.schema import intake_records, optout_events
+from pipeline.store.schema import UTCDateTime, intake_records, optout_events
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,12 @@ def append_events(
     Must run inside `write_tx`, which serialises writers."""
     last_id, prev = chain_head(conn)
     rows = []
+    evidence_hashes: dict[str, str] = {}  # a file's records repeat one evidence text: ""
     for d in drafts:
         last_id += 1
+        evidence_hash = evidence_hashes.get(d.evidence)
+        if evidence_hash is None:
+            evidence_hash = evidence_hashes[d.evidence] = keyed_hash(hash_key, d.evidence)
         row = {
             "id": last_id,
             "record_id": d.record_id,
@@ -63,14 +68,58 @@ def append_events(
             "recorded_at": recorded_at,
             "run_id": run_id,
             "evidence": d.evidence,
-            "evidence_hash": keyed_hash(hash_key, d.evidence),
+            "evidence_hash": evidence_hash,
         }
         row["prev_hash"] = prev
         row["row_hash"] = prev = row_hash(prev, row)
         rows.append(row)
-    if rows:
-        conn.execute(optout_events.insert(), rows)
+    insert_rows(conn, optout_events, rows)
     return len(rows)
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows of one table with the same keys, as `conn.execute(table.insert(), rows)`
+    stores them, without SQLAlchemy's per-row parameter processing.
+
+    The statement is compiled once; each value goes through its column type's own bind
+    processor for the dialect (UTC conversion and SQLite's datetime text, JSON serialisation),
+    so what is stored is the same; then one DB-API `executemany` sends the rows.
+    """
+    if not rows:
+        return
+    keys = list(rows[0])
+    dialect = conn.dialect
+    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
+    processors = {key: _processor(table.c[key], dialect) for key in keys}
+    order = list(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+    converted: list[Any] = []
+    if order is not None:
+        steps = [(key, processors[key]) for key in order]
+        for row in rows:
+            converted.append(tuple(row[key] if process is None else process(row[key]) for key, process in steps))
+    else:
+        for row in rows:
+            converted.append({key: row[key] if process is None else process(row[key]) for key, process in processors.items()})
+    conn.exec_driver_sql(compiled.string, converted)
+
+
+def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    """The column type's bind processor for the dialect. A timestamp's is remembered per value:
+    a batch repeats the same few (the run's time, the file's day), and equal instants store
+    the same UTC value."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None or not isinstance(column.type, UTCDateTime):
+        return process
+    seen: dict[datetime, Any] = {}
+
+    def remembered(value: datetime | None) -> Any:
+        if value is None:
+            return process(value)
+        if value not in seen:
+            seen[value] = process(value)
+        return seen[value]
+
+    return remembered
 
 
 def next_record_id(conn: sa.Connection) -> int:

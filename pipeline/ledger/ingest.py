@@ -17,7 +17,7 @@ from pipeline.intake.accounts import AccountIndex
 from pipeline.intake.channel import Channel, ChannelContext, one_line
 from pipeline.intake.landing import LandedFile, discover
 from pipeline.intake.records import IntakeRecord, Outcome, Reconciliation, storable_text
-from pipeline.ledger.events import EventDraft, append_events, next_record_id
+from pipeline.ledger.events import EventDraft, append_events, insert_rows, next_record_id
 from pipeline.store.db import write_tx
 from pipeline.store.schema import ingested_files, intake_records, review_queue
 
@@ -208,7 +208,6 @@ def store_records(
         if r.outcome is Outcome.NEEDS_REVIEW or r.review:
             reviews.append({"record_id": record_id, "reason": r.review or r.reason, "details": r.details, "created_at": now})
         record_id += 1
-    conn.execute(intake_records.insert(), rows)
+    insert_rows(conn, intake_records, rows)
     append_events(conn, drafts, hash_key=settings.hash_key, recorded_at=now, run_id=run_id)
-    if reviews:
-        conn.execute(review_queue.insert(), reviews)
+    insert_rows(conn, review_queue, reviews)

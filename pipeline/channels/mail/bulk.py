@@ -58,8 +58,17 @@ class Marks:
 
 
 def _raw(msg: Message, name: str) -> str:
-    value = msg.get(name)
-    return "" if value is None else str(value)
+    """`msg.get(name)` as text, "" when missing; remembered per message, since the marks ask
+    for the same headers several times."""
+    seen: dict[str, str] | None = getattr(msg, "_optout_raw_headers", None)
+    if seen is None:
+        seen = {}
+        msg._optout_raw_headers = seen  # type: ignore[attr-defined]
+    key = name.lower()
+    if key not in seen:
+        value = msg.get(name)
+        seen[key] = "" if value is None else str(value)
+    return seen[key]
 
 
 def relayed_by_a_discussion_list(msg: Message) -> bool:
