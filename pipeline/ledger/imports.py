@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.ledger.chain import row_hash
-from pipeline.ledger.events import chain_head, next_record_id
+from pipeline.ledger.events import chain_head, insert_rows, next_record_id
 from pipeline.ledger.publish import ListVersion, publish
 from pipeline.store.db import write_tx
 from pipeline.store.schema import ingested_files, intake_records, optout_events
@@ -42,38 +42,6 @@ class ImportResult:
     events: int
     already: bool
     version: ListVersion | None
-
-
-def _convert(values: list[Any], proc: Any) -> list[Any]:
-    """Values through a bind processor, each distinct value converted once (a column of timestamps
-    holds few distinct ones: the import time and the file's dates); unhashable values go one by one."""
-    seen: dict[Any, Any] = {}
-    out = []
-    for v in values:
-        try:
-            out.append(seen[v])
-        except KeyError:
-            out.append(seen.setdefault(v, proc(v)))
-        except TypeError:
-            out.append(proc(v))
-    return out
-
-
-def _insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows through the DB-API cursor's executemany, each value converted by its column's own
-    bind processor (the same conversion Core applies), so rows read back as a Core insert would.
-    Core's per-row parameter handling is the cost avoided here; other dialects keep the Core path."""
-    if not rows:
-        return
-    if conn.dialect.name != "sqlite":
-        conn.execute(table.insert(), rows)
-        return
-    names = list(rows[0])
-    procs = [table.c[n].type._cached_bind_processor(conn.dialect) for n in names]  # noqa: SLF001
-    columns = [[r[n] for r in rows] for n in names]
-    converted = [col if proc is None else _convert(col, proc) for col, proc in zip(columns, procs, strict=True)]
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    conn.exec_driver_sql(sql, list(zip(*converted, strict=True)))
 
 
 def already_imported(engine: sa.Engine, sha256: str) -> int | None:
@@ -126,6 +94,6 @@ def write_import(
                 row["row_hash"] = prev = row_hash(prev, row)
                 events.append(row)
                 record_id += 1
-            _insert_many(conn, intake_records, records)
-            _insert_many(conn, optout_events, events)
+            insert_rows(conn, intake_records, records)
+            insert_rows(conn, optout_events, events)
     return ImportResult(file_id, len(adopted), False, publish(engine, clock))
