@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -116,11 +116,18 @@ def reconcile(engine: sa.Engine, settings: Settings, clock: Clock, file: Path, p
             raise StaleListError("no suppression list has been published yet: run 'optout run' first")
         ours = {k.key_hash: k for k in suppressed_addresses(conn)}
     result = Reconciliation(p.name, file, sha256, version.version, rows=len(rows))
-    matched = _classify(rows, ours, settings.hash_key, result)
-    missing = [k for h, k in ours.items() if h not in matched]
+    matched, present = _classify(rows, ours, settings.hash_key, result)
+    # A provider matches addresses, not our match keys (case aside): a key is on both lists only
+    # when every address we hold for it is in the file; an erased key, known by its hash alone,
+    # when the file holds any address of it.
+    missing = []
+    for key_hash, k in ours.items():
+        absent = tuple(a for a in k.addresses if a.casefold() not in present)
+        if absent or (not k.addresses and key_hash not in matched):
+            missing.append(replace(k, addresses=absent))
     result.ours_only_keys = len(missing)
     result.ours_only_erased = sum(1 for k in missing if not k.addresses)
-    result.both = len(matched)
+    result.both = len(ours) - len(missing)
     entries = import_entries(missing)
     result.ours_only = [a for a, _, _ in entries]
     try:
@@ -136,9 +143,13 @@ def reconcile(engine: sa.Engine, settings: Settings, clock: Clock, file: Path, p
     return result
 
 
-def _classify(rows: list[EspRow], ours: dict[str, Suppressed], hash_key: str, result: Reconciliation) -> set[str]:
-    """Fill the ESP-only sets and the invalid rows; returns our key hashes the file matched."""
+def _classify(
+    rows: list[EspRow], ours: dict[str, Suppressed], hash_key: str, result: Reconciliation,
+) -> tuple[set[str], set[str]]:
+    """Fill the ESP-only sets and the invalid rows; returns our key hashes the file matched and
+    the file's addresses (case-folded, as written and normalised)."""
     matched: set[str] = set()
+    present: set[str] = set()
     seen: set[str] = set()
     for row in rows:
         try:
@@ -146,6 +157,7 @@ def _classify(rows: list[EspRow], ours: dict[str, Suppressed], hash_key: str, re
         except InvalidAddress as exc:
             result.invalid.append((row.line, exc.reason))
             continue
+        present.update((a.normalized.casefold(), row.address.strip().casefold()))
         key_hash = keyed_hash(hash_key, a.key)
         if key_hash in ours:
             matched.add(key_hash)
@@ -155,7 +167,7 @@ def _classify(rows: list[EspRow], ours: dict[str, Suppressed], hash_key: str, re
         seen.add(key_hash)
         item = EspOnly(row.line, a.normalized, row.kind, row.reason, row.created)
         (result.esp_only_bounces if row.kind == BOUNCE else result.esp_only).append(item)
-    return matched
+    return matched, present
 
 
 def _store_evidence(landing: Path, file: Path, sha256: str) -> Path:

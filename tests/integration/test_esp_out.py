@@ -165,3 +165,15 @@ def test_human_output_names_the_files_and_warns_of_erased(cli, tmp_path: Path) -
     assert "1 erased entr(y/ies) have no clear address" in done.stderr
     missing = cli("reconcile", str(tmp_path / "nope.csv"), "--esp", "ses")
     assert missing.returncode == 2 and missing.errors == [f"optout: {tmp_path / 'nope.csv'}: no such file"]
+
+
+def test_reconcile_a_spelling_the_provider_lacks_is_ours_only(cli, engine, settings, landing, clock, tmp_path: Path) -> None:
+    """The provider matches addresses, not our match keys: holding ann@ does not stop it mailing
+    Ann+news@, so that spelling is ours-only (a different case alone is the same address)."""
+    land_letters(landing, "2026-10-11", "c.csv", [("N1", "2026-10-11T09:00:00Z", "Ann+news@example.com", "")])
+    run_at(engine, settings, clock, "2026-10-11", "2026-10-12T02:00:00")
+    export = _postmark_export(tmp_path / "pm.json", [a.upper() for a in FIRST + SECOND], [])
+    done = cli("reconcile", str(export), "--esp", "postmark", "--output", str(tmp_path / "out"), "--json")
+    assert done.returncode == 1, done.stderr
+    result = json.loads(done.stdout)
+    assert result["ours_only"] == ["Ann+news@example.com"] and result["counts"]["ours_only"] == 1
