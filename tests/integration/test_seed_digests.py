@@ -7,10 +7,12 @@ import json
 from datetime import UTC, datetime, time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from pipeline.core.clock import FixedClock
 from pipeline.core.config import Settings
+from pipeline.ledger import publish
 from pipeline.orchestration.demo import deliver, nights
 from pipeline.orchestration.nightly import run_nightly
 from pipeline.store.db import make_engine
@@ -28,7 +30,11 @@ EXPECTED = {
 CHAIN_HEAD = "250:b5d8eb25f64b956b6a60255bb348e8ff406ac732067c81287684d9c04ea82778"
 
 
-def test_seed_nights_publish_the_pinned_list_digests(db_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("lookup", ["by key", "one scan"])
+def test_seed_nights_publish_the_pinned_list_digests(db_url: str, tmp_path: Path, lookup: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    if lookup == "one scan":  # publish's path for a huge batch of keys (an import), taken every night here
+        monkeypatch.setattr(publish, "SCAN_MIN_KEYS", 0)
     landing = tmp_path / "landing"
     settings = Settings(database_url=db_url, landing=landing)
     engine = make_engine(db_url)
