@@ -38,16 +38,25 @@ class UnsubscribeRequest:
     user_agent: str
 
 
-class ClickLog:
-    """Appends requests durably to segments named `clicks-<host>-<pid>-…`, so writers never
-    share a file and a closed segment is complete."""
+class _LandingLog:
+    """What the click log and the webhook log share: the segments lines go to, and the counter
+    of refused requests beside them in the channel's day folder."""
+
+    channel: str
 
     def __init__(self, landing: Path, clock: Clock, segments: SegmentLog) -> None:
         self.landing = landing
         self.clock = clock
         self.segments = segments
         self.lock = threading.Lock()
-        self.rejected = RejectedCounts(landing / CHANNEL, clock, self.lock)
+        self.rejected = RejectedCounts(landing / self.channel, clock, self.lock)
+
+
+class ClickLog(_LandingLog):
+    """Appends requests durably to segments named `clicks-<host>-<pid>-…`, so writers never
+    share a file and a closed segment is complete."""
+
+    channel = CHANNEL
 
     def record(self, token: str, method: str, one_click: bool, ip: str, user_agent: str) -> UnsubscribeRequest:
         now = self.clock.now()
@@ -63,7 +72,6 @@ class ClickLog:
         line = (json.dumps(asdict(request), ensure_ascii=False) + "\n").encode("utf-8")
         self.segments.append(CHANNEL, "clicks", line)
         return request
-
 
     def rejected_path_for(self, day: str) -> Path:
         return self.rejected.path_for(day)
@@ -120,17 +128,12 @@ def read_counts(path: Path) -> Counter[str]:
 ESP_CHANNEL = "esp_events"
 
 
-class HookLog:
+class HookLog(_LandingLog):
     """The webhook receivers' landing log: each verified body appended as one line to today's
     `<landing>/esp_events/<YYYY-MM-DD>/` segment `<provider>-<host>-<pid>-…`, fsynced before the
     200; refused requests only counted, per provider, in `_rejected-<host>-<pid>.json` beside it."""
 
-    def __init__(self, landing: Path, clock: Clock, segments: SegmentLog) -> None:
-        self.landing = landing
-        self.clock = clock
-        self.segments = segments
-        self.lock = threading.Lock()
-        self.rejected = RejectedCounts(landing / ESP_CHANNEL, clock, self.lock)
+    channel = ESP_CHANNEL
 
     def append(self, provider: str, body: bytes) -> Path:
         """Append one body (already a single line: no CR or LF in it) and its newline."""
