@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from pipeline.check.io import address_column
 from pipeline.check.source import open_source
-from pipeline.core.addresses import InvalidAddress, parse
+from pipeline.core.addresses import InvalidAddress, parse_uncached
+from pipeline.core.bulk import collector_paused
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.core.errors import OptoutError
@@ -101,6 +102,7 @@ def _rows(path: Path, scratch: Path) -> tuple[list[str], list[tuple[int, list[st
     return header, body
 
 
+@collector_paused()  # a million rows, cells and addresses: no cycles among them to collect
 def adopt_file(
     engine: sa.Engine, settings: Settings, clock: Clock, path: Path, source: str,
     column: str | None = None, requested_at_column: str | None = None,
@@ -127,7 +129,7 @@ def adopt_file(
         report.rows += 1
         text = cells[col] if col < len(cells) else ""
         try:
-            a = parse(text)
+            a = parse_uncached(text)  # a list's addresses are all different: a cache would only churn
         except InvalidAddress as exc:
             report.invalid.append((line, exc.reason))
             continue

@@ -90,9 +90,8 @@ def fast_parse(s: str) -> Address | None:
     return Address(normalized=f"{local}@{domain}", key=key_from_parts(local, domain))
 
 
-@lru_cache(maxsize=65536)
-def parse(text: str) -> Address:
-    """Validate `text` (after `clean`) and return its normalised form and match key."""
+def parse_uncached(text: str) -> Address:
+    """`parse` without its cache, for a file whose addresses are all different (an import)."""
     s = clean(text)
     if not s:
         raise InvalidAddress(text, "empty address")
@@ -100,6 +99,10 @@ def parse(text: str) -> Address:
     if fast is not None:
         return fast
     return reference_parse(text, s)
+
+
+parse = lru_cache(maxsize=65536)(parse_uncached)
+parse.__doc__ = "Validate `text` (after `clean`) and return its normalised form and match key."
 
 
 def reference_parse(text: str, s: str) -> Address:

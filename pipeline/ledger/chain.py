@@ -7,8 +7,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 GENESIS = "0" * 64
@@ -42,9 +44,34 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+# Printable ASCII but the quote and the backslash: JSON writes such a string as it is, between quotes.
+_PLAIN = re.compile(r'[ !#-\[\]-~]*')
+
+
+@lru_cache(maxsize=4096)
+def _time_json(value: datetime) -> str:
+    return f'"{_canonical(value)}"'  # an ISO time is plain ASCII
+
+
+def _json(value: Any) -> str:
+    """`json.dumps(_canonical(value), ensure_ascii=False)`, without the encoder for the values a
+    row holds most (hex hashes, names, ids, times): a batch of a million rows hashes in seconds."""
+    kind = type(value)
+    if kind is str and _PLAIN.fullmatch(value):
+        return f'"{value}"'
+    if kind is int:
+        return str(value)
+    if value is None:
+        return "null"
+    if kind is datetime:
+        return _time_json(value)
+    return json.dumps(_canonical(value), ensure_ascii=False)
+
+
 def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
-    """The hash of one event row linked to its predecessor's hash."""
-    body = json.dumps([prev_hash, *[_canonical(row[f]) for f in CHAINED_FIELDS]], ensure_ascii=False)
+    """The hash of one event row linked to its predecessor's hash: SHA-256 of the JSON array
+    `[prev_hash, *the CHAINED_FIELDS values]` (times as UTC ISO text with microseconds)."""
+    body = "[" + ", ".join([_json(prev_hash), *[_json(row[f]) for f in CHAINED_FIELDS]]) + "]"
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -85,36 +86,53 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
     processor for the dialect (UTC conversion and SQLite's datetime text, JSON serialisation),
     so what is stored is the same; then one DB-API `executemany` sends the rows.
     """
-    if not rows:
-        return
+    if rows:
+        conn.exec_driver_sql(*bulk_insert(conn.dialect, table, rows))
+
+
+def bulk_insert(dialect: sa.Dialect, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
+    """`insert_rows`' statement and driver parameters, made without the connection: a bulk
+    writer can prepare the next batch in a thread while the database stores this one."""
     keys = list(rows[0])
-    dialect = conn.dialect
     compiled = table.insert().compile(dialect=dialect, column_keys=keys)
     processors = {key: _processor(table.c[key], dialect) for key in keys}
     order = list(compiled.positiontup) if compiled.positional and compiled.positiontup else None
     converted: list[Any] = []
     if order is not None:
-        steps = [(key, processors[key]) for key in order]
-        for row in rows:
-            converted.append(tuple(row[key] if process is None else process(row[key]) for key, process in steps))
+        # Values picked in statement order by one C call per row; only the few columns with a
+        # processor (times, JSON) are touched again.
+        pick = itemgetter(*order) if len(order) > 1 else (lambda row: (row[order[0]],))
+        steps = [(i, process) for i, key in enumerate(order) if (process := processors[key]) is not None]
+        if not steps:
+            converted = [pick(row) for row in rows]
+        else:
+            for row in rows:
+                values = list(pick(row))
+                for i, process in steps:
+                    values[i] = process(values[i])
+                converted.append(tuple(values))
     else:
         for row in rows:
             converted.append({key: row[key] if process is None else process(row[key]) for key, process in processors.items()})
-    conn.exec_driver_sql(compiled.string, converted)
+    return compiled.string, converted
 
 
 def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any] | None:
     """The column type's bind processor for the dialect. A timestamp's is remembered per value:
     a batch repeats the same few (the run's time, the file's day), and equal instants store
-    the same UTC value."""
+    the same UTC value. Any column's stored form of NULL is worked out once (JSON's is the text
+    `null`)."""
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    if process is None or not isinstance(column.type, UTCDateTime):
-        return process
+    if process is None:
+        return None
+    null = process(None)
+    if not isinstance(column.type, UTCDateTime):
+        return lambda value: null if value is None else process(value)
     seen: dict[datetime, Any] = {}
 
     def remembered(value: datetime | None) -> Any:
         if value is None:
-            return process(value)
+            return null
         if value not in seen:
             seen[value] = process(value)
         return seen[value]

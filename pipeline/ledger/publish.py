@@ -2,6 +2,7 @@
 `list_versions` row, all in one transaction, so a reader sees the old list or the new one."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,13 +63,13 @@ def event_facts(conn: sa.Connection, key_hashes: list[str], up_to_event: int | N
         query = sa.select(*columns)
         if up_to_event is not None:
             query = query.where(e.id <= up_to_event)
-        return [EventFacts(*row) for row in conn.execute(query.order_by(e.id)) if row[0] in wanted]
+        return [EventFacts(*row) for row in conn.execute(query.order_by(e.id)).all() if row[0] in wanted]
     facts: list[EventFacts] = []
     for i in range(0, len(key_hashes), 500):
         query = sa.select(*columns).where(e.key_hash.in_(key_hashes[i : i + 500]))
         if up_to_event is not None:
             query = query.where(e.id <= up_to_event)
-        facts.extend(EventFacts(*row) for row in conn.execute(query.order_by(e.id)))
+        facts.extend(EventFacts(*row) for row in conn.execute(query.order_by(e.id)).all())
     return facts
 
 
@@ -78,19 +79,30 @@ def publish(engine: sa.Engine, clock: Clock, run_id: int | None = None) -> ListV
         return publish_in(conn, clock, run_id)
 
 
-def publish_in(conn: sa.Connection, clock: Clock, run_id: int | None = None) -> ListVersion | None:
-    """`publish` inside a write transaction the caller holds (erasure publishes with its edits)."""
+def publish_in(
+    conn: sa.Connection, clock: Clock, run_id: int | None = None, *, new_facts: Sequence[EventFacts] | None = None,
+) -> ListVersion | None:
+    """`publish` inside a write transaction the caller holds (erasure publishes with its edits;
+    an import with the events it has just written). `new_facts`, when given, are the facts of
+    every event after the last version, in chain order: they are not read back, only counted
+    (a mismatch reads them from the table as usual)."""
     last = latest_version(conn)
     since = last.last_event_id if last else 0
     head = conn.execute(sa.select(sa.func.coalesce(sa.func.max(optout_events.c.id), 0))).scalar_one()
     if head == since:
         return last
-    touched = sorted(
-        r[0] for r in conn.execute(sa.select(optout_events.c.key_hash).where(optout_events.c.id > since).distinct())
-    )
+    if new_facts is not None and len(new_facts) == head - since:
+        touched = sorted({f.key_hash for f in new_facts})
+        earlier = event_facts(conn, touched, up_to_event=since) if since else []
+        facts = [*earlier, *new_facts]
+    else:
+        touched = sorted(
+            r[0] for r in conn.execute(sa.select(optout_events.c.key_hash).where(optout_events.c.id > since).distinct())
+        )
+        facts = event_facts(conn, touched)
     version = (last.version if last else 0) + 1
     now = clock.now()
-    added, lifted = _apply(conn, states(event_facts(conn, touched)), version, now)
+    added, lifted = _apply(conn, states(facts), version, now)
     entries = [(r.key_hash, r.scope) for r in conn.execute(sa.select(suppressions.c.key_hash, suppressions.c.scope))]
     published = ListVersion(version, now, len(entries), added, lifted, list_digest(entries), int(head), run_id)
     conn.execute(list_versions.insert().values(**published.__dict__))
@@ -102,7 +114,7 @@ def _apply(conn: sa.Connection, new: dict[str, SuppressionState | None], version
     s = suppressions.c
     keys = list(new)
     if _many(conn, keys):
-        current = set(conn.execute(sa.select(s.key_hash)).scalars()) & set(keys)
+        current = set(conn.execute(sa.select(s.key_hash)).scalars().all()) & set(keys)
     else:
         current = set()
         for i in range(0, len(keys), 500):

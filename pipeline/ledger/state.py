@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from pipeline.core.clock import as_utc
 from pipeline.intake.records import Action, Scope
 
 
-@dataclass(frozen=True)
-class EventFacts:
-    """What the state rule needs to know of one event."""
+class EventFacts(NamedTuple):
+    """What the state rule needs to know of one event (a tuple: a publish makes millions)."""
 
     key_hash: str
     match_key: str | None
@@ -23,8 +22,7 @@ class EventFacts:
     requested_at: datetime
 
 
-@dataclass(frozen=True)
-class SuppressionState:
+class SuppressionState(NamedTuple):
     key_hash: str
     match_key: str | None
     address: str | None
@@ -55,6 +53,12 @@ def state_of_key(events: Iterable[EventFacts]) -> SuppressionState | None:
     suppressions before the lift no longer count (the person asked again).
     """
     events = list(events)
+    if len(events) == 1 and events[0].action == Action.SUPPRESS:
+        return _single(events[0])  # most keys of a night or an import: one request, no lift
+    return _by_rule(events)
+
+
+def _by_rule(events: list[EventFacts]) -> SuppressionState | None:
     lifts = [e.requested_at for e in events if e.action == Action.LIFT]
     last_lift = max(lifts) if lifts else None
     live = [
@@ -76,6 +80,20 @@ def state_of_key(events: Iterable[EventFacts]) -> SuppressionState | None:
         first_requested_at=min(e.requested_at for e in live),
         last_requested_at=latest.requested_at,
         channels=",".join(sorted({e.channel for e in live})),
+    )
+
+
+def _single(e: EventFacts) -> SuppressionState:
+    """`state_of_key` of one suppressing event, without the general rule's sorting and sets."""
+    clear = e.match_key is not None
+    return SuppressionState(
+        key_hash=e.key_hash,
+        match_key=e.match_key if clear else None,
+        address=e.address if clear else None,
+        scope=str(Scope.ALL if e.scope == Scope.ALL else Scope.MARKETING),
+        first_requested_at=e.requested_at,
+        last_requested_at=e.requested_at,
+        channels=e.channel,
     )
 
 

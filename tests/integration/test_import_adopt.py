@@ -94,7 +94,8 @@ def test_driver_insert_stores_what_core_insert_stores(
     fast = adopt_file(store, settings, clock, f, "fast", requested_at_column="when")
     other = sa.create_engine(f"sqlite:///{tmp_path / 'core.db'}")
     migrate(other)
-    monkeypatch.setattr(imports, "insert_rows", lambda conn, table, rows: conn.execute(table.insert(), rows))
+    monkeypatch.setattr(imports, "bulk_insert", lambda dialect, table, rows: (table, rows))
+    monkeypatch.setattr(imports, "_run", lambda conn, prepared: conn.execute(prepared[0].insert(), prepared[1]))
     core = adopt_file(other, settings, clock, f, "fast", requested_at_column="when")
     assert (fast.imported, fast.version) == (core.imported, core.version) == (40, 1)
     for table in (intake_records, optout_events, suppressions):

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.ledger.chain import CHAINED_FIELDS, GENESIS, keyed_hash, list_digest, row_hash
 
@@ -161,3 +164,42 @@ def test_list_digest(entries: list[tuple[str, str]], expected: str) -> None:
 )
 def test_list_digest_tells_lists_apart(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> None:
     assert list_digest(a) != list_digest(b)
+
+
+def reference_row_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    """The chain's definition, spelled with the JSON encoder: what every stored row_hash was made by."""
+    def canonical(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return (value.astimezone(UTC) if value.tzinfo is not None else value).isoformat(timespec="microseconds")
+        return value
+
+    body = json.dumps([prev_hash, *[canonical(row[f]) for f in CHAINED_FIELDS]], ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+_values = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(),
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127)),
+    st.datetimes(timezones=st.one_of(st.none(), st.timezones(), st.just(UTC), st.just(timezone(timedelta(hours=-3))))),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(prev=st.one_of(st.just(GENESIS), st.text()), values=st.lists(_values, min_size=len(CHAINED_FIELDS), max_size=len(CHAINED_FIELDS)))
+def test_row_hash_equals_the_json_definition(prev: str, values: list[Any]) -> None:
+    row = dict(zip(CHAINED_FIELDS, values, strict=True))
+    assert row_hash(prev, row) == reference_row_hash(prev, row)
+
+
+@pytest.mark.parametrize("text", ['a"b', "a\\b", "tab\there", "line\nend", "zoë", "\x7f", "\u2028", "é" * 3, ""])
+def test_row_hash_of_texts_the_encoder_escapes(text: str) -> None:
+    row = dict(zip(CHAINED_FIELDS, [text] * len(CHAINED_FIELDS), strict=True))
+    assert row_hash(text, row) == reference_row_hash(text, row)
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=st.text(max_size=40), value=st.text(max_size=200))
+def test_the_importers_prepared_hmac_is_keyed_hash(secret: str, value: str) -> None:
+    from pipeline.ledger.imports import _keyed_hasher
+
+    assert _keyed_hasher(secret.encode("utf-8"))(value) == keyed_hash(secret, value)

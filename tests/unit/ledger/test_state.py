@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pipeline.ledger.state import EventFacts, lift_must_follow, state_of_key, states
+from pipeline.ledger.state import EventFacts, _by_rule, lift_must_follow, state_of_key, states
 
 pytestmark = pytest.mark.unit
 
@@ -115,3 +117,16 @@ def test_an_erased_key_stays_suppressed_without_its_clear_text() -> None:
     state = state_of_key([EventFacts("k", None, None, "phone", "marketing", "suppress", datetime(2026, 10, 1, 9, tzinfo=UTC))])
     assert state is not None
     assert (state.key_hash, state.match_key, state.address, state.scope) == ("k", None, None, "marketing")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    match_key=st.one_of(st.none(), st.text(max_size=20)), address=st.one_of(st.none(), st.text(max_size=20)),
+    channel=st.sampled_from(["phone", "import", "esp_events"]), scope=st.sampled_from(["marketing", "all", "other"]),
+    at=st.datetimes(timezones=st.just(UTC)),
+)
+def test_one_suppressing_event_takes_the_short_path_to_the_same_state(
+    match_key: str | None, address: str | None, channel: str, scope: str, at: datetime,
+) -> None:
+    e = EventFacts("k", match_key, address, channel, scope, "suppress", at)
+    assert state_of_key([e]) == _by_rule([e])

@@ -1,0 +1,100 @@
+"""Helpers for bulk writers (an import of a million addresses).
+
+`ahead`: a producer run ahead of its consumer, in a forked process.
+
+A bulk writer spends about half its time building rows in Python (hashes, the chain, driver
+parameters) and half waiting for the database to store them. A thread cannot overlap the two:
+the driver takes the interpreter lock back after every row, so a busy producer thread makes
+the writer wait for it instead. A forked child builds the next batches on the other core while
+the parent stores this one; batches travel pickled through a pipe, which holds about one batch,
+so memory stays bounded.
+
+`ahead` hands on the child's exception as the consumer's own error, and stops the child when
+the consumer stops early. Where fork is not available, the items are produced in-process."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import signal
+import traceback
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class ProducerFailed(RuntimeError):
+    """The background producer raised; the message is its traceback's last line."""
+
+
+@contextmanager
+def ahead(items: Iterable[T]) -> Iterator[Iterator[T]]:
+    """The items of `items`, in order, produced by a forked child while the caller uses them.
+
+    A context manager, so the child is stopped and reaped when the block ends, however it ends
+    (a consumer that stops early, or raises): a child left running would hold the parent's
+    inherited pipes and sockets open."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield iter(items)
+        return
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=_produce, args=(items, sending), name="optout-ahead", daemon=True)
+    child.start()
+    sending.close()
+    try:
+        yield _received(receiving, child)
+    finally:
+        receiving.close()
+        if child.is_alive():
+            child.terminate()
+            child.join(5)
+        if child.is_alive():  # a SIGTERM that arrived before the child's own handlers were set
+            child.kill()
+        child.join()
+
+
+def _received(receiving: Connection, child: Any) -> Iterator[Any]:
+    while True:
+        try:
+            kind, payload = receiving.recv()
+        except EOFError:
+            raise ProducerFailed(f"the background producer ended without finishing (exit code {child.exitcode})") from None
+        if kind == "item":
+            yield payload
+        elif kind == "end":
+            return
+        else:
+            raise ProducerFailed(payload)
+
+
+def _produce(items: Iterable[Any], sending: Connection) -> None:
+    # The parent's handlers (a scheduler's, a test runner's) are not the child's: the default
+    # actions let `terminate` and Ctrl-C end it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        for item in items:
+            sending.send(("item", item))
+        sending.send(("end", None))
+    except BaseException as exc:  # told to the parent, which raises it
+        lines = traceback.format_exception_only(type(exc), exc)
+        sending.send(("error", lines[-1].strip()))
+    finally:
+        sending.close()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while millions of rows are built: they hold no cycles, and
+    each full collection would walk all of them again (a tenth of a million-address import)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()

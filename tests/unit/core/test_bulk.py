@@ -1,0 +1,115 @@
+"""The bulk writer's helpers: a producer run ahead in a forked child, and the paused collector."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+from collections.abc import Iterator
+
+import pytest
+
+from pipeline.core import bulk
+from pipeline.core.bulk import ProducerFailed, ahead, collector_paused
+
+pytestmark = pytest.mark.unit
+
+
+def numbers(n: int) -> Iterator[list[int]]:
+    for i in range(n):
+        yield list(range(i * 1000, (i + 1) * 1000))
+
+
+def produced(items):
+    with ahead(items) as got:
+        return list(got)
+
+
+def test_items_arrive_whole_and_in_order() -> None:
+    assert produced(numbers(50)) == list(numbers(50))
+
+
+def test_nothing_to_produce() -> None:
+    assert produced(iter([])) == []
+
+
+def failing() -> Iterator[int]:
+    yield 1
+    raise ValueError("row 2 cannot be built")
+
+
+def test_the_producers_error_is_raised_where_the_consumer_is() -> None:
+    got = []
+    with pytest.raises(ProducerFailed, match="ValueError: row 2 cannot be built"):
+        with ahead(failing()) as items:
+            for item in items:
+                got.append(item)
+    assert got == [1]
+
+
+def test_stopping_early_ends_the_child() -> None:
+    before = set(multiprocessing.active_children())
+    with ahead(numbers(10_000)) as items:
+        for item in items:
+            assert item[0] == 0
+            break
+    assert set(multiprocessing.active_children()) == before
+
+
+def test_a_consumer_that_raises_ends_the_child() -> None:
+    before = set(multiprocessing.active_children())
+    with pytest.raises(RuntimeError, match="the database refused"), ahead(numbers(10_000)) as items:
+        next(items)
+        raise RuntimeError("the database refused")
+    assert set(multiprocessing.active_children()) == before
+
+
+def test_the_child_ends_even_when_the_parent_ignores_sigterm() -> None:
+    import signal
+
+    before = set(multiprocessing.active_children())
+    old = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        with ahead(numbers(10_000)) as items:
+            next(items)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert set(multiprocessing.active_children()) == before
+
+
+def test_a_child_that_dies_is_an_error_not_a_short_list() -> None:
+    def dies() -> Iterator[int]:
+        yield 1
+        import os
+
+        os._exit(9)
+
+    with pytest.raises(ProducerFailed, match="ended without finishing"):
+        produced(dies())
+
+
+def test_without_fork_the_items_are_produced_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert produced(numbers(3)) == list(numbers(3))
+
+
+def test_collector_paused_restores_what_it_found() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_collector_paused_restores_on_error() -> None:
+    with pytest.raises(KeyError), collector_paused():
+        raise KeyError("x")
+    assert gc.isenabled()
