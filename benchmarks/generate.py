@@ -56,20 +56,20 @@ def address(rng: random.Random, i: int, idn_share: float = IDN_SHARE) -> str:
     return a
 
 
-def recipients(rows: int, seed: int = 5) -> Iterator[list[str]]:
+def recipients(rows: int, seed: int = 5, idn_share: float = IDN_SHARE) -> Iterator[list[str]]:
     """Rows of a recipient list: id, email, first and last name, country, signup date."""
     rng = random.Random(seed)  # addresses only, so suppressed_addresses can replay them
     other = random.Random(seed + 100)
     for i in range(rows):
-        yield [str(i), address(rng, i), other.choice(FIRST).title(), other.choice(LAST).title(),
+        yield [str(i), address(rng, i, idn_share), other.choice(FIRST).title(), other.choice(LAST).title(),
                other.choice(COUNTRIES), f"20{other.randrange(10, 26)}-{other.randrange(1, 13):02d}-{other.randrange(1, 29):02d}"]
 
 
-def write_recipients(path: Path, rows: int, seed: int = 5) -> None:
+def write_recipients(path: Path, rows: int, seed: int = 5, idn_share: float = IDN_SHARE) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh, lineterminator="\n")
         out.writerow(["id", "email", "first_name", "last_name", "country", "signup_date"])
-        out.writerows(recipients(rows, seed))
+        out.writerows(recipients(rows, seed, idn_share))
 
 
 def suppressed_addresses(recipient_rows: int, count: int, seed: int = 5, share_in_list: float = 0.5) -> Iterator[str]:

@@ -27,4 +27,9 @@ def test_benchmark_runs_every_approach_and_prints_its_figures(tmp_path):
     assert check["plain"]["identical_output_on_sample"] is True
     assert report["differential"]["mismatches"] == 0 and report["differential"]["rows"] == 2000
     assert report["http_lookup"]["requests"] == 40 and report["http_lookup"]["failed"] == 0
-    assert set(report["meets"]) == {"rows_per_second", "within_floor_ratio", "plain_speedup", "peak_memory", "lookup_p99"}
+    for mix in ("realistic", "international"):
+        figures = report["lists"][mix]
+        assert figures["summary"]["input_rows"] == 3000 and figures["ours_over_floor"] > 0, mix
+    assert report["lists"]["international"]["internationalised_share"] == 0.3
+    assert set(report["meets"]) == {"rows_per_second", "within_floor_ratio", "plain_speedup", "peak_memory", "lookup_p99",
+                                    "list_realistic_within_floor_ratio", "list_international_within_floor_ratio"}
