@@ -65,6 +65,10 @@ class Settings:
     # this many seconds or lines, whichever comes first, and on shutdown.
     segment_seconds: float = 60.0
     segment_lines: int = 10_000
+    # The Airflow REST API `optout serve` asks for an `optout_intraday` run when segments close
+    # (empty: the DAG's schedule alone), and the `user:password` it takes a token with.
+    airflow_api_url: str = ""
+    airflow_credentials: str = ""
     # Where the nightly DAG leaves exports, compliance reports and data-quality results.
     output: Path = Path("./data/output")
     # Airflow: the connection that names the store (empty: use database_url), and who is
@@ -136,6 +140,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         segment_seconds=check.positive(env, "OPTOUT_SEGMENT_SECONDS", default.segment_seconds, "seconds", maximum=86_400),
         segment_lines=int(check.positive(env, "OPTOUT_SEGMENT_LINES", default.segment_lines, "lines", whole=True,
                                     maximum=10_000_000)),
+        airflow_api_url=check.url(env, "OPTOUT_AIRFLOW_API_URL"),
+        airflow_credentials=check.credentials(env, "OPTOUT_AIRFLOW_CREDENTIALS"),
         output=Path(env.get("OPTOUT_OUTPUT", str(default.output))),
         store_conn_id=env.get("OPTOUT_STORE_CONN_ID", default.store_conn_id),
         alert_to=check.addresses(env, "OPTOUT_ALERT_TO", local=True),

@@ -32,6 +32,7 @@ from pipeline.http.bodies import BodyLimits
 from pipeline.http.clicklog import ClickLog
 from pipeline.http.headers import SECURITY_HEADERS, SecurityHeaders
 from pipeline.http.segments import SegmentLog
+from pipeline.http.trigger import DagTrigger
 from pipeline.store.db import make_engine
 
 HALVES = ("public", "console")
@@ -71,8 +72,23 @@ def create_app(settings: Settings, clock: Clock | None = None, only: str | None 
 
 @contextlib.asynccontextmanager
 async def _segment_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Close what a stopped server left open, close segments as they come due, close all at the end."""
+    """Close what a stopped server left open, close segments as they come due, close all at the
+    end; where the Airflow API is configured, ask for an intraday run after closes (`trigger`)."""
     segments: SegmentLog = app.state.segments
+    settings: Settings = app.state.settings
+    runs = DagTrigger(settings.airflow_api_url, settings.airflow_credentials) if settings.airflow_api_url else None
+    seen = 0
+
+    async def ask_for_run(force: bool = False) -> None:
+        nonlocal seen
+        if runs is None:
+            return
+        runs.closed(segments.closes - seen)
+        seen = segments.closes
+        if force and runs.pending:
+            runs.last = None  # shutting down: the last segments' run is asked for now
+        await asyncio.to_thread(runs.tick)
+
     await asyncio.to_thread(segments.recover)
 
     async def closer() -> None:
@@ -82,6 +98,7 @@ async def _segment_lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await asyncio.to_thread(segments.close_expired)
             except OSError:  # a full or failing disk: say so, and try again next time
                 log.exception("closing log segments failed")
+            await ask_for_run()
 
     task = asyncio.create_task(closer())
     try:
@@ -91,6 +108,7 @@ async def _segment_lifespan(app: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await asyncio.to_thread(segments.close_all)
+        await ask_for_run(force=True)
 
 
 async def _server_error(request: Request, exc: Exception) -> PlainTextResponse:

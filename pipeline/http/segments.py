@@ -54,6 +54,7 @@ class SegmentLog:
         self.lock = threading.Lock()
         self.open: dict[tuple[str, str], _Segment] = {}  # (channel, prefix) → the open segment
         self.serial = 0
+        self.closes = 0  # segments this log has closed (a reader of it asks for a run when it grows)
 
     def append(self, channel: str, prefix: str, line: bytes) -> Path:
         """Append one whole line (fsynced on return); the in-flight path it went to, or the
@@ -97,7 +98,9 @@ class SegmentLog:
         segment = self.open.pop((channel, prefix))
         if not segment.inflight.exists():
             return None
-        return close_segment(segment.inflight)
+        closed = close_segment(segment.inflight)
+        self.closes += 1
+        return closed
 
     def recover(self) -> list[Path]:
         """Close the in-flight segments a stopped server left in this landing zone (see above)."""
@@ -111,6 +114,7 @@ class SegmentLog:
             mine = host == self.host and (pid == self.pid or not _alive(pid))
             if mine or opened < cutoff:
                 closed.append(close_segment(path))
+                self.closes += 1
                 log.warning("closed %s, left open by a server that stopped (%s, pid %s)", closed[-1], host, pid)
         return closed
 

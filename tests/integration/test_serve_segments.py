@@ -19,15 +19,16 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT
+from tests.fake_airflow import fake_airflow
 from tests.integration.test_serve_and_cli import KEYS, OPTOUT, free_port, optout
 
 pytestmark = pytest.mark.integration
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
 
-def start(landing: Path, port: int, seconds: str) -> subprocess.Popen[bytes]:
+def start(landing: Path, port: int, seconds: str, **settings: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "OPTOUT_LANDING": str(landing), "OPTOUT_TOKEN_KEYS": KEYS, "PYTHONPATH": str(ROOT),
-           "OPTOUT_SEGMENT_SECONDS": seconds}
+           "OPTOUT_SEGMENT_SECONDS": seconds, **settings}
     proc = subprocess.Popen([*OPTOUT, "serve", "--only", "public", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wait_for(lambda: _listening(port) or proc.poll() is not None, "the server to listen")
@@ -112,3 +113,20 @@ def test_sigkill_between_the_200_and_the_close_loses_nothing(store: tuple[str, P
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["channels"]["unsubscribe_link"]["accepted"] == 1
     assert optout("lookup", "killed@example.com", db=db, landing=landing).returncode == 0
+
+
+def test_a_closed_segment_asks_airflow_for_an_intraday_run(store: tuple[str, Path]) -> None:
+    db, landing = store
+    port = free_port()
+    with fake_airflow(token_without_password=False) as api:
+        proc = start(landing, port, seconds="1", OPTOUT_AIRFLOW_API_URL=api.url, OPTOUT_AIRFLOW_CREDENTIALS="admin:secret")
+        try:
+            assert api.runs == []  # nothing closed yet: nothing asked
+            token = mint(db, landing, "soon@example.com")
+            assert httpx.post(f"http://127.0.0.1:{port}/u/{token}", data=ONE_CLICK).status_code == 200
+            wait_for(lambda: len(api.runs) == 1, "the run to be asked for", 15)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    assert len(segments(landing)[0]) == 1 and api.runs[0]["path"] == "/api/v2/dags/optout_intraday/dagRuns"
+    assert api.refused == []

@@ -1,0 +1,99 @@
+"""`optout serve` asking Airflow for an `optout_intraday` run when segments close: the token,
+the request, at most one every TRIGGER_EVERY seconds, failures retried and never raised."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.http.trigger import DAG_ID, TRIGGER_EVERY, DagTrigger, TriggerFailed
+from tests.fake_airflow import fake_airflow
+
+pytestmark = pytest.mark.unit
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_closed_segment_starts_one_run_with_a_token() -> None:
+    with fake_airflow() as api:
+        trigger = DagTrigger(api.url)
+        assert trigger.tick() is None and api.runs == []  # nothing closed: nothing asked
+        trigger.closed(2)
+        assert trigger.tick() == "manual__1"
+    (run,) = api.runs
+    assert run["path"] == f"/api/v2/dags/{DAG_ID}/dagRuns" and run["body"] == {"logical_date": None}
+    assert run["authorization"] == "Bearer token-1" and trigger.pending == 0
+
+
+def test_credentials_are_posted_for_the_token() -> None:
+    with fake_airflow(token_without_password=False) as api:
+        trigger = DagTrigger(api.url, "admin:secret")
+        trigger.closed(1)
+        assert trigger.tick() == "manual__1"
+        wrong = DagTrigger(api.url, "admin:guess")
+        wrong.closed(1)
+        assert wrong.tick() is None and wrong.pending == 1
+    assert api.refused == ["POST /auth/token"] and len(api.runs) == 1
+
+
+def test_closes_in_between_wait_for_the_interval_then_one_run_carries_them() -> None:
+    ticks = Ticks()
+    with fake_airflow() as api:
+        trigger = DagTrigger(api.url, monotonic=ticks)
+        trigger.closed(1)
+        assert trigger.tick() == "manual__1"
+        trigger.closed(1)
+        ticks.now += TRIGGER_EVERY - 1
+        assert trigger.tick() is None and trigger.pending == 1
+        trigger.closed(3)
+        ticks.now += 1
+        assert trigger.tick() == "manual__2" and trigger.pending == 0
+    assert len(api.runs) == 2 and api.tokens == 1  # the token is kept between runs
+
+
+def test_a_refused_run_is_kept_and_asked_for_again() -> None:
+    ticks = Ticks()
+    with fake_airflow(run_status=503) as api:
+        trigger = DagTrigger(api.url, monotonic=ticks)
+        trigger.closed(1)
+        assert trigger.tick() is None and trigger.pending == 1
+        api.run_status = 200
+        ticks.now += TRIGGER_EVERY
+        assert trigger.tick() == "manual__2" and trigger.pending == 0
+
+
+def test_an_expired_token_is_renewed_once() -> None:
+    ticks = Ticks()
+    with fake_airflow() as api:
+        trigger = DagTrigger(api.url, monotonic=ticks)
+        trigger.closed(1)
+        assert trigger.tick() == "manual__1"
+        api.expire_once = True
+        trigger.closed(1)
+        ticks.now += TRIGGER_EVERY
+        assert trigger.tick() == "manual__2"
+    assert api.tokens == 2 and api.runs[-1]["authorization"] == "Bearer token-2"
+
+
+def test_a_fresh_token_refused_is_not_asked_for_again_at_once() -> None:
+    with fake_airflow(expire_once=True) as api:
+        trigger = DagTrigger(api.url)
+        trigger.closed(1)
+        assert trigger.tick() is None and trigger.pending == 1
+    assert api.tokens == 1
+
+
+def test_an_unreachable_api_is_an_error_that_names_no_secret() -> None:
+    with fake_airflow() as api:
+        url = api.url
+    trigger = DagTrigger(url, "admin:hunter2")
+    with pytest.raises(TriggerFailed) as failed:
+        trigger.trigger()
+    assert "/auth/token" in str(failed.value) and "hunter2" not in str(failed.value)
+    trigger.closed(1)
+    assert trigger.tick() is None and trigger.pending == 1  # logged, never raised into the server
