@@ -166,6 +166,24 @@ def test_a_failed_night_is_carried_by_the_next_nights_delta(
     assert handed == {p: set(listed(*NIGHTS)) for p in BOTH}
 
 
+def test_a_quiet_night_moves_nothing_on_and_a_new_spelling_goes_out(engine, settings, clock, out: Path) -> None:
+    """A night without a new version leaves the state where it was (its file is the last delta
+    again, which a provider takes twice without harm); a new spelling of a listed address is in
+    the next delta with the spelling the provider already has, as a provider matches addresses."""
+    sync(engine, settings, clock, out, night(engine, settings, clock, "2026-10-09"))
+    sync(engine, settings, clock, out, night(engine, settings, clock, "2026-10-10"))
+    state = (out / STATE_FILE).read_bytes()
+    run_at(engine, settings, clock, "2026-10-11", "2026-10-12T02:00:00")  # nothing landed
+    quiet = sync(engine, settings, clock, out, date(2026, 10, 11))
+    assert (out / STATE_FILE).read_bytes() == state
+    assert {p: addresses(path) for p, path in quiet.items()} == {p: listed("2026-10-10") for p in BOTH}
+    land_letters(settings.landing, "2026-10-12", "n.csv", [("N1", "2026-10-12T09:00:00Z", "Ann+news@example.com", "")])
+    run_at(engine, settings, clock, "2026-10-12", "2026-10-13T02:00:00")
+    files = sync(engine, settings, clock, out, date(2026, 10, 12))
+    assert {p: path.name for p, path in files.items()} == {p: f"{p}-suppressions-v3-since-v2.csv" for p in BOTH}
+    assert {p: addresses(path) for p, path in files.items()} == {p: ["Ann+news@example.com", "ann@example.com"] for p in BOTH}
+
+
 DAMAGED = {
     "not JSON": b"{not json",
     "empty": b"",
