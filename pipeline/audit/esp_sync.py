@@ -42,11 +42,27 @@ def read_state(path: Path) -> dict[str, SyncState]:
         return {}
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return {name: SyncState(int(item["version"]), None if item["since"] is None else int(item["since"]))
-                for name, item in raw.items()}
+        return {name: _entry(item) for name, item in raw.items()}
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise OptoutError(f"{path}: not a readable esp_sync state ({exc}); fix or remove it "
-                          "(removed, every provider gets the whole list once)") from None
+        raise _damaged(path, str(exc)) from None
+
+
+def _entry(item: dict[str, Any]) -> SyncState:
+    """One provider's entry; anything but whole versions, 0 or more, `since` not after `version`,
+    is damage (`int()` would read `true` as 1 and `1.5` as 1)."""
+    version, since = item["version"], item["since"]
+    if not _whole(version) or not (since is None or _whole(since)) or (since is not None and since > version):
+        raise ValueError(f"version {version!r}, since {since!r}: not list versions")
+    return SyncState(version, since)
+
+
+def _whole(value: object) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _damaged(path: Path, why: str) -> OptoutError:
+    return OptoutError(f"{path}: not a readable esp_sync state ({why}); fix or remove it "
+                       "(removed, every provider gets the whole list once)")
 
 
 def write_state(path: Path, state: dict[str, SyncState]) -> None:
@@ -66,6 +82,9 @@ def sync_providers(
         return []
     state_path = output_root / STATE_FILE
     state = read_state(state_path)
+    ahead = sorted(p for p in settings.esp_sync if p in state and state[p].version > current.version)
+    if ahead:  # a state from another store or from before a restore: no delta can start there
+        raise _damaged(state_path, f"{', '.join(ahead)} handed version(s) after the newest, {current.version}")
     folder = output_root / day.isoformat() / "esp"
     written = []
     for provider in settings.esp_sync:
