@@ -20,6 +20,7 @@ from pipeline.audit.esp_files import write_import
 from pipeline.check.receipts import file_sha256
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
+from pipeline.core.durable import replace_durably
 from pipeline.core.errors import OptoutError, StaleListError
 from pipeline.intake.records import Action
 from pipeline.ledger.publish import ListVersion, latest_version, version_by_number
@@ -142,6 +143,6 @@ def _write_manifest(result: EspExport, version: ListVersion) -> None:
     assert result.manifest is not None
     body = {**result.as_dict(), "path": result.path.name, "manifest": None, "published_at": version.published_at.isoformat()}
     try:
-        result.manifest.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+        replace_durably(result.manifest, (json.dumps(body, indent=2) + "\n").encode("utf-8"))
     except OSError as exc:
         raise OptoutError(f"{result.manifest}: cannot write ({exc.strerror})", field="output") from None

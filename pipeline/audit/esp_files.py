@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core import safejson
+from pipeline.core.durable import fsync_folder
 from pipeline.core.errors import OptoutError
 from pipeline.core.formulas import neutralise
 
@@ -199,17 +201,25 @@ def provider(name: str) -> Provider:
 
 def write_import(path: Path, p: Provider, entries: Sequence[tuple[str, str, str]]) -> int:
     """Write `p`'s import file of (address, scope, created ISO) entries; returns the rows written.
-    Every cell is formula-safe, so the file opens in a spreadsheet showing what the provider takes."""
+    Every cell is formula-safe, so the file opens in a spreadsheet showing what the provider takes.
+    Written under a hidden name and renamed when whole, so an upload job watching the folder
+    never takes a cut-off file."""
     rows = 0
+    partial = path.with_name(f".{path.name}.partial")
     try:
-        with path.open("w", encoding="utf-8", newline="") as fh:
+        with partial.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh, lineterminator="\r\n")
             writer.writerow(p.header)
             for address, scope, created in entries:
                 for cells in p.rows_for(address, scope, created):
                     writer.writerow([neutralise(c) for c in cells])
                     rows += 1
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(partial, path)
+        fsync_folder(path.parent)
     except OSError as exc:
+        partial.unlink(missing_ok=True)
         raise OptoutError(f"{path}: cannot write ({exc.strerror})", field="output") from None
     return rows
 

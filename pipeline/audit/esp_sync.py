@@ -22,7 +22,7 @@ from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.core.durable import replace_durably
 from pipeline.core.errors import OptoutError
-from pipeline.ledger.publish import latest_version
+from pipeline.ledger.publish import latest_version, version_by_number
 from pipeline.store.db import read_tx
 
 STATE_FILE = "esp_sync.json"
@@ -34,6 +34,7 @@ class SyncState:
 
     version: int
     since: int | None
+    digest: str | None = None  # the digest of `version` when it was handed over (None in older files)
 
 
 def read_state(path: Path) -> dict[str, SyncState]:
@@ -50,10 +51,12 @@ def read_state(path: Path) -> dict[str, SyncState]:
 def _entry(item: dict[str, Any]) -> SyncState:
     """One provider's entry; anything but whole versions, 0 or more, `since` not after `version`,
     is damage (`int()` would read `true` as 1 and `1.5` as 1)."""
-    version, since = item["version"], item["since"]
+    version, since, digest = item["version"], item["since"], item.get("digest")
     if not _whole(version) or not (since is None or _whole(since)) or (since is not None and since > version):
         raise ValueError(f"version {version!r}, since {since!r}: not list versions")
-    return SyncState(version, since)
+    if digest is not None and not isinstance(digest, str):
+        raise ValueError(f"digest {digest!r}: not a list digest")
+    return SyncState(version, since, digest)
 
 
 def _whole(value: object) -> bool:
@@ -66,7 +69,7 @@ def _damaged(path: Path, why: str) -> OptoutError:
 
 
 def write_state(path: Path, state: dict[str, SyncState]) -> None:
-    data = {name: {"version": s.version, "since": s.since} for name, s in sorted(state.items())}
+    data = {name: {"version": s.version, "since": s.since, "digest": s.digest} for name, s in sorted(state.items())}
     replace_durably(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
@@ -76,15 +79,22 @@ def sync_providers(
     """Write `<output_root>/<day>/esp/<provider>-…csv` for each provider of `settings.esp_sync`."""
     if not settings.esp_sync:
         return []
-    with read_tx(engine) as conn:
-        current = latest_version(conn)
-    if current is None:
-        return []
     state_path = output_root / STATE_FILE
     state = read_state(state_path)
-    ahead = sorted(p for p in settings.esp_sync if p in state and state[p].version > current.version)
-    if ahead:  # a state from another store or from before a restore: no delta can start there
-        raise _damaged(state_path, f"{', '.join(ahead)} handed version(s) after the newest, {current.version}")
+    with read_tx(engine) as conn:
+        current = latest_version(conn)
+        if current is None:
+            return []
+        ahead = sorted(p for p in settings.esp_sync if p in state and state[p].version > current.version)
+        if ahead:  # a state from another store or from before a restore: no delta can start there
+            raise _damaged(state_path, f"{', '.join(ahead)} handed version(s) after the newest, {current.version}")
+        # A store restored from a backup may publish the same version numbers with other contents:
+        # a delta after the old number would then miss what the new one holds.
+        digests = {p: version_by_number(conn, state[p].version) for p in settings.esp_sync if p in state and state[p].digest}
+        differ = sorted(p for p, v in digests.items() if v is None or v.digest != state[p].digest)
+        if differ:
+            raise _damaged(state_path, f"{', '.join(differ)} handed a version whose digest is not this store's "
+                                       "(a restored or another store)")
     folder = output_root / day.isoformat() / "esp"
     written = []
     for provider in settings.esp_sync:
@@ -94,7 +104,9 @@ def sync_providers(
         else:
             since = before.version if before is not None else None
         written.append(export_for_esp(engine, settings, clock, folder, provider, since_version=since))
-        state[provider] = SyncState(written[-1].list_version, since)
+        handed = written[-1].list_version
+        digest = current.digest if handed == current.version else None
+        state[provider] = SyncState(handed, since, digest)
         write_state(state_path, state)
     return written
 

@@ -59,7 +59,12 @@ def addresses(path: Path) -> list[str]:
 
 
 def state_json(out: Path) -> dict[str, object]:
-    return json.loads((out / STATE_FILE).read_text(encoding="utf-8"))
+    """The state file, each entry's digest checked to be a SHA-256 in hex and then left out."""
+    state = json.loads((out / STATE_FILE).read_text(encoding="utf-8"))
+    for entry in state.values():
+        digest = entry.pop("digest")
+        assert digest is None or (len(digest) == 64 and int(digest, 16) >= 0)
+    return state
 
 
 def listed(*logicals: str) -> list[str]:
@@ -91,7 +96,8 @@ def test_first_sync_hands_each_provider_the_whole_list_in_its_layout(engine, set
     assert {r[1] for r in rows(files["mailchimp"])[1:]} == {"unsubscribed"}
     assert "'=1+2@example.com" in {r[0] for r in rows(files["sendgrid"])}  # formula-safe in a spreadsheet
     assert state_json(out) == {p: {"version": 1, "since": None} for p in BOTH}
-    assert read_state(out / STATE_FILE) == {p: SyncState(1, None) for p in BOTH}
+    digest = read_state(out / STATE_FILE)["sendgrid"].digest
+    assert read_state(out / STATE_FILE) == {p: SyncState(1, None, digest) for p in BOTH}
 
 
 def test_next_nights_hand_only_the_delta_and_a_rerun_the_same_file(engine, settings, clock, out: Path) -> None:
@@ -228,6 +234,29 @@ def test_a_state_ahead_of_the_store_is_an_error_naming_it_and_nothing_is_written
     assert sorted(p.name for p in out.iterdir()) == [STATE_FILE]
 
 
+def test_a_restored_store_with_other_contents_under_the_same_version_is_refused(
+    engine, settings, clock, out: Path,
+) -> None:
+    """After a restore, version 1 may hold other addresses than the version 1 that was handed
+    over: a delta after it would miss them, so the step stops, naming the provider."""
+    day = night(engine, settings, clock, "2026-10-09")
+    sync(engine, settings, clock, out, day)
+    handed = read_state(out / STATE_FILE)
+    assert handed["sendgrid"].digest is not None
+    write_state(out / STATE_FILE, {**handed, "mailchimp": SyncState(1, None, "0" * 64)})
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    with pytest.raises(OptoutError) as caught:
+        sync(engine, settings, clock, out, night(engine, settings, clock, "2026-10-10"))
+    assert "mailchimp" in str(caught.value) and "sendgrid" not in str(caught.value) and "digest" in str(caught.value)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before  # nothing written
+
+
+def test_a_state_without_digests_still_reads(tmp_path: Path) -> None:
+    path = tmp_path / STATE_FILE
+    path.write_text(json.dumps({"sendgrid": {"version": 3, "since": 1}}), encoding="utf-8")
+    assert read_state(path) == {"sendgrid": SyncState(3, 1, None)}
+
+
 def test_state_round_trips_and_a_missing_file_is_no_state(tmp_path: Path) -> None:
     path = tmp_path / "deep" / STATE_FILE
     assert read_state(path) == {}
@@ -264,4 +293,4 @@ def test_the_orchestration_task_returns_the_summary(
     assert rows(folder / "ses-suppressions-v1.csv") == [list(PROVIDERS["ses"].header), ["ann@example.com", "COMPLAINT"]]
     elsewhere = orchestration.esp_sync(run_id, str(tmp_path / "other"))
     assert elsewhere["ses"]["path"] == str(tmp_path / "other" / "2026-10-09" / "esp" / "ses-suppressions-v1.csv")
-    assert json.loads((tmp_path / "out" / STATE_FILE).read_text()) == {p: {"version": 1, "since": None} for p in ("sendgrid", "ses")}
+    assert state_json(tmp_path / "out") == {p: {"version": 1, "since": None} for p in ("sendgrid", "ses")}

@@ -59,6 +59,19 @@ def test_import_file_is_crlf_without_bom(tmp_path: Path) -> None:
     assert path.read_bytes().startswith(b"email\r\nann@example.com\r\n")
 
 
+def test_an_import_file_appears_only_whole(tmp_path: Path) -> None:
+    def entries():
+        yield "ann@example.com", "marketing", "2026-10-09T09:00:00+00:00"
+        raise OSError(28, "No space left on device")
+
+    path = tmp_path / "sendgrid.csv"
+    with pytest.raises(OptoutError, match="cannot write"):
+        write_import(path, provider("sendgrid"), entries())
+    assert list(tmp_path.iterdir()) == []  # no cut-off file under the real name, no partial left
+    assert write_import(path, provider("sendgrid"), [("ann@example.com", "marketing", "2026-10-09T09:00:00+00:00")]) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["sendgrid.csv"]
+
+
 def test_unknown_provider() -> None:
     with pytest.raises(OptoutError, match="unknown provider 'aol'"):
         provider("aol")
@@ -189,4 +202,6 @@ def test_fuzz_structured_never_traceback(name: str, cells: list[list[str]], json
     except OptoutError as exc:
         assert str(exc).startswith("f")
         return
-    assert len(rows) <= max(len(cells), 1) * 2
+    # At most a row per entry, or per line: a cell's own CR or LF, joined unquoted, starts a new line.
+    lines = data.count(b"\n") + data.count(b"\r") + 1
+    assert len(rows) <= (max(len(cells), 1) if json_form else lines)
