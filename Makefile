@@ -66,6 +66,7 @@ BENCH_RUN_RECORDS ?= 100000
 bench: $(STAMP)
 	BENCH_ROWS=$(BENCH_ROWS) BENCH_SUPPRESSIONS=$(BENCH_SUPPRESSIONS) $(BIN)/python -m benchmarks.run
 	BENCH_IMPORT_ROWS=$(BENCH_IMPORT_ROWS) $(BIN)/python -m benchmarks.bench_import
+	$(BIN)/python -m benchmarks.bench_publish --suppressions $(BENCH_SUPPRESSIONS)
 	# Nightly ingest: the mixed night and the postal_mail night, one process, one machine load.
 	$(BIN)/python -m benchmarks.bench_run --records $(BENCH_RUN_RECORDS) --night both
 	if [ "$(BENCH_AIRFLOW)" != 0 ]; then $(BIN)/python -m benchmarks.airflow_night; fi

@@ -33,3 +33,14 @@ def test_benchmark_runs_every_approach_and_prints_its_figures(tmp_path):
     assert report["lists"]["international"]["internationalised_share"] == 0.3
     assert set(report["meets"]) == {"rows_per_second", "within_floor_ratio", "plain_speedup", "peak_memory", "lookup_p99",
                                     "list_realistic_within_floor_ratio", "list_international_within_floor_ratio"}
+
+
+def test_publish_benchmark_prints_both_stores() -> None:
+    args = ["-m", "benchmarks.bench_publish", "--suppressions", "500", "--new", "3"]
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    empty, big = report["publish_empty_store"], report["publish_big_store"]
+    assert (empty["existing"], empty["new"], empty["version"]) == (0, 3, 1)
+    assert (big["existing"], big["new"], big["version"]) == (500, 3, 2)
+    assert big["total_seconds"] > 0 and big["bytes_written_total"] > 0 and report["ratio_to_empty_store"] > 0
