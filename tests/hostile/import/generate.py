@@ -53,6 +53,7 @@ def csv_files() -> dict[str, bytes]:
         "empty.csv": b"",
         "blank_lines_only.csv": b"\n\r\n  \n\n",
         "missing_column.csv": b"name,phone\nAnn,123\n",
+        "line_break_header.csv": b'name,"Contact\r\nInfo"\nAnn,ann@example.com\n',
         "duplicate_header.csv": b"Email,email\nann@example.com,bob@example.org\n",
         "latin1.csv": "email,name\nann@example.com,Jos\xe9\n".encode("latin-1"),
         "utf16.csv": "\ufeffemail,name\r\nann@example.com,Zoë\r\nbob@example.org,Bob\r\n".encode("utf-16-le"),
