@@ -1,10 +1,14 @@
 """`optout import FILE --source TEXT`: a past suppression list becomes evidence-bearing opt-outs.
 
-Reads any layout `check` reads (CSV of any dialect, .csv.gz, UTF-16, Excel, Parquet) through the
+Reads the layouts `check` reads (CSV of any dialect, .csv.gz, UTF-16, Excel, Parquet) through the
 check's own source handling and address-column detection, stores the file itself under
 `<landing>/imports/<sha256><suffix>` as evidence, and hands the valid addresses to the ledger's
-bulk writer (`pipeline.ledger.imports`). Invalid rows are counted with their line numbers;
-a row whose request time cannot be read falls back to the file's import time and is reported."""
+bulk writer (`pipeline.ledger.imports`). Invalid rows are counted with the line they start on;
+a row whose request time cannot be read, or lies before 1990 or after the import, falls back to
+the file's import time and is reported. Refused (exit 2, one line naming the file and line):
+text that is not UTF-8 (a guessed Windows-1252 would suppress a wrong spelling of an address),
+and a quote never closed or text after a closing quote (read leniently, it would swallow or
+change the rows after it)."""
 from __future__ import annotations
 
 import csv
