@@ -135,3 +135,19 @@ def test_random_csv(store: Store, case: tuple[bytes, str | None, str | None]) ->
     check(path, data, outcome)
     if not isinstance(outcome, OptoutError) and not outcome.already and when is not None:
         assert len(outcome.bad_dates) <= outcome.imported
+
+
+@pytest.mark.parametrize(("chunks", "across"), [(0, False), (1, False), (1, True), (3, True)])
+def test_not_utf8_names_its_line_across_chunks(store: Store, chunks: int, across: bool) -> None:
+    """The line of the first byte that is not UTF-8, however far in: a character cut by a 1 MiB
+    read is no error (`across`: an `é` lies across the end of chunk number `chunks`)."""
+    end = chunks << 20
+    n = max(end - 1000, 0) // 20  # rows of 20 bytes, then 2,000 bytes of é across the chunk end
+    head = b"email,n\n" + b"".join(b"u%06d@example.com\n" % i for i in range(n)) + b"x@example.com,"
+    head += b"a" * ((end - 1 - len(head) + (0 if across else 1)) % 2)
+    data = head + b"\xc3\xa9" * 1000 + b"\nann@example.com,Jos\xe9\nbob@example.org,x\n"
+    if chunks:
+        assert data[end - 1] == (0xC3 if across else 0xA9)
+    path, outcome = store.adopt(data, ".csv")
+    assert isinstance(outcome, OptoutError)
+    assert f"{path} line {n + 3}: not UTF-8 text" in str(outcome), str(outcome)
