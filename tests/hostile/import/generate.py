@@ -86,6 +86,8 @@ def write_parquet() -> None:
     good = (HERE / "list.parquet").read_bytes()
     (HERE / "truncated.parquet").write_bytes(good[: len(good) // 2])
     (HERE / "corrupt.parquet").write_bytes(b"PAR1" + b"\xff" * 64 + b"PAR1")
+    twice = pa.Table.from_arrays([pa.array([ANN]), pa.array([BOB])], names=["email", "email"])
+    pq.write_table(twice, HERE / "duplicate_columns.parquet")
 
 
 def write_xlsx() -> None:
