@@ -1,10 +1,14 @@
 """`optout import FILE --source TEXT`: a past suppression list becomes evidence-bearing opt-outs.
 
-Reads any layout `check` reads (CSV of any dialect, .csv.gz, UTF-16, Excel, Parquet) through the
+Reads the layouts `check` reads (CSV of any dialect, .csv.gz, UTF-16, Excel, Parquet) through the
 check's own source handling and address-column detection, stores the file itself under
 `<landing>/imports/<sha256><suffix>` as evidence, and hands the valid addresses to the ledger's
-bulk writer (`pipeline.ledger.imports`). Invalid rows are counted with their line numbers;
-a row whose request time cannot be read falls back to the file's import time and is reported."""
+bulk writer (`pipeline.ledger.imports`). Invalid rows are counted with the line they start on;
+a row whose request time cannot be read, or lies before 1990 or after the import, falls back to
+the file's import time and is reported. Refused (exit 2, one line naming the file and line):
+text that is not UTF-8 (a guessed Windows-1252 would suppress a wrong spelling of an address),
+and a quote never closed or text after a closing quote (read leniently, it would swallow or
+change the rows after it)."""
 from __future__ import annotations
 
 import csv
@@ -13,6 +17,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -23,10 +28,12 @@ from pipeline.core.bulk import collector_paused
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.core.errors import OptoutError
-from pipeline.intake.timestamps import parse_time
+from pipeline.intake.timestamps import EARLIEST, parse_time
 from pipeline.ledger.imports import Adopted, ImportResult, already_imported, write_import
 
 PARQUET_MAGIC = b"PAR1"
+NL = b"\n"
+ONE_LINE = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 SHOWN = 20  # problems listed one by one; the rest are counted
 
 
@@ -89,17 +96,53 @@ def _rows(path: Path, scratch: Path) -> tuple[list[str], list[tuple[int, list[st
     with open_source(path, scratch) as src:
         try:
             with src.path.open(encoding="utf-8-sig", newline="") as fh:
-                reader = csv.reader(fh, delimiter=src.delimiter)
-                first = next(reader, None)
-                if first is None:
-                    raise OptoutError(f"{path}: no header row")
-                header = first
-                body = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
-        except UnicodeDecodeError as exc:
-            raise OptoutError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-        except csv.Error as exc:
-            raise OptoutError(f"{path}: not readable as CSV ({exc})") from None
+                return _csv_rows(path, csv.reader(fh, delimiter=src.delimiter, strict=True))
+        except UnicodeDecodeError:
+            line, why = _first_bad_utf8(src.path)
+            raise OptoutError(f"{path} line {line}: not UTF-8 text ({why}): save it as CSV UTF-8") from None
+
+
+def _csv_rows(path: Path, reader: Any) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Rows by the line they start on, blank lines before the header skipped; strict, so a quote
+    never closed is an error naming its line, not a cell swallowing every row after it."""
+    header: list[str] | None = None
+    body: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            if header is None:
+                header = cells
+            else:
+                body.append((line, cells))
+    except csv.Error as exc:
+        text = str(exc)
+        why = "a quoted value is never closed" if "unexpected end of data" in text else f"malformed quoting: {text}"
+        raise OptoutError(f"{path} line {start}: not readable as CSV ({why})") from None
+    if header is None:
+        raise OptoutError(f"{path}: no header row")
     return header, body
+
+
+def _first_bad_utf8(path: Path) -> tuple[int, str]:
+    """The line of the first bytes that are not UTF-8 in `path`, and what is wrong with them."""
+    lines, pending = 1, b""
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            data = pending + chunk
+            try:
+                data.decode("utf-8")
+                good, pending = len(data), b""
+            except UnicodeDecodeError as exc:
+                if not (chunk and exc.reason == "unexpected end of data"):  # not a character cut by the chunk's end
+                    return lines + data.count(NL, 0, exc.start), exc.reason
+                good, pending = exc.start, data[exc.start:]
+            lines += data.count(NL, 0, good)
+            if not chunk:
+                return lines, "undecodable bytes"
 
 
 @collector_paused()  # a million rows, cells and addresses: no cycles among them to collect
@@ -110,6 +153,8 @@ def adopt_file(
     """Import `path` as opt-outs from `source`; a second import of the same content is a no-op."""
     if not source.strip():
         raise OptoutError("source must say where the list comes from (e.g. 'Mailchimp export 2024')", field="source")
+    if path.is_dir():
+        raise OptoutError(f"{path}: a folder, not a file: name the list itself")
     if not path.is_file():
         raise OptoutError(f"{path}: no such file")
     report = ImportReport(path)
@@ -119,9 +164,12 @@ def adopt_file(
         return report
     store_dir = settings.landing / "imports"
     store_dir.mkdir(parents=True, exist_ok=True)
-    header, body = _rows(path, store_dir / f".{report.sha256}.scratch")
-    col = address_column(header, column, path)
-    when_col = address_column(header, requested_at_column, path) if requested_at_column else None
+    try:
+        header, body = _rows(path, store_dir / f".{report.sha256}.scratch")
+        col = address_column(header, column, path)
+        when_col = address_column(header, requested_at_column, path) if requested_at_column else None
+    except OptoutError as exc:  # header cells and parser messages may hold line breaks: the message stays one line
+        raise OptoutError(str(exc).translate(ONE_LINE), field=exc.field) from None
     now = clock.now()
     seen: set[str] = set()
     adopted: list[Adopted] = []
@@ -141,7 +189,7 @@ def adopt_file(
         if when_col is not None:
             raw = cells[when_col] if when_col < len(cells) else ""
             parsed = parse_time(raw)
-            if parsed is None:
+            if parsed is None or not EARLIEST <= parsed <= now:  # none before 1990, none after its import
                 report.bad_dates.append((line, raw[:80]))
             else:
                 at = parsed
