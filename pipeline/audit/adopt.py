@@ -92,7 +92,7 @@ def _rows(path: Path, scratch: Path) -> tuple[list[str], list[tuple[int, list[st
         header = list(table.column_names)
         columns = [[("" if v is None else str(v)) for v in table.column(c).to_pylist()] for c in header]
         return header, [(i + 2, [col[i] for col in columns]) for i in range(table.num_rows)]
-    csv.field_size_limit(sys.maxsize)
+    limit = csv.field_size_limit(sys.maxsize)  # a huge cell is an invalid row, not a refused file
     with open_source(path, scratch) as src:
         try:
             with src.path.open(encoding="utf-8-sig", newline="") as fh:
@@ -100,6 +100,8 @@ def _rows(path: Path, scratch: Path) -> tuple[list[str], list[tuple[int, list[st
         except UnicodeDecodeError:
             line, why = _first_bad_utf8(src.path)
             raise OptoutError(f"{path} line {line}: not UTF-8 text ({why}): save it as CSV UTF-8") from None
+        finally:
+            csv.field_size_limit(limit)  # the limit is the process's: other readers keep theirs
 
 
 def _csv_rows(path: Path, reader: Any) -> tuple[list[str], list[tuple[int, list[str]]]]:

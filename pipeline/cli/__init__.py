@@ -29,7 +29,9 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except OptoutError as exc:
-        print(f"optout: {with_flag(str(exc), exc.field)}", file=sys.stderr)
+        # One line whatever the message quotes (a header cell or a file name holding a line break).
+        message = with_flag(str(exc), exc.field).replace("\r", "\\r").replace("\n", "\\n")
+        print(f"optout: {message}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)

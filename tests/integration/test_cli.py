@@ -109,6 +109,13 @@ def test_user_errors_are_one_line_without_traceback(seeded: tuple[str, Path], ar
     assert "Traceback" not in result.stderr
 
 
+def test_a_message_quoting_a_line_break_stays_one_line(seeded: tuple[str, Path]) -> None:
+    db, _ = seeded
+    result = optout("check", "bad\nname.csv", "--output", "out.csv", db=db)
+    lines = [ln for ln in result.stderr.splitlines() if not ln.startswith("optout: warning")]
+    assert result.returncode == 2 and lines == ["optout: bad\\nname.csv: no such file"]
+
+
 def test_uninitialised_store_and_stale_list(tmp_path: Path, seeded: tuple[str, Path]) -> None:
     fresh = optout("run", "--date", "2026-10-10", db=f"sqlite:///{tmp_path / 'new.db'}")
     assert fresh.returncode == 2 and "optout init" in fresh.stderr

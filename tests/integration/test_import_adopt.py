@@ -100,3 +100,13 @@ def test_driver_insert_stores_what_core_insert_stores(
     assert (fast.imported, fast.version) == (core.imported, core.version) == (40, 1)
     for table in (intake_records, optout_events, suppressions):
         assert _rows(store, table) == _rows(other, table)
+
+
+def test_the_csv_field_limit_is_put_back(store, settings, clock, tmp_path: Path) -> None:
+    import csv
+
+    before = csv.field_size_limit()
+    f = tmp_path / "limit.csv"
+    f.write_text("email\nok@example.com\n")
+    adopt_file(store, settings, clock, f, "s")
+    assert csv.field_size_limit() == before
