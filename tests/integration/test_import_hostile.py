@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from pipeline.store.db import make_engine, migrate
 from pipeline.store.schema import ingested_files, intake_records, optout_events, suppressions
+from tests.hostile import readme_table
 from tests.integration.cli_runner import Done, run_cli
 
 pytestmark = pytest.mark.integration
@@ -23,13 +24,7 @@ NOW = datetime(2026, 10, 11, 9, 0, tzinfo=UTC)
 SUMMARY = re.compile(r": (\d+) rows, (\d+) opt-outs imported, (\d+) invalid, (\d+) duplicates, (\d+) unreadable dates")
 
 
-def _table() -> list[dict[str, str]]:
-    lines = [ln for ln in (CORPUS / "README.md").read_text(encoding="utf-8").splitlines() if ln.startswith("| ")]
-    header = [c.strip() for c in lines[0].strip("|").split("|")]
-    return [dict(zip(header, (c.strip() for c in ln.strip("|").split("|")), strict=True)) for ln in lines[1:]]
-
-
-CASES = _table()
+CASES = readme_table(CORPUS)
 
 
 def test_every_file_is_listed() -> None:

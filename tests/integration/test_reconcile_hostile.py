@@ -11,6 +11,7 @@ import pytest
 from pipeline.core.clock import FixedClock
 from pipeline.core.config import Settings
 from pipeline.store.db import make_engine, migrate
+from tests.hostile import readme_table
 from tests.integration.audit_helpers import at, land_letters, run_at
 from tests.integration.cli_runner import run_cli
 
@@ -18,13 +19,7 @@ pytestmark = pytest.mark.integration
 CORPUS = Path(__file__).resolve().parents[1] / "hostile" / "reconcile"
 
 
-def _table() -> list[dict[str, str]]:
-    lines = [ln for ln in (CORPUS / "README.md").read_text(encoding="utf-8").splitlines() if ln.startswith("| ")]
-    header = [c.strip() for c in lines[0].strip("|").split("|")]
-    return [dict(zip(header, (c.strip() for c in ln.strip("|").split("|")), strict=True)) for ln in lines[1:]]
-
-
-CASES = _table()
+CASES = readme_table(CORPUS)
 
 
 def test_every_file_is_listed() -> None:
