@@ -15,6 +15,7 @@ import argparse
 import csv
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -46,11 +47,24 @@ class Stack:
         log: IO[bytes] = self.exits.enter_context((self.work / f"{name}.log").open("wb"))
         process = subprocess.Popen(command, cwd=self.work, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)  # its own process group: `stop` ends it whole
-        self.exits.callback(stop, process)
+        self.exits.callback(ended, process)
         return process
 
     def close(self) -> None:
         self.exits.close()
+
+
+def ended(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """`stop`, then wait until the group's other processes (standalone's parts) are gone too."""
+    stop(process)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            os.killpg(process.pid, 0)  # ProcessLookupError once no process of the group is left
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def alive(process: subprocess.Popen[bytes], name: str, log: Path, probe: Callable[[], Any]) -> Callable[[], Any]:
@@ -187,8 +201,11 @@ def main() -> None:
             work = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="optout-click-")))
         try:
             print(json.dumps(measure(work, args.segment_seconds, args.timeout)))
-        except TimeoutError as exc:
-            raise SystemExit(f"click_latency: {exc}" + ("" if args.keep else " (run with --keep DIR to read the logs)")) from None
+        except (TimeoutError, SystemExit) as exc:
+            message = exc.code if isinstance(exc, SystemExit) else str(exc)
+            if not isinstance(message, str):
+                raise
+            raise SystemExit(f"click_latency: {message}" + ("" if args.keep else " (run with --keep DIR to keep the logs)")) from None
 
 
 if __name__ == "__main__":
