@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ class FakeAirflow:
     token_without_password: bool = True
     run_status: int = 200  # what POST …/dagRuns answers
     expire_once: bool = False  # answer the next dagRuns POST with 401 (an expired token)
+    delay: float = 0.0  # seconds every answer waits first (an API that hangs)
     tokens: int = 0
     runs: list[dict[str, Any]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
@@ -35,6 +37,7 @@ def fake_airflow(**options: Any) -> Iterator[FakeAirflow]:
             pass
 
         def _answer(self, status: int, body: dict[str, Any]) -> None:
+            time.sleep(state.delay)
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 
 import typer
@@ -40,6 +41,7 @@ def serve(
         raise OptoutError(f"serve: refusing --host {host} with development keys ({', '.join(dev)}); set real keys or serve on 127.0.0.1")
 
     import uvicorn  # here, not at import: ~0.4 s
+    import uvicorn.config
 
     from pipeline.http.app import create_app  # here, not at import: FastAPI + pydantic, ~1.3 s
 
@@ -49,4 +51,9 @@ def serve(
         typer.echo(f"optout serve: {base}/u/<token>; clicks land in {e.settings.landing / 'unsubscribe_link'}", err=True)
     if half in (None, "console"):
         typer.echo(f"optout serve: console at {base}/console/, JSON API at {base}/api/v1/", err=True)
-    uvicorn.run(create_app(e.settings, e.clock, only=half), host=host, port=port, log_level="info", access_log=False)
+    # The server's own messages (segments closed after a crash, intraday runs asked for) beside
+    # uvicorn's, in its format.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["pipeline"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    uvicorn.run(create_app(e.settings, e.clock, only=half), host=host, port=port, log_level="info", access_log=False,
+                log_config=log_config)

@@ -98,15 +98,20 @@ async def _segment_lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await asyncio.to_thread(segments.close_expired)
             except OSError:  # a full or failing disk: say so, and try again next time
                 log.exception("closing log segments failed")
+
+    async def asker() -> None:  # its own loop: an API that hangs never holds up a close
+        while True:
+            await asyncio.sleep(1.0)
             await ask_for_run()
 
-    task = asyncio.create_task(closer())
+    tasks = [asyncio.create_task(closer()), *([asyncio.create_task(asker())] if runs is not None else [])]
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await asyncio.to_thread(segments.close_all)
         await ask_for_run(force=True)
 

@@ -130,3 +130,18 @@ def test_a_closed_segment_asks_airflow_for_an_intraday_run(store: tuple[str, Pat
             proc.wait(timeout=10)
     assert len(segments(landing)[0]) == 1 and api.runs[0]["path"] == "/api/v2/dags/optout_intraday/dagRuns"
     assert api.refused == []
+    assert proc.stderr is not None and "started optout_intraday run manual__1" in proc.stderr.read().decode()
+
+
+def test_an_api_that_hangs_never_holds_up_a_close(store: tuple[str, Path]) -> None:
+    db, landing = store
+    port = free_port()
+    with fake_airflow(delay=4.0) as api:
+        proc = start(landing, port, seconds="1", OPTOUT_AIRFLOW_API_URL=api.url)
+        try:
+            for n in range(2):  # the second click's segment closes while the first trigger still waits
+                assert httpx.post(f"http://127.0.0.1:{port}/u/{mint(db, landing, f'c{n}@example.com')}", data=ONE_CLICK).status_code == 200
+                wait_for(lambda n=n: len(segments(landing)[0]) == n + 1 and segments(landing)[1] == [], "the segment to close", 3)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
