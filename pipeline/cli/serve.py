@@ -40,8 +40,7 @@ def serve(
         # Anyone with the source could mint tokens for any address and forge receipts.
         raise OptoutError(f"serve: refusing --host {host} with development keys ({', '.join(dev)}); set real keys or serve on 127.0.0.1")
 
-    import uvicorn  # here, not at import: ~0.4 s
-    import uvicorn.config
+    import uvicorn.config  # here, not at import: ~0.4 s (binds uvicorn too)
 
     from pipeline.http.app import create_app  # here, not at import: FastAPI + pydantic, ~1.3 s
 
