@@ -33,7 +33,6 @@ from pipeline.ledger.imports import Adopted, ImportResult, already_imported, wri
 
 PARQUET_MAGIC = b"PAR1"
 NL = b"\n"
-ONE_LINE = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 SHOWN = 20  # problems listed one by one; the rest are counted
 
 
@@ -166,12 +165,9 @@ def adopt_file(
         return report
     store_dir = settings.landing / "imports"
     store_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        header, body = _rows(path, store_dir / f".{report.sha256}.scratch")
-        col = address_column(header, column, path)
-        when_col = address_column(header, requested_at_column, path) if requested_at_column else None
-    except OptoutError as exc:  # header cells and parser messages may hold line breaks: the message stays one line
-        raise OptoutError(str(exc).translate(ONE_LINE), field=exc.field) from None
+    header, body = _rows(path, store_dir / f".{report.sha256}.scratch")
+    col = address_column(header, column, path)
+    when_col = address_column(header, requested_at_column, path) if requested_at_column else None
     now = clock.now()
     seen: set[str] = set()
     adopted: list[Adopted] = []

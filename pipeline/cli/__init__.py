@@ -29,9 +29,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except OptoutError as exc:
-        # One line whatever the message quotes (a header cell or a file name holding a line break).
-        message = with_flag(str(exc), exc.field).replace("\r", "\\r").replace("\n", "\\n")
-        print(f"optout: {message}", file=sys.stderr)
+        print(f"optout: {with_flag(str(exc), exc.field)}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)

@@ -1,6 +1,10 @@
 """Errors a user can hit; the CLI turns each into a one-line message and an exit code."""
 from __future__ import annotations
 
+# Every character `str.splitlines` breaks on, written as its escape: a message stays one line
+# whatever it quotes (a header cell, a file name, a parser's own several-line text).
+ONE_LINE = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
 
 class OptoutError(Exception):
     """Bad usage or bad input (exit 2).
@@ -12,7 +16,7 @@ class OptoutError(Exception):
     exit_code = 2
 
     def __init__(self, message: str = "", *, field: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message.translate(ONE_LINE))
         self.field = field
 
 

@@ -92,7 +92,8 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
 
 def bulk_insert(dialect: sa.Dialect, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
     """`insert_rows`' statement and driver parameters, made without the connection: a bulk
-    writer can prepare the next batch in a thread while the database stores this one."""
+    writer can prepare the next batch in another process while the database stores this one
+    (`pipeline.core.bulk.ahead`)."""
     keys = list(rows[0])
     compiled = table.insert().compile(dialect=dialect, column_keys=keys)
     processors = {key: _processor(table.c[key], dialect) for key in keys}

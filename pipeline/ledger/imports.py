@@ -5,9 +5,7 @@ all in one transaction.
 Reading the file is the caller's part (`pipeline.audit.adopt`): this layer does not read files."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +17,7 @@ from pipeline.core.bulk import ahead, collector_paused
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.intake.records import Action, Scope
-from pipeline.ledger.chain import row_hash
+from pipeline.ledger.chain import keyed_hasher, row_hash
 from pipeline.ledger.events import bulk_insert, chain_head, next_record_id
 from pipeline.ledger.publish import ListVersion, publish_in
 from pipeline.ledger.state import EventFacts
@@ -64,7 +62,7 @@ def write_import(
     """Write the file, its records and events and publish their list version, in one transaction:
     a reader sees the list before the import or after it, never a half-imported file."""
     now = clock.now()
-    secret = settings.hash_key.encode("utf-8")
+    secret = settings.hash_key
     with write_tx(engine) as conn, bulk_cache(conn), collector_paused():
         known = conn.execute(sa.select(ingested_files.c.id).where(
             ingested_files.c.channel == CHANNEL, ingested_files.c.sha256 == sha256)).first()
@@ -87,29 +85,17 @@ def write_import(
     return ImportResult(file_id, len(adopted), False, version)
 
 
-def _keyed_hasher(secret: bytes) -> Callable[[str], str]:
-    """`chain.keyed_hash` under one key, its HMAC state prepared once (a third faster a value)."""
-    prepared = hmac.new(secret, digestmod=hashlib.sha256)
-
-    def keyed(value: str) -> str:
-        h = prepared.copy()
-        h.update(value.encode("utf-8"))
-        return h.hexdigest()
-
-    return keyed
-
-
 def _run(conn: sa.Connection, prepared: tuple[Any, Any]) -> None:
     conn.exec_driver_sql(*prepared)
 
 
 def _batches(
-    dialect: sa.Dialect, secret: bytes, adopted: Sequence[Adopted], *, file_id: int, sha256: str, label: str,
+    dialect: sa.Dialect, secret: str, adopted: Sequence[Adopted], *, file_id: int, sha256: str, label: str,
     source: str, now: datetime, record_id: int, head: tuple[int, str],
 ) -> Iterator[tuple[list[tuple[Any, Any]], list[EventFacts]]]:
     """The insert statements of each chunk of records and chained events, with the events' facts."""
     last_id, prev = head
-    keyed = _keyed_hasher(secret)
+    keyed = keyed_hasher(secret)
     for start in range(0, len(adopted), CHUNK):
         records: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
