@@ -23,6 +23,7 @@ class FakeAirflow:
     run_status: int = 200  # what POST …/dagRuns answers
     expire_once: bool = False  # answer the next dagRuns POST with 401 (an expired token)
     delay: float = 0.0  # seconds every answer waits first (an API that hangs)
+    token_answer: bytes | None = None  # the raw body /auth/token answers with instead (a hostile API)
     tokens: int = 0
     runs: list[dict[str, Any]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
@@ -47,6 +48,12 @@ def fake_airflow(**options: Any) -> Iterator[FakeAirflow]:
 
         def _token(self) -> None:
             state.tokens += 1
+            if state.token_answer is not None:
+                self.send_response(201)
+                self.send_header("Content-Length", str(len(state.token_answer)))
+                self.end_headers()
+                self.wfile.write(state.token_answer)
+                return
             self._answer(201, {"access_token": f"token-{state.tokens}"})
 
         def do_GET(self) -> None:

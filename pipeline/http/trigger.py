@@ -10,6 +10,7 @@ tick; nothing is lost either way, since the DAG's own 15-minute schedule picks u
 segment. The request never runs on a click's path: the closer calls it from its own thread."""
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import time
@@ -17,6 +18,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from pipeline.core import safejson
 
 DAG_ID = "optout_intraday"
 TRIGGER_EVERY = 30.0  # seconds between two triggers at most
@@ -103,10 +106,10 @@ class DagTrigger:
                 raw = answer.read(1 << 20)
         except urllib.error.HTTPError as exc:
             raise TriggerFailed(f"{method} {path}: HTTP {exc.code}", exc.code) from None
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:  # refused, reset, a broken answer
             raise TriggerFailed(f"{method} {path}: {getattr(exc, 'reason', exc)}") from None
         try:
-            body = json.loads(raw or b"{}")
+            body = safejson.loads(raw or b"{}")  # an API answer is outside input: depth, size and numbers bounded
         except ValueError:
             raise TriggerFailed(f"{method} {path}: the answer is not JSON") from None
         if not isinstance(body, dict):

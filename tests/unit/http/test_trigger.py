@@ -97,3 +97,50 @@ def test_an_unreachable_api_is_an_error_that_names_no_secret() -> None:
     assert "/auth/token" in str(failed.value) and "hunter2" not in str(failed.value)
     trigger.closed(1)
     assert trigger.tick() is None and trigger.pending == 1  # logged, never raised into the server
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (b"<html>gateway</html>", "not JSON"),
+        (b'["access_token"]', "not a JSON object"),
+        (b'{"access_token": 7}', "no access_token"),
+        (b'{"access_token": ""}', "no access_token"),
+        (b"[" * 100_000 + b"]" * 100_000, "not JSON"),
+        (b'{"access_token": "' + b"x" * (2 << 20) + b'"}', "not JSON"),  # cut at 1 MiB: never read whole
+    ],
+    ids=["html", "a list", "a number", "empty", "deep", "huge"],
+)
+def test_a_hostile_token_answer_is_a_failure_that_is_retried(answer: bytes, why: str) -> None:
+    with fake_airflow(token_answer=answer) as api:
+        trigger = DagTrigger(api.url)
+        with pytest.raises(TriggerFailed, match=why):
+            trigger.trigger()
+        trigger.closed(1)
+        assert trigger.tick() is None and trigger.pending == 1
+    assert api.runs == []
+
+
+def test_an_api_that_answers_garbage_is_a_failure() -> None:
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def garbage() -> None:
+        for _ in range(2):
+            conn, _ = server.accept()
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"access")  # cut short
+            conn.close()
+
+    thread = threading.Thread(target=garbage, daemon=True)
+    thread.start()
+    trigger = DagTrigger(f"http://127.0.0.1:{server.getsockname()[1]}")
+    with pytest.raises(TriggerFailed, match="/auth/token"):
+        trigger.trigger()
+    trigger.closed(1)
+    assert trigger.tick() is None and trigger.pending == 1
+    server.close()
