@@ -150,6 +150,10 @@ list_versions = sa.Table(
     sa.Column("lifted", sa.Integer, nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
     sa.Column("last_event_id", sa.Integer, nullable=False),
+    # 1: SHA-256 of the sorted entries; 2: SHA-256 of `digest_sum`, a sum of one hash per entry
+    # that the next version updates with what changed (pipeline/ledger/digests.py).
+    sa.Column("digest_scheme", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("digest_sum", sa.LargeBinary),
 )
 
 # The newest version's keys in one signed blob, for fast checks (pipeline/check/snapshots.py): a
@@ -162,6 +166,7 @@ list_snapshots = sa.Table(
     sa.Column("mac", sa.String(64), nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("base", sa.Integer),  # a delta's whole snapshot (its version); empty for a whole one
 )
 
 review_queue = sa.Table(
