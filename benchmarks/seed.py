@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from pipeline.check import snapshots
 from pipeline.check.keys import match_keys
 from pipeline.core.config import Settings
-from pipeline.ledger.chain import list_digest
+from pipeline.ledger import digests
 from pipeline.store.db import make_engine, migrate
 from pipeline.store.schema import list_versions, suppressions
 
@@ -44,12 +44,14 @@ def seed_store(settings: Settings, addresses: Iterable[str], published_at: datet
                      "scope": scope, "first_requested_at": when, "last_requested_at": when, "channels": channel,
                      "effective_at": when + timedelta(hours=2), "list_version": 1})
         entries.append((key_hash, scope))
+    total = digests.sum_of(entries)
     with engine.begin() as conn:
         for i in range(0, len(rows), 50_000):
             conn.execute(suppressions.insert(), rows[i : i + 50_000])
         conn.execute(list_versions.insert().values(
             version=1, published_at=published_at, run_id=None, entries=len(rows), added=len(rows), lifted=0,
-            digest=list_digest(entries), last_event_id=0,
+            digest=digests.digest_of_sum(total), digest_scheme=digests.SUMMED, digest_sum=digests.as_bytes(total),
+            last_event_id=0,
         ))
     snapshots.refresh(engine, settings.hash_key)  # as the nightly publish does after publishing
     engine.dispose()

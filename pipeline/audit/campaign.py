@@ -26,7 +26,8 @@ from pipeline.check.receipts import file_sha256
 from pipeline.core.addresses import InvalidAddress, parse
 from pipeline.core.errors import NotFoundError, OptoutError
 from pipeline.intake.records import Action, Scope
-from pipeline.ledger.chain import keyed_hash, list_digest
+from pipeline.ledger import digests
+from pipeline.ledger.chain import keyed_hash
 from pipeline.ledger.publish import version_by_number
 from pipeline.ledger.state import EventFacts, states
 from pipeline.store.schema import list_versions, optout_events, send_checks
@@ -109,9 +110,9 @@ class KeyFacts:
 
 
 def key_facts(
-    conn: sa.Connection, last_event_id: int, checked_at: datetime, kind: str
+    conn: sa.Connection, last_event_id: int, checked_at: datetime, kind: str, scheme: int = digests.CURRENT
 ) -> tuple[KeyFacts, str]:
-    """Replay every event once; returns the facts and the digest of the replayed version."""
+    """Replay every event once; returns the facts and the digest (in `scheme`) of the replayed version."""
     e = optout_events.c
     covered: list[EventFacts] = []
     facts = KeyFacts({}, {}, {})
@@ -128,7 +129,7 @@ def key_facts(
         target = facts.after if f.requested_at > checked_at else facts.before_unlisted
         target[f.key_hash] = min(target.get(f.key_hash, f.requested_at), f.requested_at)
     replayed = {k: s for k, s in states(covered).items() if s is not None}
-    digest = list_digest([(k, s.scope) for k, s in replayed.items()])
+    digest = digests.digest([(k, s.scope) for k, s in replayed.items()], scheme)
     facts.at_check = {k: s for k, s in replayed.items() if kind != "service" or s.scope == Scope.ALL}
     return facts, digest
 
@@ -151,7 +152,7 @@ def audit_campaign(
         raise OptoutError(
             f"send check {check['id']} names list version {check['list_version']}, which does not exist"
         )
-    facts, digest = key_facts(conn, version.last_event_id, check["checked_at"], check["kind"])
+    facts, digest = key_facts(conn, version.last_event_id, check["checked_at"], check["kind"], version.digest_scheme)
     newest = newest_at(conn, check["checked_at"])
     result = CampaignAudit(
         check["id"],

@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pipeline.core.clock import Clock
-from pipeline.ledger.chain import list_digest
+from pipeline.ledger import digests
 from pipeline.ledger.events import insert_rows
 from pipeline.ledger.state import EventFacts, SuppressionState, states
 from pipeline.store.db import write_tx
@@ -26,6 +26,8 @@ class ListVersion:
     digest: str
     last_event_id: int
     run_id: int | None = None
+    digest_scheme: int = digests.SORTED
+    digest_sum: bytes | None = None  # scheme 2: the sum the digest is the hash of
 
 
 def latest_version(conn: sa.Connection) -> ListVersion | None:
@@ -40,7 +42,11 @@ def version_by_number(conn: sa.Connection, version: int) -> ListVersion | None:
 
 def _version(row: sa.Row) -> ListVersion:
     m = row._mapping
-    return ListVersion(m["version"], m["published_at"], m["entries"], m["added"], m["lifted"], m["digest"], m["last_event_id"], m["run_id"])
+    stored_sum = m["digest_sum"]
+    return ListVersion(
+        m["version"], m["published_at"], m["entries"], m["added"], m["lifted"], m["digest"], m["last_event_id"], m["run_id"],
+        m["digest_scheme"], None if stored_sum is None else bytes(stored_sum),
+    )
 
 
 SCAN_SHARE = 4  # keys touching at least a quarter of the events: one pass over all of them beats IN lists
@@ -102,24 +108,49 @@ def publish_in(
         facts = event_facts(conn, touched)
     version = (last.version if last else 0) + 1
     now = clock.now()
-    added, lifted = _apply(conn, states(facts), version, now)
-    entries = [(r.key_hash, r.scope) for r in conn.execute(sa.select(suppressions.c.key_hash, suppressions.c.scope))]
-    published = ListVersion(version, now, len(entries), added, lifted, list_digest(entries), int(head), run_id)
+    change = _apply(conn, states(facts), version, now)
+    if last is not None and last.digest_scheme == digests.SUMMED and last.digest_sum is not None:
+        total = digests.updated(digests.from_bytes(last.digest_sum), change.gone, change.came)
+        count = last.entries + change.added - change.lifted
+    elif last is None:  # nothing was listed before the first version
+        total, count = digests.sum_of(change.came), change.added - change.lifted
+    else:  # the first version after scheme 1: the sum of the whole list, once
+        entries = [(r.key_hash, r.scope) for r in conn.execute(sa.select(suppressions.c.key_hash, suppressions.c.scope))]
+        total, count = digests.sum_of(entries), len(entries)
+    published = ListVersion(
+        version, now, count, change.added, change.lifted, digests.digest_of_sum(total), int(head), run_id,
+        digests.SUMMED, digests.as_bytes(total),
+    )
     conn.execute(list_versions.insert().values(**published.__dict__))
     return published
 
 
-def _apply(conn: sa.Connection, new: dict[str, SuppressionState | None], version: int, now: datetime) -> tuple[int, int]:
-    """Write the new state of the touched keys in three batched statements; returns (added, lifted)."""
+@dataclass
+class Change:
+    """What one publish did to the list: counts, and the (key hash, scope) entries that left or
+    changed from (`gone`) and that came or changed to (`came`), for the running digest."""
+
+    added: int
+    lifted: int
+    gone: list[tuple[str, str]]
+    came: list[tuple[str, str]]
+
+
+def _apply(conn: sa.Connection, new: dict[str, SuppressionState | None], version: int, now: datetime) -> Change:
+    """Write the new state of the touched keys in three batched statements."""
     s = suppressions.c
     keys = list(new)
     if _many(conn, keys):
-        current = set(conn.execute(sa.select(s.key_hash)).scalars().all()) & set(keys)
+        wanted = set(keys)
+        current = {k: scope for k, scope in conn.execute(sa.select(s.key_hash, s.scope)) if k in wanted}
     else:
-        current = set()
+        current = {}
         for i in range(0, len(keys), 500):
-            current.update(r[0] for r in conn.execute(sa.select(s.key_hash).where(s.key_hash.in_(keys[i : i + 500]))))
+            query = sa.select(s.key_hash, s.scope).where(s.key_hash.in_(keys[i : i + 500]))
+            current.update((k, scope) for k, scope in conn.execute(query))
     lifted = [{"k": k} for k, state in new.items() if state is None and k in current]
+    gone = [(k, current[k]) for k, state in new.items() if k in current and (state is None or state.scope != current[k])]
+    came = [(k, state.scope) for k, state in new.items() if state is not None and current.get(k) != state.scope]
     updates, inserts = [], []
     for key_hash, state in new.items():
         if state is None:
@@ -144,4 +175,4 @@ def _apply(conn: sa.Connection, new: dict[str, SuppressionState | None], version
         conn.execute(stmt, updates)
     if inserts:
         insert_rows(conn, suppressions, inserts)
-    return len(inserts), len(lifted)
+    return Change(len(inserts), len(lifted), gone, came)
