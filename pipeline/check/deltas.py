@@ -94,12 +94,51 @@ def locate(hashes: np.ndarray, keys: pa.Array, probes: pa.Array) -> np.ndarray:
     return found
 
 
+SPLICE_MAX = 4096  # up to this many removed + added rows the columns are spliced, past it gathered
+
+
 def merged_order(hashes: np.ndarray, keep: np.ndarray, added: np.ndarray) -> np.ndarray:
     """The order, by hash, of the base's kept rows (`keep`, a mask over `hashes`) and the added
     rows (their sorted `added` hashes): positions into base rows followed by added rows."""
     kept = np.flatnonzero(keep)
     at = np.searchsorted(hashes[kept], added, side="left")
     return np.insert(kept, at, np.arange(len(hashes), len(hashes) + len(added)))
+
+
+def pieces(size: int, gone: np.ndarray, at: np.ndarray) -> list[tuple[int, int, int]]:
+    """The merged rows as runs (0: base rows, 1: added rows; start, stop): the base's `size` rows
+    without the sorted positions `gone`, each added row put before the base row at its `at`."""
+    runs: list[tuple[int, int, int]] = []
+    pos = i = j = 0
+    while i < len(at) or j < len(gone):
+        if j >= len(gone) or (i < len(at) and at[i] <= gone[j]):
+            if pos < at[i]:
+                runs.append((0, pos, int(at[i])))
+                pos = int(at[i])
+            k = i + int(np.searchsorted(at[i:], at[i], side="right"))
+            runs.append((1, i, k))
+            i = k
+        else:
+            if pos < gone[j]:
+                runs.append((0, pos, int(gone[j])))
+            pos = int(gone[j]) + 1
+            j += 1
+    if pos < size:
+        runs.append((0, pos, size))
+    return runs
+
+
+def _merge(base: Any, added: Any, runs: list[tuple[int, int, int]] | None, order: np.ndarray | None) -> Any:
+    """One column of the merged rows: numpy arrays or Arrow arrays alike."""
+    if order is not None:
+        if isinstance(base, np.ndarray):
+            return np.concatenate([base, added])[order]
+        return pa.concat_arrays([base, added]).take(pa.array(order))
+    assert runs is not None
+    parts = [(base, added)[src][start:stop] for src, start, stop in runs]
+    if isinstance(base, np.ndarray):
+        return np.concatenate(parts) if parts else base[:0]
+    return pa.concat_arrays(parts) if parts else base.slice(0, 0)
 
 
 def apply(
@@ -114,16 +153,21 @@ def apply(
     pairs = list(code_of)
     hashes, keys = _array(base, "hash"), _array(base, "key")
     base_hashes = hashes.to_numpy(zero_copy_only=False)
-    keep = np.ones(len(base_hashes), dtype=bool)
     gone = locate(base_hashes, keys, pa.array(delta_meta["removed"], pa.string()))
-    keep[gone[gone >= 0]] = False
+    gone = np.unique(gone[gone >= 0])
     added = _array(delta, "hash").to_numpy(zero_copy_only=False)
-    order = merged_order(base_hashes, keep, added)
-    columns = {"hash": pa.array(np.concatenate([base_hashes, added])[order])}
+    runs, order = None, None
+    if len(gone) + len(added) <= SPLICE_MAX:  # a few runs copied whole: no per-row gather
+        runs = pieces(len(base_hashes), gone, np.searchsorted(base_hashes, added, side="left"))
+    else:
+        keep = np.ones(len(base_hashes), dtype=bool)
+        keep[gone] = False
+        order = merged_order(base_hashes, keep, added)
+    columns = {"hash": pa.array(_merge(base_hashes, added, runs, order))}
     for name in ("key", "all", "first"):
-        columns[name] = pa.concat_arrays([_array(base, name), _array(delta, name)]).take(pa.array(order))
+        columns[name] = _merge(_array(base, name), _array(delta, name), runs, order)
     codes = remap[_array(delta, "entry").to_numpy(zero_copy_only=False)]
-    columns["entry"] = pa.array(np.concatenate([_array(base, "entry").to_numpy(zero_copy_only=False), codes])[order])
+    columns["entry"] = pa.array(_merge(_array(base, "entry").to_numpy(zero_copy_only=False), codes, runs, order))
     dropped = set(delta_meta["removed_hashes"])
     erased = [row for row in base_meta["erased"] if row[0] not in dropped]
     erased += [[key_hash, int(remap[code]), every, first] for key_hash, code, every, first in delta_meta["erased"]]
