@@ -4,13 +4,23 @@ Reading two million rows of `suppressions` and indexing them takes seconds; a sn
 the same keys already in `KeyIndex` order (64-bit hash, key, entry code, scope), as one Arrow
 IPC stream a check reads and maps in a fraction of a second.
 
+Whole or delta: after a publish, `refresh` stores the new version's snapshot as a *delta* over
+the newest stored whole snapshot (its version in the row's `base`) when the keys touched since
+that version are few (`deltas.allowed`: at most an eighth of its entries, or 64 keys, and never
+more than 100,000); a delta names both versions and digests, holds the touched keys to remove
+and their current rows to add, and is cumulative over its base, so a check reads at most two
+blobs and splices the delta into the base in milliseconds (pipeline/check/deltas.py). Otherwise
+(no stored whole snapshot, too many changes) it stores a whole snapshot, which becomes the base
+of the next deltas. A check that builds from `suppressions` always stores a whole one.
+
 Trust: `suppressions` stays the truth. A snapshot is used only when its HMAC (the store's hash
-key) verifies and it names the newest version with that version's digest; otherwise the check
+key) verifies and it names the newest version with that version's digest (a delta: and its base
+verifies too, and is the whole snapshot of the version and digest it names); otherwise the check
 builds a new one from `suppressions` (and saves it) — a damaged or edited snapshot can slow a
 check, never change its answer — and `optout verify` reports it. The nightly publish saves the
 snapshot of the version it published; other publishers (`optout add`, `lift`, review) leave it
-to the first check. Only the newest version's snapshot is kept, and erasure deletes them all
-(they hold clear match keys).
+to the first check. Only the newest version's snapshot (and a delta's base) is kept, and erasure
+deletes them all (they hold clear match keys).
 """
 from __future__ import annotations
 
