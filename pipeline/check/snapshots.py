@@ -264,6 +264,7 @@ def _open(body: bytes) -> tuple[pa.Table, dict[str, Any]]:
     table = pa.ipc.open_stream(pa.py_buffer(body)).read_all()
     return table, _meta(table.schema)
 
+
 def current(conn: sa.Connection, hash_key: str) -> Snapshot | None:
     """The newest version's snapshot: the stored one, or one built now (not yet saved)."""
     version = latest_version(conn)
