@@ -32,9 +32,14 @@ DELTA_MAX = 100_000  # … and never more than this many: applying it stays tens
 BATCH = 500  # keys per `key_hash IN (…)` query (SQLite allows 999 parameters on old builds)
 
 
+def most_touched(base_entries: int) -> int:
+    """The most keys a delta over a base of `base_entries` entries may touch."""
+    return min(DELTA_MAX, max(DELTA_MIN, base_entries // DELTA_SHARE))
+
+
 def allowed(touched: int, base_entries: int) -> bool:
     """Whether a delta of `touched` keys over a base of `base_entries` entries is worth storing."""
-    return touched <= DELTA_MAX and touched <= max(DELTA_MIN, base_entries // DELTA_SHARE)
+    return touched <= most_touched(base_entries)
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ class Touched:
 def touched_since(conn: sa.Connection, base: ListVersion, version: ListVersion) -> Touched | None:
     """The change from `base` to `version`, or None when it is too large for a delta."""
     e = optout_events.c
-    limit = min(DELTA_MAX, max(DELTA_MIN, base.entries // DELTA_SHARE))
+    limit = most_touched(base.entries)
     keys = conn.execute(
         sa.select(e.key_hash, sa.func.max(e.match_key))  # one match key per key hash; NULL once erased
         .where(e.id > base.last_event_id, e.id <= version.last_event_id)

@@ -4,23 +4,22 @@ Reading two million rows of `suppressions` and indexing them takes seconds; a sn
 the same keys already in `KeyIndex` order (64-bit hash, key, entry code, scope), as one Arrow
 IPC stream a check reads and maps in a fraction of a second.
 
-Whole or delta: after a publish, `refresh` stores the new version's snapshot as a *delta* over
-the newest stored whole snapshot (its version in the row's `base`) when the keys touched since
-that version are few (`deltas.allowed`: at most an eighth of its entries, or 64 keys, and never
-more than 100,000); a delta names both versions and digests, holds the touched keys to remove
-and their current rows to add, and is cumulative over its base, so a check reads at most two
-blobs and splices the delta into the base in milliseconds (pipeline/check/deltas.py). Otherwise
-(no stored whole snapshot, too many changes) it stores a whole snapshot, which becomes the base
-of the next deltas. A check that builds from `suppressions` always stores a whole one.
+Whole or delta: `refresh` (after the nightly publish) stores the new version's snapshot as a
+*delta* over the newest stored whole snapshot (its version in the row's `base`) when the keys
+touched since that version are few (`deltas.allowed`: at most an eighth of its entries, or 64
+keys, and never more than 100,000); a delta names both versions and digests, holds the touched
+keys to remove and their current rows to add, and is cumulative over its base, so a check reads
+at most two blobs and splices the delta into the base in milliseconds (pipeline/check/deltas.py).
+Otherwise (no stored whole snapshot, too many changes) it stores a whole snapshot, which becomes
+the base of the next deltas. Other publishers (`optout add`, `lift`, review) store none: the
+first check builds and stores it the same way (a delta over a base that verifies, else whole).
 
 Trust: `suppressions` stays the truth. A snapshot is used only when its HMAC (the store's hash
 key) verifies and it names the newest version with that version's digest (a delta: and its base
 verifies too, and is the whole snapshot of the version and digest it names); otherwise the check
-builds a new one from `suppressions` (and saves it) — a damaged or edited snapshot can slow a
-check, never change its answer — and `optout verify` reports it. The nightly publish saves the
-snapshot of the version it published; other publishers (`optout add`, `lift`, review) leave it
-to the first check. Only the newest version's snapshot (and a delta's base) is kept, and erasure
-deletes them all (they hold clear match keys).
+builds a new one (and saves it) — a damaged or edited snapshot can slow a check, never change
+its answer — and `optout verify` reports it. Only the newest version's snapshot (and a delta's
+base) is kept, and erasure deletes them all (they hold clear match keys).
 """
 from __future__ import annotations
 
@@ -28,7 +27,7 @@ import hashlib
 import hmac
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -266,11 +265,25 @@ def _open(body: bytes) -> tuple[pa.Table, dict[str, Any]]:
 
 
 def current(conn: sa.Connection, hash_key: str) -> Snapshot | None:
-    """The newest version's snapshot: the stored one, or one built now (not yet saved)."""
+    """The newest version's snapshot: the stored one, else a delta built now over a stored whole
+    snapshot (read and verified with it), else one built now from `suppressions` (not yet saved)."""
     version = latest_version(conn)
     if version is None:
         return None
-    return read(conn, version, hash_key) or build(conn, version, hash_key)
+    return read(conn, version, hash_key) or _delta_over_base(conn, version, hash_key) or build(conn, version, hash_key)
+
+
+def _delta_over_base(conn: sa.Connection, version: ListVersion, hash_key: str) -> Snapshot | None:
+    """`build_delta`, with its base read and verified (for a check: `optout add` and the like
+    publish without storing a snapshot)."""
+    delta = build_delta(conn, version, hash_key)
+    if delta is None or delta.over is None:
+        return None
+    base = _read_base(conn, delta.over, hash_key)
+    if isinstance(base, str):
+        log.warning("list version %s: no delta over a stored snapshot (%s); reading suppressions instead", version.version, base)
+        return None
+    return replace(delta, base=base)
 
 
 def save(engine: sa.Engine, snap: Snapshot) -> bool:
