@@ -10,6 +10,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
@@ -159,8 +161,15 @@ def test_too_many_changes_store_a_whole_snapshot_the_next_base(engine, settings,
 
 
 @pytest.mark.usefixtures("nightly")
-@pytest.mark.parametrize("damage", ["delta body", "delta mac", "base body", "base mac", "base deleted", "delta as whole"])
-def test_a_bad_delta_or_base_never_changes_the_answer(engine, settings, clock, tmp_path, caplog, damage):
+@pytest.mark.parametrize(("damage", "reported"), [
+    ("delta body", "version 2: its signature does not match its content"),
+    ("delta mac", "version 2: its signature does not match its content"),
+    ("base body", "version 1: its signature does not match its content"),
+    ("base mac", "version 1: its signature does not match its content"),
+    ("base deleted", "version 2: its base, the whole snapshot of version 1, is not stored"),
+    ("delta as whole", "version 2: format 3, expected 2"),
+])
+def test_a_bad_delta_or_base_never_changes_the_answer(engine, settings, clock, tmp_path, caplog, damage, reported):
     manual.add(engine, settings, clock, "dora@example.net", "postal_mail", "L9")
     rows = refresh(engine, settings)
     target = rows[2] if damage.startswith("delta") else rows[1]
@@ -178,8 +187,7 @@ def test_a_bad_delta_or_base_never_changes_the_answer(engine, settings, clock, t
         else:  # a whole snapshot of version 2 put where the base was: the delta names version 1
             conn.execute(list_snapshots.delete().where(list_snapshots.c.version == 1))
             conn.execute(list_snapshots.update().values(base=None))
-    found = problems(engine, settings)
-    assert found and all(p.startswith("list_snapshots version ") for p in found), found
+    assert problems(engine, settings) == [f"list_snapshots {reported}"]
     with caplog.at_level(logging.WARNING, logger="optout.snapshots"):
         result = run_check(engine, settings, clock, recipients_csv(tmp_path / "s.csv", PROBES), tmp_path / "s.out.csv")
     assert (result.kept, result.suppressed) == (3, 4)
@@ -204,3 +212,21 @@ def test_erasure_deletes_base_and_delta_and_the_next_delta_holds_the_erased_row(
     rows = refresh(engine, settings)
     assert sorted((v, r.base) for v, r in rows.items()) == [(whole.version, None), (whole.version + 2, whole.version)]
     assert_same_as_whole(engine, settings, clock, tmp_path)
+
+
+@pytest.mark.usefixtures("nightly")
+def test_a_signed_delta_that_disagrees_with_the_table_fails_verify(engine, settings, clock):
+    """Signed with the store's key but dropping a key the table holds: verify applies it and compares."""
+    manual.add(engine, settings, clock, "dora@example.net", "postal_mail", "L9")
+    refresh(engine, settings)
+    with read_tx(engine) as conn:
+        newest = latest_version(conn)
+        assert newest is not None
+        delta = snapshots.read(conn, newest, settings.hash_key)
+    assert delta is not None and delta.over is not None
+    forged = snapshots.encode(newest, pa.array([], pa.string()), np.zeros(0, np.int32), np.zeros(0, bool), [], [],
+                              settings.hash_key, None, delta.over, deltas.Touched(["ann@example.com"], [], []))
+    with engine.begin() as conn:
+        conn.execute(list_snapshots.update().where(list_snapshots.c.version == newest.version)
+                     .values(body=forged.body, mac=forged.mac))
+    assert problems(engine, settings) == [f"list_snapshots version {newest.version}: its entries differ from the suppressions table"]
