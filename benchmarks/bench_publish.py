@@ -1,7 +1,8 @@
 """What publishing a few new opt-outs costs on a big list: 20 opt-outs published (version,
 digest, entries) and the list snapshot a check loads stored, on a store holding
 `--suppressions` (default 2,000,000) and, as the baseline in the same run, on an empty store.
-Prints seconds and bytes written as JSON.
+Prints seconds and bytes written as JSON, and the size of the stored snapshot and whether it is
+whole or a delta over the seeded version's (pipeline/check/deltas.py).
 
     python -m benchmarks.bench_publish [--suppressions 2000000] [--new 20]
 
@@ -18,6 +19,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from benchmarks.run import machine
 
@@ -39,6 +42,7 @@ def measure(work: Path, existing: int, new: int) -> dict[str, Any]:
     from pipeline.core.clock import SystemClock
     from pipeline.core.config import Settings
     from pipeline.store.db import make_engine, migrate
+    from pipeline.store.schema import list_snapshots
 
     db = work / "optout.db"
     settings = Settings(database_url=f"sqlite:///{db}", landing=work / "landing")
@@ -57,10 +61,14 @@ def measure(work: Path, existing: int, new: int) -> dict[str, Any]:
     start = time.perf_counter()
     snapshots.refresh(engine, settings.hash_key)
     snapshot = time.perf_counter() - start
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(list_snapshots.c.size, list_snapshots.c.base)
+                           .order_by(list_snapshots.c.version.desc()).limit(1)).one()
     engine.dispose()
     return {"existing": existing, "new": report.imported, "version": report.version,
             "publish_seconds": round(published, 3), "snapshot_seconds": round(snapshot, 3),
-            "total_seconds": round(published + snapshot, 3),
+            "total_seconds": round(published + snapshot, 3), "snapshot_bytes": row.size,
+            "snapshot_stored_as": "whole" if row.base is None else f"delta over version {row.base}",
             "bytes_written_publish": written_publish, "bytes_written_total": _written() - before}
 
 

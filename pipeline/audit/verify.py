@@ -157,20 +157,31 @@ def _verify_state(conn: sa.Connection, facts: list[tuple[int, EventFacts]], resu
 
 
 def _verify_snapshots(conn: sa.Connection, hash_key: str, result: Verification) -> None:
-    """A stored list snapshot must carry a valid signature, and the newest version's must hold
-    exactly the clear keys, scopes, channels and since-when of `suppressions` (a check trusts it)."""
+    """A stored list snapshot must carry a valid signature and name an existing version with its
+    digest (a delta also its stored whole base, with that version's digest), and the newest
+    version's (a delta applied over its base) must hold exactly the clear keys, scopes, channels
+    and since-when of `suppressions` (a check trusts it)."""
     latest = latest_version(conn)
-    for row in conn.execute(sa.select(list_snapshots.c.version, list_snapshots.c.mac, list_snapshots.c.body)):
+    c = list_snapshots.c
+    rows = {row.version: row for row in conn.execute(sa.select(c.version, c.mac, c.body, c.base))}
+    for row in rows.values():
         where = f"list_snapshots version {row.version}"
         version = version_by_number(conn, row.version)
-        if version is None:
-            result.problems.append(f"{where}: no such list version")
+        over = None if row.base is None else version_by_number(conn, row.base)
+        if version is None or (row.base is not None and over is None):
+            result.problems.append(f"{where}: no such list version {row.version if version is None else row.base}")
             continue
         body = bytes(row.body)
-        problem = snapshots.problem_of(body, row.mac, version, hash_key)
+        problem = snapshots.problem_of(body, row.mac, version, hash_key, over)
+        base = rows.get(row.base) if over is not None else None
+        if problem is None and over is not None and (base is None or base.base is not None):
+            problem = f"its base, the whole snapshot of version {row.base}, is not stored"
         if problem:
             result.problems.append(f"{where}: {problem}")
         elif latest is not None and version.version == latest.version:
-            snap = snapshots.Snapshot(version, body, row.mac, stored=True)
+            whole = None if over is None or base is None else snapshots.Snapshot(over, bytes(base.body), base.mac, stored=True)
+            if over is not None and (whole is None or snapshots.problem_of(whole.body, whole.mac, over, hash_key)):
+                continue  # the base's own row reports it
+            snap = snapshots.Snapshot(version, body, row.mac, stored=True, over=over, base=whole)
             if snapshots.content(snap) != snapshots.content(snapshots.build(conn, version, hash_key)):
                 result.problems.append(f"{where}: its entries differ from the suppressions table")

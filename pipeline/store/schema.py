@@ -158,6 +158,7 @@ list_versions = sa.Table(
 
 # The newest version's keys in one signed blob, for fast checks (pipeline/check/snapshots.py): a
 # cache of `suppressions` that a check verifies before use and rebuilds when it does not verify.
+# A small change is stored as a delta over an older whole snapshot, kept beside it (`base`).
 list_snapshots = sa.Table(
     "list_snapshots",
     metadata,

@@ -125,7 +125,7 @@ def test_a_later_version_is_never_checked_against_the_old_snapshot(engine, setti
     assert [r.version for r in stored(engine)] == [1]
     kept, suppressed, _, out = check(engine, settings, clock, tmp_path)
     assert (kept, suppressed) == (0, 4) and "dora" not in out
-    assert [r.version for r in stored(engine)] == [2]  # built by the check, the old one replaced
+    assert [(r.version, r.base) for r in stored(engine)] == [(1, None), (2, 1)]  # a delta, built by the check
     assert problems(engine, settings) == []
 
 
