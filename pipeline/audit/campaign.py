@@ -110,7 +110,7 @@ class KeyFacts:
 
 
 def key_facts(
-    conn: sa.Connection, last_event_id: int, checked_at: datetime, kind: str, scheme: int = digests.CURRENT
+    conn: sa.Connection, last_event_id: int, checked_at: datetime, kind: str, scheme: int
 ) -> tuple[KeyFacts, str]:
     """Replay every event once; returns the facts and the digest (in `scheme`) of the replayed version."""
     e = optout_events.c

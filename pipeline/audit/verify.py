@@ -107,20 +107,12 @@ def _verify_digests(conn: sa.Connection, facts: list[tuple[int, EventFacts]], re
             by_key.setdefault(f.key_hash, []).append(f)
             touched.add(f.key_hash)
             i += 1
-        gone, came = [], []
-        for key_hash in touched:
-            state, before = state_of_key(by_key[key_hash]), entries.get(key_hash)
-            now = None if state is None else state.scope
-            if now == before:
-                continue
-            if before is not None:
-                gone.append((key_hash, before))
-            if now is None:
-                del entries[key_hash]
-            else:
-                entries[key_hash] = now
-                came.append((key_hash, now))
+        scopes = {k: None if (state := state_of_key(by_key[k])) is None else state.scope for k in touched}
+        gone, came = digests.changes(entries, scopes)
         total = digests.updated(total, gone, came)
+        for key_hash, _ in gone:
+            del entries[key_hash]
+        entries.update(came)
         where = f"list_versions version {v.version}"
         if v.digest_scheme == digests.SUMMED:
             if v.digest_sum is None or bytes(v.digest_sum) != digests.as_bytes(total):

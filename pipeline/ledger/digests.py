@@ -15,14 +15,13 @@ hash evaluations. `optout verify` recomputes every version's sum from the events
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from pipeline.core.errors import OptoutError
 from pipeline.ledger.chain import list_digest as sorted_digest
 
 SORTED = 1
 SUMMED = 2
-CURRENT = SUMMED  # the scheme new versions are published in
 SUM_BYTES = 512
 _MASK = (1 << (8 * SUM_BYTES)) - 1
 _PREFIX = b"optout list digest 2\n"
@@ -40,6 +39,17 @@ def sum_of(entries: Iterable[tuple[str, str]]) -> int:
 def updated(total: int, gone: Iterable[tuple[str, str]], came: Iterable[tuple[str, str]]) -> int:
     """`total` less the terms of the entries that left (or changed from), plus those that came."""
     return (total - sum_of(gone) + sum_of(came)) & _MASK
+
+
+Entries = list[tuple[str, str]]
+
+
+def changes(before: Mapping[str, str], after: Mapping[str, str | None]) -> tuple[Entries, Entries]:
+    """The entries a change takes out of the sum and puts in: `before` the listed scope of some
+    keys (a key absent: not listed), `after` their scope now (None: not listed)."""
+    gone = [(k, before[k]) for k, scope in after.items() if k in before and scope != before[k]]
+    came = [(k, scope) for k, scope in after.items() if scope is not None and before.get(k) != scope]
+    return gone, came
 
 
 def as_bytes(total: int) -> bytes:

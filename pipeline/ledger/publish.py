@@ -149,8 +149,7 @@ def _apply(conn: sa.Connection, new: dict[str, SuppressionState | None], version
             query = sa.select(s.key_hash, s.scope).where(s.key_hash.in_(keys[i : i + 500]))
             current.update((k, scope) for k, scope in conn.execute(query))
     lifted = [{"k": k} for k, state in new.items() if state is None and k in current]
-    gone = [(k, current[k]) for k, state in new.items() if k in current and (state is None or state.scope != current[k])]
-    came = [(k, state.scope) for k, state in new.items() if state is not None and current.get(k) != state.scope]
+    gone, came = digests.changes(current, {k: None if state is None else state.scope for k, state in new.items()})
     updates, inserts = [], []
     for key_hash, state in new.items():
         if state is None:

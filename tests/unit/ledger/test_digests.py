@@ -42,6 +42,8 @@ def test_order_does_not_matter(entries: dict[str, str], rng) -> None:
 def test_an_update_by_the_change_is_the_sum_of_the_new_list(before: dict[str, str], after: dict[str, str]) -> None:
     gone = [(k, s) for k, s in before.items() if after.get(k) != s]
     came = [(k, s) for k, s in after.items() if before.get(k) != s]
+    left, put = digests.changes(before, {**dict.fromkeys(before), **after})  # a lifted key: None
+    assert (set(left), set(put)) == (set(gone), set(came))
     total = digests.updated(digests.sum_of(before.items()), gone, came)
     assert total == digests.sum_of(after.items())
     assert digests.from_bytes(digests.as_bytes(total)) == total
