@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from pipeline.ledger.imports import Adopted, ImportResult, already_imported, wri
 
 PARQUET_MAGIC = b"PAR1"
 NL = b"\n"
+UNDECODED = re.compile("[\udc80-\udcff]")  # bytes of a binary Parquet cell that were not UTF-8
 SHOWN = 20  # problems listed one by one; the rest are counted
 
 
@@ -89,7 +91,7 @@ def _rows(path: Path, scratch: Path) -> tuple[list[str], list[tuple[int, list[st
         except Exception as exc:  # a hostile file's parser failure is "unreadable", not a traceback
             raise OptoutError(f"{path}: not a readable Parquet file ({exc})") from None
         header = list(table.column_names)
-        columns = [[("" if v is None else str(v)) for v in table.column(c).to_pylist()] for c in header]
+        columns = [[_parquet_text(v) for v in table.column(c).to_pylist()] for c in header]
         return header, [(i + 2, [col[i] for col in columns]) for i in range(table.num_rows)]
     limit = csv.field_size_limit(sys.maxsize)  # a huge cell is an invalid row, not a refused file
     with open_source(path, scratch) as src:
@@ -101,6 +103,16 @@ def _rows(path: Path, scratch: Path) -> tuple[list[str], list[tuple[int, list[st
             raise OptoutError(f"{path} line {line}: not UTF-8 text ({why}): save it as CSV UTF-8") from None
         finally:
             csv.field_size_limit(limit)  # the limit is the process's: other readers keep theirs
+
+
+def _parquet_text(value: Any) -> str:
+    """A Parquet cell as text: a binary column's bytes are UTF-8 text (as a CSV's would be), and
+    bytes that are not keep their undecodable bytes as lone surrogates, so that row is invalid."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    return str(value)
 
 
 def _csv_rows(path: Path, reader: Any) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -177,7 +189,7 @@ def adopt_file(
         try:
             a = parse_uncached(text)  # a list's addresses are all different: a cache would only churn
         except InvalidAddress as exc:
-            report.invalid.append((line, exc.reason))
+            report.invalid.append((line, "not UTF-8 text" if UNDECODED.search(text) else exc.reason))
             continue
         if a.key in seen:
             report.duplicates.append(line)

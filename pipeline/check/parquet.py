@@ -36,7 +36,7 @@ class ParquetReader:
         rem_writer: Any = pq.ParquetWriter(job.removed, rem_schema) if job.removed else _Null()
         with pq.ParquetWriter(job.output, schema) as out, rem_writer as rem:
             for batch in source.iter_batches(batch_size=1 << 19):
-                cells = pc.cast(batch.column(col), pa.string())
+                cells = address_texts(batch.column(col), schema.field(col), job.shown)
                 verdict = judge(cells, job.lst)
                 _tally(tally, verdict)
                 distinct.add(*verdict.key_hashes())
@@ -50,6 +50,30 @@ class ParquetReader:
 
 
 PARQUET = ParquetReader()
+
+
+def address_texts(cells: pa.Array, field: pa.Field, shown: object) -> pa.Array:
+    """The address column as text. A binary column holds UTF-8 text as a CSV would; a cell whose
+    bytes are not UTF-8 becomes a null (an invalid row, kept like any other). A column of a type
+    with no text form (a list, a struct) is refused, naming it."""
+    try:
+        return pc.cast(cells, pa.string())
+    except pa.ArrowInvalid:
+        if not (pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)
+                or pa.types.is_fixed_size_binary(field.type)):
+            raise
+    except pa.ArrowNotImplementedError:
+        raise OptoutError(f"{shown}: column {field.name!r} is of type {field.type}, which holds no addresses") from None
+    return pa.array([_utf8_or_none(v) for v in cells.to_pylist()], pa.string())
+
+
+def _utf8_or_none(value: bytes | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 class _Null:

@@ -88,6 +88,8 @@ def write_parquet() -> None:
     (HERE / "corrupt.parquet").write_bytes(b"PAR1" + b"\xff" * 64 + b"PAR1")
     twice = pa.Table.from_arrays([pa.array([ANN]), pa.array([BOB])], names=["email", "email"])
     pq.write_table(twice, HERE / "duplicate_columns.parquet")
+    raw = pa.array([ANN.encode(), b"\xffbad@example.com", None, BOB.encode()], type=pa.binary())
+    pq.write_table(pa.table({"email": raw}), HERE / "binary_column.parquet")
 
 
 def write_xlsx() -> None:

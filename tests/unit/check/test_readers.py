@@ -86,3 +86,23 @@ def test_what_no_reader_takes_is_refused(tmp_path: Path, name: str, content: byt
     src.write_bytes(content)
     with pytest.raises(OptoutError, match=problem):
         filter_file(src, tmp_path / f"out.{name}", None, None, FakeList())
+
+
+def test_a_binary_address_column_is_read_as_utf8_text(tmp_path: Path) -> None:
+    src = tmp_path / "in.parquet"
+    cells = pa.array([b"ann@example.com", b"\xffbad@example.com", b"bob@example.com", None], pa.binary())
+    pq.write_table(pa.table({"id": [1, 2, 3, 4], "email": cells}), src)
+    tally = filter_file(src, tmp_path / "out.parquet", tmp_path / "rem.parquet", None, FakeList("ann@example.com"))
+    assert (tally.rows_in, tally.kept, tally.suppressed, tally.invalid) == (4, 1, 1, 2)
+    kept = pq.read_table(tmp_path / "out.parquet")
+    assert kept.schema == pq.read_schema(src) and kept.column("email").to_pylist() == [b"bob@example.com"]
+    removed = pq.read_table(tmp_path / "rem.parquet").to_pylist()
+    assert [(r["id"], r["reason"]) for r in removed] == [(1, "suppressed"), (2, "invalid_address"),
+                                                                (4, "invalid_address")]
+
+
+def test_an_address_column_with_no_text_form_is_refused(tmp_path: Path) -> None:
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"email": pa.array([["ann@example.com"]], pa.list_(pa.string()))}), src)
+    with pytest.raises(OptoutError, match=r"column 'email' is of type list<element: string>, which holds no addresses"):
+        filter_file(src, tmp_path / "out.parquet", None, None, FakeList())
