@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pipeline.check import xlsx
 from pipeline.check.io import address_column
 from pipeline.check.source import open_source
 from pipeline.core.addresses import InvalidAddress, parse_uncached
@@ -82,8 +83,8 @@ def file_sha256(path: Path) -> tuple[str, int]:
 def _rows(path: Path, scratch: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """(header, [(line number, cells)]) of the file; line numbers as a spreadsheet or editor shows them."""
     with path.open("rb") as fh:
-        head = fh.read(4)
-    if head == PARQUET_MAGIC:
+        head = fh.read(8)
+    if head[:4] == PARQUET_MAGIC:
         import pyarrow.parquet as pq  # here, not at import: Parquet input is rare and pyarrow.parquet costs 0.1 s
 
         try:
@@ -93,6 +94,11 @@ def _rows(path: Path, scratch: Path) -> tuple[list[str], list[tuple[int, list[st
         header = list(table.column_names)
         columns = [[_parquet_text(v) for v in table.column(c).to_pylist()] for c in header]
         return header, [(i + 2, [col[i] for col in columns]) for i in range(table.num_rows)]
+    if xlsx.is_spreadsheet(head):  # rows by the sheet's own numbers: its blank rows are not in a CSV copy
+        rows = list(xlsx.numbered_rows(path))
+        if not rows:
+            raise OptoutError(f"{path}: the worksheet is empty, no header row")
+        return rows[0][1], rows[1:]
     limit = csv.field_size_limit(sys.maxsize)  # a huge cell is an invalid row, not a refused file
     with open_source(path, scratch) as src:
         try:

@@ -40,7 +40,8 @@ MAX_SHARED_STRINGS = 512 << 20  # openpyxl holds every shared string in memory
 MAX_RATIO = 200  # compressed XML of a real sheet shrinks 5-20 times; a bomb thousands of times
 RATIO_FLOOR = 16 << 20  # parts smaller than this are never judged by their ratio
 
-__all__ = ["MAX_UNPACKED", "cell_text", "csv_copy", "head_rows", "is_spreadsheet", "sheet_rows", "write_csv_copy"]
+__all__ = ["MAX_UNPACKED", "cell_text", "csv_copy", "head_rows", "is_spreadsheet", "numbered_rows", "sheet_rows",
+           "write_csv_copy"]
 
 
 def is_spreadsheet(head: bytes) -> bool:
@@ -87,6 +88,14 @@ def head_rows(path: Path, limit: int) -> list[list[str]]:
 def sheet_rows(path: Path) -> Iterator[list[str]]:
     """Every row with a value of the first visible worksheet, as text; the sheet's own size
     claims are ignored (often wrong); a row's empty cells at its end are dropped."""
+    for _number, cells in numbered_rows(path):
+        yield cells
+
+
+def numbered_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """`sheet_rows` with each row's number as the sheet shows it (1 for its first row), for a
+    message naming the row: blank rows are left out of the CSV copy, so its line numbers are not
+    the sheet's."""
     _refuse_compound_file(path)
     _refuse_bomb(path)
     import openpyxl  # here, not at import: openpyxl takes 0.1 s to import and only a workbook needs it
@@ -106,7 +115,7 @@ def sheet_rows(path: Path) -> Iterator[list[str]]:
                 while cells and cells[-1] == "":
                     cells.pop()
                 if cells:
-                    yield cells
+                    yield number, cells
         except Exception as exc:  # as above, for a sheet's rows
             raise OptoutError(f"{path} (sheet {sheet.title!r}), row {number + 1}: cannot be read ({_reason(exc)})") from None
     finally:

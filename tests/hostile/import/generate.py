@@ -104,6 +104,13 @@ def write_xlsx() -> None:
     book.properties.created = book.properties.modified = datetime(2026, 1, 1)
     book.save(HERE / "list.xlsx")
 
+    gaps = openpyxl.Workbook()
+    sheet = gaps.active
+    for row, value in ((1, "Email"), (3, ANN), (6, "not-an-address"), (8, BOB), (9, "ANN@example.com")):
+        sheet.cell(row=row, column=1, value=value)  # rows 2, 4, 5 and 7 stay blank
+    gaps.properties.created = gaps.properties.modified = datetime(2026, 1, 1)
+    gaps.save(HERE / "gaps.xlsx")
+
 
 def main() -> None:
     for name, data in {**csv_files(), **gzip_files()}.items():
