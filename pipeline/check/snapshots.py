@@ -42,7 +42,7 @@ from pipeline.core.clock import as_utc
 from pipeline.intake.records import Scope
 from pipeline.ledger.publish import ListVersion, latest_version, version_by_number
 from pipeline.store.db import read_tx, write_tx
-from pipeline.store.schema import list_snapshots, suppressions
+from pipeline.store.schema import list_snapshots, suppressions, utc_text
 
 FORMAT = 2  # 2: each key's first request time (column "first", and in erased rows)
 DELTA_FORMAT = 3  # a delta (pipeline/check/deltas.py): a reader of whole snapshots only refuses it
@@ -77,7 +77,7 @@ def build(conn: sa.Connection, version: ListVersion, hash_key: str) -> Snapshot:
     newline: sa.ColumnElement[str] = sa.literal_column("chr(10)" if postgres else "char(10)")
     tab: sa.ColumnElement[str] = sa.literal_column("chr(9)" if postgres else "char(9)")
     joined = sa.func.string_agg if postgres else sa.func.group_concat
-    first = _time_text(s.first_requested_at, postgres)
+    first = utc_text(s.first_requested_at, postgres)
     # Aggregated in the database: a few thousand (channels, since, scope) groups, not millions of
     # rows; each key travels with its first request time ("time<TAB>key": a time holds no tab).
     query = (
@@ -102,13 +102,6 @@ def build(conn: sa.Connection, version: ListVersion, hash_key: str) -> Snapshot:
                               .where(s.match_key.is_(None)))
     ]
     return encode(version, keys, codes, every, list(entries), erased, hash_key, requested)
-
-
-def _time_text(column: sa.ColumnElement[Any], postgres: bool) -> sa.ColumnElement[str]:
-    """A stored UTC time as `YYYY-MM-DD HH:MM:SS.ffffff` text on both stores (SQLite keeps it so)."""
-    if postgres:
-        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
-    return sa.cast(column, sa.Text)
 
 
 def micros(texts: pa.Array) -> np.ndarray:

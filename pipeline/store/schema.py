@@ -40,6 +40,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         return as_utc(value)
 
 
+def utc_text(column: sa.ColumnElement[Any], postgres: bool) -> sa.ColumnElement[str]:
+    """A stored UTC time as `YYYY-MM-DD HH:MM:SS.ffffff` text on both stores (SQLite keeps it so),
+    for a reader that parses a whole column at once instead of a datetime per row."""
+    if postgres:
+        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
+    return sa.cast(column, sa.Text)
+
+
 Text = sa.Text
 pipeline_runs = sa.Table(
     "pipeline_runs",

@@ -171,3 +171,64 @@ def test_great_expectations_logs_nothing_below_warning_in_a_task() -> None:
     done = subprocess.run([sys.executable, "-c", QUIET_PROBE], capture_output=True, text=True, cwd=root, timeout=120, check=True)
     gx_lines = [line for line in done.stdout.splitlines() if line.startswith("great_expectations") and " INFO " in line]
     assert gx_lines == []
+
+
+def test_list_frame_equals_the_table_read_row_by_row(engine: sa.Engine) -> None:
+    """The column-wise frame the list suite reads holds what the ORM reads, on both stores: erased
+    entries (no key or address), a time with no microseconds, one given in another zone."""
+    from datetime import timedelta, timezone
+
+    import pandas as pd
+
+    from pipeline.store.db import migrate
+    from pipeline.store.schema import suppressions
+
+    migrate(engine)
+    base = datetime(2026, 10, 11, 2, 0, tzinfo=UTC)
+    rows = [
+        {"key_hash": f"{i:064x}", "match_key": None if i == 2 else f"u{i}@example.com",
+         "address": None if i == 2 else f"U{i}@example.com", "scope": "all" if i == 1 else "marketing",
+         "first_requested_at": base + timedelta(microseconds=i * 7),
+         "last_requested_at": base, "channels": "manual",
+         "effective_at": (base + timedelta(hours=i)).astimezone(timezone(timedelta(hours=-5))),
+         "list_version": i + 1}
+        for i in range(4)
+    ]
+    with engine.begin() as conn:
+        conn.execute(suppressions.insert(), rows)
+    with engine.connect() as conn:
+        frame = quality.list_frame(conn)
+        s = suppressions.c
+        stored = conn.execute(sa.select(*(s[name] for name in quality.LIST_COLUMNS)).order_by(s.key_hash)).all()
+    assert list(frame.columns) == list(quality.LIST_COLUMNS) and len(frame) == 4
+    frame = frame.sort_values("key_hash").reset_index(drop=True)
+    for i, row in enumerate(stored):
+        for name, value in zip(quality.LIST_COLUMNS, row, strict=True):
+            got = frame.at[i, name]
+            if name.endswith("_at"):
+                assert got == pd.Timestamp(value.astimezone(UTC).replace(tzinfo=None)), (name, i)
+            elif value is None:
+                assert pd.isna(got), (name, i)
+            else:
+                assert got == value, (name, i)
+    empty = sa.create_engine("sqlite://")
+    from pipeline.store.schema import metadata
+
+    metadata.create_all(empty)
+    with empty.connect() as conn:
+        nothing = quality.list_frame(conn)
+    assert list(nothing.columns) == list(quality.LIST_COLUMNS) and len(nothing) == 0
+
+
+def test_a_validation_does_not_fingerprint_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GX's whole-frame fingerprint (12 s of a 2,000,000-entry list) is switched off."""
+    import pandas as pd
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    def refuse(_frame: object) -> str:
+        raise AssertionError("the frame was fingerprinted")
+
+    monkeypatch.setattr(pandas_execution_engine, "hash_pandas_dataframe", refuse)
+    frame = pd.DataFrame({"records": [3], "outcomes": [3], "decided": [3], "stored": [3], "duplicate": [0]})
+    result = quality.validate(quality.RECONCILIATION_SUITE, frame, "test")
+    assert result.evaluated == 3 and result.success
