@@ -169,14 +169,14 @@ def record_check(engine: sa.Engine, settings: Settings, now: datetime, rec: Reco
     """The `send_checks` row and the signed receipt (SPEC §5, §7)."""
     counts = tally.counts()
     removed = str(rec.removed) if rec.removed is not None else None
+    receipt = Path(str(rec.output) + ".receipt.json")
     with write_tx(engine) as conn:
         check_id = int(conn.execute(send_checks.insert().values(  # type: ignore[index]
             campaign=rec.campaign, kind=rec.kind, checked_at=now, list_version=version.version,
             list_digest=version.digest, input_sha256=tally.input_sha256, output_sha256=tally.output_sha256,
             input_path=str(rec.input_path), output_path=str(rec.output), removed_path=removed,
-            checked_by=rec.checked_by, **counts,
+            checked_by=rec.checked_by, receipt_path=str(receipt), **counts,
         )).inserted_primary_key[0])
-        receipt = Path(str(rec.output) + ".receipt.json")
         body = {
             "check_id": check_id, "campaign": rec.campaign, "kind": rec.kind, "checked_at": now.isoformat(),
             "checked_by": rec.checked_by,
@@ -186,7 +186,6 @@ def record_check(engine: sa.Engine, settings: Settings, now: datetime, rec: Reco
             "output": str(rec.output), "output_sha256": tally.output_sha256, **counts, "duplicates": tally.duplicates,
         }
         write_receipt(receipt, body, settings.receipt_key)
-        conn.execute(send_checks.update().where(send_checks.c.id == check_id).values(receipt_path=str(receipt)))
     return CheckResult(counts["rows_in"], counts["kept"], counts["suppressed"], counts["invalid"], version.version, check_id,
                        str(receipt), tally.duplicates)
 
