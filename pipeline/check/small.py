@@ -10,7 +10,7 @@ the header. For those, the block reader keeps the raw bytes of each run of kept 
 address cell where this module does and keys it by the reference (which its vectorised keys are
 tested equal to), so both write the same OUT and removed rows. Any other file — and any file
 the check would refuse — is handed to the block reader (`read_small` returns None), which then
-gives its usual answer or message. tests/unit/check/test_small.py holds both equal."""
+gives its usual answer or message. tests/integration/test_check_small.py holds both equal."""
 from __future__ import annotations
 
 import csv
