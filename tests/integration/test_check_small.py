@@ -195,7 +195,8 @@ def test_any_bytes_get_the_same_answer(store: tuple[sa.Engine, Settings], conten
     (gzip.compress(b"email\nann@example.com\n"), False),
     ("email\nann@example.com\n".encode("utf-16"), False),
     (b"", False), (b"email,name\n", False), (b"name\nann@example.com\n", False),  # refused, with the big path's words
-    (b"email\n" + b"x@example.com\n" * 6000, False),  # more than SMALL_BYTES
+    (b"email,n\r\n" + b"".join(b'"p%d@example.com","O\'Neil, %d"\r\n\r\n' % (i, i) for i in range(6000)), True),  # 200 KB
+    (b"email\n" + b"x@example.com\n" * 20_000, False),  # more than SMALL_BYTES
 ])
 @pytest.mark.parametrize("kind", ["marketing", "service"])
 def test_which_files_the_small_path_takes(store: tuple[sa.Engine, Settings], content: bytes, taken: bool, kind: str) -> None:
