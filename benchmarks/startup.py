@@ -4,8 +4,9 @@ two-row file, each against a `python -c pass` baseline, printed as JSON.
     python -m benchmarks.startup [--repeat 5]
 
 The check runs against a fresh SQLite store holding one published opt-out (`optout init`, then
-`optout add`), so it opens the store, loads the list, writes OUT, records the check and signs
-its receipt like any check. `benchmarks/run.py` calls `measure` so `make bench` prints these."""
+`optout add`), so it opens the store, asks the list about its two keys (a file this small takes
+the small-file path, `pipeline.check.small`), writes OUT, records the check and signs its receipt
+like any check. `benchmarks/run.py` calls `measure` so `make bench` prints these."""
 from __future__ import annotations
 
 import argparse

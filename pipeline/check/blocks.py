@@ -15,8 +15,6 @@ Arrow and numpy release the GIL for much of it, not all.
 """
 from __future__ import annotations
 
-import csv
-import io
 import mmap
 import multiprocessing
 import os
@@ -36,14 +34,11 @@ from pipeline.check.csvstream import Block, flat_bytes, kept_bytes, prepare, row
 from pipeline.check.keyindex import hash64
 from pipeline.check.keys import invalid_reason, match_keys
 from pipeline.check.loaded_list import Entry, EntryByRow, MatchList, RowEntries
-from pipeline.core.formulas import neutralise
+from pipeline.check.rowtext import FORMULA, REMOVED_COLUMNS, csv_line, neutralised_row
 from pipeline.intake.records import Scope
 
-# What the removed-rows file adds to each removed row (SPEC §7): why it was removed; for a suppressed row the
-# entry's channels and since when it applies, the row's match key, the entry's scope and when the
-# person first asked; for an invalid one email_validator's reason (`detail`).
-REMOVED_COLUMNS = ("reason", "channel", "since", "match_key", "scope", "first_requested_at", "detail")
-_FORMULA = r"[=+\-@\t\r]"
+__all__ = ["REMOVED_COLUMNS", "BlockJob", "DistinctKeys", "Judged", "Verdict", "csv_line", "judge", "neutralised_rows"]
+
 
 
 @dataclass
@@ -257,31 +252,18 @@ def neutralised_rows(texts: pa.Array, delimiter: str) -> pa.Array:
     """Row texts whose cells a spreadsheet would evaluate (starting `=` `+` `-` `@` tab CR) get
     those cells a leading `'`, as `optout export` writes them; the few rows that may hold one
     (found by one regex over the column) are parsed and re-written by the `csv` module."""
-    risky = pc.fill_null(pc.match_substring_regex(texts, rf'(?:^|{re.escape(delimiter)})"?{_FORMULA}'), False)
+    risky = pc.fill_null(pc.match_substring_regex(texts, rf'(?:^|{re.escape(delimiter)})"?{FORMULA}'), False)
     if not pc.any(risky).as_py():
         return texts
-    fixed = [_neutralised_row(text, delimiter) for text in pc.filter(texts, risky).to_pylist()]
+    fixed = [neutralised_row(text, delimiter) for text in pc.filter(texts, risky).to_pylist()]
     return pc.replace_with_mask(texts, risky, pa.array(fixed, pa.string()))
-
-
-def _neutralised_row(text: str, delimiter: str) -> str:
-    cells = [cell for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) for cell in record]
-    return csv_line([neutralise(c) for c in cells], delimiter)
-
-
-def csv_line(cells: list[str], delimiter: str) -> str:
-    """One CSV record, without a line end. The `csv` writer quotes a value holding CR or LF only
-    when that character is in its line terminator, so it writes with CRLF and the CRLF is cut."""
-    out = io.StringIO()
-    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerow(cells)
-    return out.getvalue()[:-2]
 
 
 def csv_fields(values: pa.Array, delimiter: str) -> pa.Array:
     """Strings as CSV fields: neutralised against formulas, quoted when they hold the
     delimiter, a quote or a line end (nulls: empty)."""
     values = pc.fill_null(values.cast(pa.string()), "")
-    formula = pc.match_substring_regex(values, f"^{_FORMULA}")
+    formula = pc.match_substring_regex(values, f"^{FORMULA}")
     if pc.any(formula).as_py():
         values = pc.if_else(formula, pc.binary_join_element_wise("'", values, ""), values)
     special = pc.match_substring_regex(values, f'[{re.escape(delimiter)}"\r\n]')

@@ -31,16 +31,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.check.rowkeys import invalid_reason, memoize_domain_validation, reference_key
 from pipeline.core.addresses import (
     DOMAIN_ALIASES,
     FAST_DOMAIN,
     FAST_LOCAL,
     FAST_MAX_LENGTH,
     SPECIAL_USE,
-    InvalidAddress,
-    parse,
-    try_parse,
 )
+
+__all__ = ["KeyStats", "as_string_array", "invalid_reason", "match_keys", "match_keys_with_stats",
+           "memoize_domain_validation"]
 
 # The provable plain-ASCII subset is defined once, in pipeline.core.addresses (FAST_LOCAL,
 # FAST_DOMAIN, FAST_MAX_LENGTH, SPECIAL_USE); here it is applied to whole Arrow columns.
@@ -271,40 +272,9 @@ def _international_keys(cells: pa.Array) -> tuple[pa.Array, pa.Array]:
     return keys, taken
 
 
-def memoize_domain_validation() -> None:
-    """Memoise email_validator's domain check, a pure function of (domain, options).
-
-    It costs a third of a millisecond for an internationalised domain (IDNA, UTS 46, bidi
-    rules) and a list repeats its domains, so the reference fallback would spend most of its
-    time re-validating the same few. Only results are cached; a raised error is recomputed."""
-    module: Any = sys.modules["email_validator.validate_email"]
-    if not hasattr(module.validate_email_domain_name, "cache_info"):
-        module.validate_email_domain_name = lru_cache(maxsize=65536)(module.validate_email_domain_name)
-
-
-@lru_cache(maxsize=65536)
-def _reference_key(cell: str) -> str | None:
-    """The reference key of one cell; a list repeats its odd cells ("", "n/a", a typo)."""
-    parsed = try_parse(cell)
-    return parsed.key if parsed else None
-
-
-@lru_cache(maxsize=65536)
-def invalid_reason(cell: str | None) -> str:
-    """Why the reference rejects a cell, in email_validator's words (for the removed-rows file)."""
-    if cell is None:
-        return "no address in this row"
-    memoize_domain_validation()
-    try:
-        parse(cell)
-    except InvalidAddress as exc:
-        return exc.reason
-    return "not a valid address"
-
-
 def _reference_keys(cells: list[str | None]) -> list[str | None]:
     memoize_domain_validation()
-    return [None if cell is None else _reference_key(cell) for cell in cells]
+    return [None if cell is None else reference_key(cell) for cell in cells]
 
 
 def match_keys_with_stats(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import numpy as np
@@ -20,22 +19,14 @@ import sqlalchemy as sa
 
 from pipeline.check import snapshots
 from pipeline.check.keyindex import KeyIndex
+from pipeline.check.listed import Entry, from_micros
 from pipeline.core.clock import as_utc
 from pipeline.core.errors import StaleListError
 from pipeline.intake.records import Scope
 from pipeline.ledger.chain import keyed_hash
 from pipeline.ledger.publish import ListVersion
 
-
-@dataclass(frozen=True)
-class Entry:
-    """Why a key is suppressed: by which channels, since when and (per person, when known) in
-    which scope and since when the person asked (their first request)."""
-
-    channels: str
-    since: datetime
-    scope: str = ""
-    first_requested: datetime | None = None
+__all__ = ["Entry", "EntryByRow", "MatchList", "RowEntries", "SuppressedSet", "from_micros", "load_list"]
 
 
 class EntryByRow(Protocol):
@@ -51,13 +42,6 @@ class MatchList(Protocol):
     def lookup(self, key: str) -> Entry | None: ...
 
     def lookup_many(self, keys: pa.Array, hashes: np.ndarray | None = None) -> tuple[np.ndarray, EntryByRow]: ...
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def from_micros(value: int) -> datetime | None:
-    return None if value < 0 else EPOCH + timedelta(microseconds=int(value))
 
 
 @dataclass

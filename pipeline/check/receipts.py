@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import OptoutError
-from pipeline.intake.landing import sha256_of as file_sha256  # noqa: F401  (re-exported for callers)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, as the landing zone records its files' (`pipeline.intake.landing`)."""
+    from pipeline.intake.landing import sha256_of  # here, not at import: 3 ms of the landing zone a small check never needs
+
+    return sha256_of(path)
 
 
 def _signature(body: dict[str, Any], key: str) -> str:

@@ -1,9 +1,11 @@
 """The pre-send check (SPEC §7 `check`): remove every recipient whose match key is on the
 published list, keep every column and the row order of the rest, record and sign the check.
 
-A file path goes down, never back up: `run_check` refuses a stale list and bad paths, loads the
-list (from its stored snapshot, `pipeline.check.snapshots`) or opens it in the database
-(`pipeline.check.database`), and `filter_file` chooses the reader (`pipeline.check.reader`):
+A file path goes down, never back up: `run_check` refuses a stale list and bad paths; a small CSV
+(`pipeline.check.small`) is checked in plain Python against the list asked about its few keys
+(`pipeline.check.listed`), writing what the big path writes, with no numpy or Arrow imported.
+Otherwise it loads the list (from its stored snapshot, `pipeline.check.snapshots`) or opens it in
+the database (`pipeline.check.database`), and `filter_file` chooses the reader (`pipeline.check.reader`):
 Parquet for a Parquet file; for CSV, once what the file is has been settled
 (`pipeline.check.source`: gzip, UTF-16, delimiter), the block reader (UTF-8, then Windows-1252,
 then through a copy with LF line ends when a bare CR shows up only later), and the row-by-row
@@ -14,27 +16,26 @@ import os
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from pipeline.check import snapshots
-from pipeline.check.blockreader import BLOCKS
-from pipeline.check.csvstream import BadText, BareReturns, IrregularCsv, NotUtf8
-from pipeline.check.database import DatabaseList
+from pipeline.check import small
 from pipeline.check.io import Tally
-from pipeline.check.loaded_list import MatchList, load_list
-from pipeline.check.parquet import PARQUET
-from pipeline.check.reader import Job, Reader
+from pipeline.check.listed import listed_entries
 from pipeline.check.receipts import file_sha256, write_receipt
-from pipeline.check.rows import ROWS
-from pipeline.check.source import Source, check_paths, open_source, write_plain_copy
+from pipeline.check.sniff import check_paths
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.core.errors import OptoutError, StaleListError
 from pipeline.ledger.publish import ListVersion, latest_version
 from pipeline.store.db import read_tx, write_tx
 from pipeline.store.schema import send_checks
+
+if TYPE_CHECKING:
+    from pipeline.check.loaded_list import MatchList
+    from pipeline.check.reader import Job, Reader
+    from pipeline.check.source import Source
 
 KINDS = ("marketing", "service")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -99,22 +100,16 @@ def run_check(
     staged_out, staged_rem = staging(output), staging(removed) if removed else None
     try:
         if in_database:
+            from pipeline.check.database import DatabaseList  # here, not at import: Arrow and numpy, for big files only
+
             with read_tx(engine) as conn:  # one snapshot for the version and every block's anti-join
                 lst_db = DatabaseList.open(conn, kind, settings.hash_key)
                 refuse_if_stale(lst_db.version, now, max_age)
                 tally = filter_file(input_path, staged_out, staged_rem, column, lst_db, workers=1)
             result = record_check(engine, settings, now, rec, lst_db.version, tally)
         else:
-            with read_tx(engine) as conn:  # one snapshot: the version judged stale or not is the one loaded
-                version = latest_version(conn)
-                if version is None:
-                    raise StaleListError("no suppression list has been published yet: run 'optout run' first")
-                refuse_if_stale(version, now, max_age)
-                lst = load_list(conn, kind, settings.hash_key)
-            tally = filter_file(input_path, staged_out, staged_rem, column, lst)
-            if lst.unsaved is not None:  # built from `suppressions`: store it for the next check of this version
-                snapshots.save(engine, lst.unsaved)
-            result = record_check(engine, settings, now, rec, lst.version, tally)
+            version, tally = _check_loaded(engine, settings, now, max_age, input_path, (staged_out, staged_rem), column, kind)
+            result = record_check(engine, settings, now, rec, version, tally)
         if staged_rem is not None and removed is not None:
             os.replace(staged_rem, removed)
         os.replace(staged_out, output)
@@ -123,6 +118,33 @@ def run_check(
             if path is not None:
                 path.unlink(missing_ok=True)
     return result
+
+
+def _check_loaded(engine: sa.Engine, settings: Settings, now: datetime, max_age: float, input_path: Path,
+                  staged: tuple[Path, Path | None], column: str | None, kind: str) -> tuple[ListVersion, Tally]:
+    """The check against the newest list, judged and stale or not in one read transaction: a
+    small file by the few keys it holds (`pipeline.check.small`), any other against the list
+    loaded from its snapshot (built and stored here when the version has none)."""
+    found = small.read_small(input_path, column)
+    with read_tx(engine) as conn:  # one snapshot: the version judged stale or not is the one checked against
+        version = latest_version(conn)
+        if version is None:
+            raise StaleListError("no suppression list has been published yet: run 'optout run' first")
+        refuse_if_stale(version, now, max_age)
+        if found is not None:
+            listed = listed_entries(conn, kind, settings.hash_key, found.keys())
+        else:
+            from pipeline.check.loaded_list import load_list  # here, not at import: Arrow, numpy and pandas, for big files only
+
+            lst = load_list(conn, kind, settings.hash_key)
+    if found is not None:
+        return version, small.write_small(found, listed, *staged)
+    tally = filter_file(input_path, *staged, column, lst)
+    if lst.unsaved is not None:  # built from `suppressions`: store it for the next check of this version
+        from pipeline.check import snapshots  # here, not at import: Arrow and numpy, for big files only
+
+        snapshots.save(engine, lst.unsaved)
+    return lst.version, tally
 
 
 def staging(path: Path) -> Path:
@@ -147,14 +169,14 @@ def record_check(engine: sa.Engine, settings: Settings, now: datetime, rec: Reco
     """The `send_checks` row and the signed receipt (SPEC §5, §7)."""
     counts = tally.counts()
     removed = str(rec.removed) if rec.removed is not None else None
+    receipt = Path(str(rec.output) + ".receipt.json")
     with write_tx(engine) as conn:
         check_id = int(conn.execute(send_checks.insert().values(  # type: ignore[index]
             campaign=rec.campaign, kind=rec.kind, checked_at=now, list_version=version.version,
             list_digest=version.digest, input_sha256=tally.input_sha256, output_sha256=tally.output_sha256,
             input_path=str(rec.input_path), output_path=str(rec.output), removed_path=removed,
-            checked_by=rec.checked_by, **counts,
+            checked_by=rec.checked_by, receipt_path=str(receipt), **counts,
         )).inserted_primary_key[0])
-        receipt = Path(str(rec.output) + ".receipt.json")
         body = {
             "check_id": check_id, "campaign": rec.campaign, "kind": rec.kind, "checked_at": now.isoformat(),
             "checked_by": rec.checked_by,
@@ -164,7 +186,6 @@ def record_check(engine: sa.Engine, settings: Settings, now: datetime, rec: Reco
             "output": str(rec.output), "output_sha256": tally.output_sha256, **counts, "duplicates": tally.duplicates,
         }
         write_receipt(receipt, body, settings.receipt_key)
-        conn.execute(send_checks.update().where(send_checks.c.id == check_id).values(receipt_path=str(receipt)))
     return CheckResult(counts["rows_in"], counts["kept"], counts["suppressed"], counts["invalid"], version.version, check_id,
                        str(receipt), tally.duplicates)
 
@@ -172,6 +193,9 @@ def record_check(engine: sa.Engine, settings: Settings, now: datetime, rec: Reco
 def reader_for(path: Path) -> Reader:
     """The first reader a file gets, by its name: Parquet for `.parquet`/`.pq`, else the CSV
     block reader (which may hand the file on: `filter_file`)."""
+    from pipeline.check.blockreader import BLOCKS  # here, not at import: Arrow and numpy, for big files only
+    from pipeline.check.parquet import PARQUET  # here, not at import: Arrow, for big files only
+
     return PARQUET if path.suffix.lower() in PARQUET_SUFFIXES else BLOCKS
 
 
@@ -181,6 +205,10 @@ def filter_file(input_path: Path, output: Path, removed: Path | None, column: st
 
     A file that yields no recipient row is refused (exit 2): an empty send list from a file
     that was not empty means it was not read the way it was written."""
+    from pipeline.check.parquet import PARQUET  # here, not at import: Arrow, for big files only
+    from pipeline.check.reader import Job  # here, not at import: its list type brings Arrow
+    from pipeline.check.source import open_source  # here, not at import: numpy, for big files only
+
     job = Job(input_path, output, removed, column, lst, workers=workers, block_size=block_size)
     reader = reader_for(input_path)
     if reader is PARQUET:
@@ -197,6 +225,9 @@ def _read_csv(source: Source, job: Job) -> Tally:
     """The block reader on `source` (again through a copy with LF line ends when a bare CR
     shows up only later), else the row-by-row reader. Messages and the receipt's
     `input_sha256` speak of INPUT, not of a copy."""
+    from pipeline.check.csvstream import BareReturns  # here, not at import: Arrow and numpy, for big files only
+    from pipeline.check.source import write_plain_copy  # here, not at import: numpy, for big files only
+
     on_source = replace(job, path=source.path, label=job.path, delimiter=source.delimiter)
     try:
         tally = _read_blocks(on_source)
@@ -217,6 +248,10 @@ def _read_csv(source: Source, job: Job) -> Tally:
 def _read_blocks(job: Job, retried: bool = False) -> Tally:
     """The block reader, UTF-8 then Windows-1252; the row-by-row reader when the file is
     irregular for it (or still has a bare CR after a retry through a copy with LF)."""
+    from pipeline.check.blockreader import BLOCKS  # here, not at import: Arrow and numpy, for big files only
+    from pipeline.check.csvstream import BadText, BareReturns, IrregularCsv, NotUtf8  # here, not at import: Arrow
+    from pipeline.check.rows import ROWS  # here, not at import: Arrow, through the list it matches against
+
     for cp1252 in (False, True):
         try:
             return BLOCKS.read(replace(job, cp1252=cp1252))

@@ -10,9 +10,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import idna
-from email_validator import EmailNotValidError, validate_email
-
 GMAIL = "gmail.com"
 DOMAIN_ALIASES = {"googlemail.com": GMAIL}
 
@@ -107,6 +104,8 @@ parse.__doc__ = "Validate `text` (after `clean`) and return its normalised form 
 
 def reference_parse(text: str, s: str) -> Address:
     """`parse` by email_validator itself (SPEC §4.1), for any cleaned address."""
+    from email_validator import EmailNotValidError, validate_email  # here, not at import: its patterns cost 20 ms, plain ASCII needs none
+
     try:
         v = validate_email(s, check_deliverability=False)
     except EmailNotValidError as exc:
@@ -116,6 +115,8 @@ def reference_parse(text: str, s: str) -> Address:
 
 
 def _to_ascii(domain: str) -> str:
+    import idna  # here, not at import: only a domain email_validator leaves in Unicode needs it
+
     return idna.encode(domain, uts46=True).decode("ascii")
 
 
