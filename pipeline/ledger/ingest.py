@@ -18,7 +18,7 @@ from pipeline.intake.channel import Channel, ChannelContext, one_line
 from pipeline.intake.landing import LandedFile, discover
 from pipeline.intake.records import IntakeRecord, Outcome, Reconciliation, storable_text
 from pipeline.ledger.events import EventDraft, append_events, insert_rows, next_record_id
-from pipeline.store.db import write_tx
+from pipeline.store.db import bulk_cache, write_tx
 from pipeline.store.schema import ingested_files, intake_records, review_queue
 
 # A data-quality gate: given a file and the records read from it, the reason to quarantine
@@ -128,7 +128,7 @@ def ingest_file(
         if error is not None:
             records = []
     counts = Reconciliation()
-    with write_tx(engine) as conn:
+    with write_tx(engine) as conn, bulk_cache(conn):
         if landed.sha256 in known_hashes(conn, ch.name):
             return None
         now = clock.now()

@@ -12,7 +12,7 @@ from pipeline.core.clock import Clock
 from pipeline.ledger import digests
 from pipeline.ledger.events import insert_rows
 from pipeline.ledger.state import EventFacts, SuppressionState, states
-from pipeline.store.db import write_tx
+from pipeline.store.db import bulk_cache, write_tx
 from pipeline.store.schema import list_versions, optout_events, suppressions
 
 
@@ -81,7 +81,7 @@ def event_facts(conn: sa.Connection, key_hashes: list[str], up_to_event: int | N
 
 def publish(engine: sa.Engine, clock: Clock, run_id: int | None = None) -> ListVersion | None:
     """Publish a new version when events arrived since the last one; else return the last."""
-    with write_tx(engine) as conn:
+    with write_tx(engine) as conn, bulk_cache(conn):
         return publish_in(conn, clock, run_id)
 
 
