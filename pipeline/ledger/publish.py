@@ -69,13 +69,13 @@ def event_facts(conn: sa.Connection, key_hashes: list[str], up_to_event: int | N
         query = sa.select(*columns)
         if up_to_event is not None:
             query = query.where(e.id <= up_to_event)
-        return [EventFacts(*row) for row in conn.execute(query.order_by(e.id)).all() if row[0] in wanted]
+        return [EventFacts._make(row) for row in conn.execute(query.order_by(e.id)).all() if row[0] in wanted]
     facts: list[EventFacts] = []
     for i in range(0, len(key_hashes), 500):
         query = sa.select(*columns).where(e.key_hash.in_(key_hashes[i : i + 500]))
         if up_to_event is not None:
             query = query.where(e.id <= up_to_event)
-        facts.extend(EventFacts(*row) for row in conn.execute(query.order_by(e.id)).all())
+        facts.extend(EventFacts._make(row) for row in conn.execute(query.order_by(e.id)).all())
     return facts
 
 
