@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pipeline.core.bulk import full_collections_paused
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.core.errors import QuarantineError
@@ -69,10 +70,11 @@ def ingest_channel(
 ) -> ChannelResult:
     """Ingest every file of the channel dated on or before the day that is not yet known."""
     result = ChannelResult(ch.name)
-    for landed in pending_files(engine, settings, ch, logical_date):
-        file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock, gate=gate)
-        if file_result is not None:
-            result.files.append(file_result)
+    with full_collections_paused():
+        for landed in pending_files(engine, settings, ch, logical_date):
+            file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock, gate=gate)
+            if file_result is not None:
+                result.files.append(file_result)
     return result
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from pipeline.core.bulk import full_collections_paused
 from pipeline.core.clock import Clock
 from pipeline.ledger import digests
 from pipeline.ledger.events import insert_rows
@@ -81,7 +82,7 @@ def event_facts(conn: sa.Connection, key_hashes: list[str], up_to_event: int | N
 
 def publish(engine: sa.Engine, clock: Clock, run_id: int | None = None) -> ListVersion | None:
     """Publish a new version when events arrived since the last one; else return the last."""
-    with write_tx(engine) as conn, bulk_cache(conn):
+    with write_tx(engine) as conn, bulk_cache(conn), full_collections_paused():
         return publish_in(conn, clock, run_id)
 
 
