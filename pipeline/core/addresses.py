@@ -26,7 +26,13 @@ FAST_LOCAL = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
 FAST_DOMAIN = rf"(?:{_LABEL}\.)+(?:[A-Za-z0-9]-?)*[A-Za-z]"
 FAST_MAX_LENGTH = 64
 SPECIAL_USE = ("arpa", "invalid", "local", "localhost", "onion", "test")
+# RFC 2142's mailbox names, which email_validator lower-cases (its rfc_constants; written out so
+# plain ASCII needs no import of it: tests/unit/core/test_addresses.py holds the two equal).
+MAILBOX_NAMES = frozenset({"abuse", "ftp", "hostmaster", "info", "marketing", "news", "noc", "postmaster",
+                           "sales", "security", "support", "usenet", "uucp", "webmaster", "www"})
 _FAST = re.compile(rf"({FAST_LOCAL})@({FAST_DOMAIN})")
+# An ASCII dot-atom local part at any other domain: the internationalised path (`domain_parse`).
+_ASCII_LOCAL = re.compile(rf"({FAST_LOCAL})@(.+)", re.DOTALL)
 
 
 class InvalidAddress(ValueError):
@@ -84,6 +90,8 @@ def fast_parse(s: str) -> Address | None:
     local, domain = m.group(1), m.group(2).lower()
     if domain.rsplit(".", 1)[-1] in SPECIAL_USE:
         return None
+    if local.lower() in MAILBOX_NAMES:  # RFC 2142 names: email_validator lower-cases them
+        local = local.lower()
     return Address(normalized=f"{local}@{domain}", key=key_from_parts(local, domain))
 
 
@@ -92,7 +100,7 @@ def parse_uncached(text: str) -> Address:
     s = clean(text)
     if not s:
         raise InvalidAddress(text, "empty address")
-    fast = fast_parse(s)
+    fast = fast_parse(s) or domain_parse(s)
     if fast is not None:
         return fast
     return reference_parse(text, s)
@@ -112,6 +120,51 @@ def reference_parse(text: str, s: str) -> Address:
         raise InvalidAddress(text, str(exc)) from None
     ascii_domain = v.ascii_domain or _to_ascii(v.domain)
     return Address(normalized=v.normalized, key=key_from_parts(v.local_part, ascii_domain))
+
+
+def domain_parse(s: str) -> Address | None:
+    """The reference's answer for a cleaned ASCII dot-atom local part at a domain the plain-ASCII
+    subset does not take (an internationalised one, say), each distinct domain validated once;
+    None (the reference decides, and words the error) when anything fails.
+
+    For such an address email_validator splits at the one "@" (atext holds no "@", "<" or
+    quote, and nothing composes with an ASCII character or "@"), keeps the local part as
+    written (dot-atom, NFC already) but lower-cases the RFC 2142 mailbox names, validates the
+    domain alone and then checks the three lengths; this does the same steps with its own
+    functions, the domain's through a cache. tests/unit/core/test_addresses.py holds it equal
+    to the reference."""
+    import email_validator  # here, not at import: its patterns cost 20 ms, plain ASCII needs none
+    from email_validator import EmailSyntaxError, ValidatedEmail  # here, not at import: as above
+    from email_validator.syntax import validate_email_length  # here, not at import: as above
+
+    m = _ASCII_LOCAL.fullmatch(s)
+    if m is None or m.group(2).startswith("["):  # a domain literal: the reference decides
+        return None
+    local, domain_part = m.group(1), m.group(2)
+    if local.lower() in MAILBOX_NAMES:
+        local = local.lower()
+    try:
+        domain, ascii_domain = _domain_forms(domain_part, email_validator.TEST_ENVIRONMENT,
+                                             email_validator.GLOBALLY_DELIVERABLE)
+        checked = ValidatedEmail()
+        checked.original = f"{m.group(1)}@{domain_part}"
+        checked.normalized = f"{local}@{domain}"
+        checked.local_part = checked.ascii_local_part = local
+        checked.ascii_domain = ascii_domain
+        validate_email_length(checked)
+    except EmailSyntaxError:
+        return None
+    return Address(normalized=checked.normalized, key=key_from_parts(local, ascii_domain or _to_ascii(domain)))
+
+
+@lru_cache(maxsize=4096)
+def _domain_forms(domain: str, test_environment: bool, globally_deliverable: bool) -> tuple[str, str]:
+    """email_validator's normalised and IDNA ASCII forms of a domain (a pure function of its
+    arguments; a refused domain raises and is not cached)."""
+    from email_validator.syntax import validate_email_domain_name  # here, not at import: as domain_parse
+
+    info = validate_email_domain_name(domain, test_environment=test_environment, globally_deliverable=globally_deliverable)
+    return info["domain"], info["ascii_domain"]
 
 
 def _to_ascii(domain: str) -> str:

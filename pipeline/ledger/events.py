@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.ledger.chain import GENESIS, keyed_hash, row_hash
+from pipeline.ledger.chain import GENESIS, keyed_hasher, row_hash
 from pipeline.store.schema import UTCDateTime, intake_records, optout_events
 
 
@@ -49,20 +49,23 @@ def append_events(
     Must run inside `write_tx`, which serialises writers."""
     last_id, prev = chain_head(conn)
     rows = []
+    keyed = keyed_hasher(hash_key)
     evidence_hashes: dict[str, str] = {}  # a file's records repeat one evidence text: ""
     for d in drafts:
         last_id += 1
         evidence_hash = evidence_hashes.get(d.evidence)
         if evidence_hash is None:
-            evidence_hash = evidence_hashes[d.evidence] = keyed_hash(hash_key, d.evidence)
+            evidence_hash = evidence_hashes[d.evidence] = keyed(d.evidence)
+        key_hash = keyed(d.match_key)
         row = {
             "id": last_id,
             "record_id": d.record_id,
             "channel": d.channel,
             "address": d.address,
             "match_key": d.match_key,
-            "address_hash": keyed_hash(hash_key, d.address),
-            "key_hash": keyed_hash(hash_key, d.match_key),
+            # Most addresses are written as their key: one hash serves both.
+            "address_hash": key_hash if d.address == d.match_key else keyed(d.address),
+            "key_hash": key_hash,
             "scope": d.scope,
             "action": d.action,
             "requested_at": d.requested_at,

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pipeline.core.bulk import full_collections_paused
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.core.errors import QuarantineError
@@ -18,7 +19,7 @@ from pipeline.intake.channel import Channel, ChannelContext, one_line
 from pipeline.intake.landing import LandedFile, discover
 from pipeline.intake.records import IntakeRecord, Outcome, Reconciliation, storable_text
 from pipeline.ledger.events import EventDraft, append_events, insert_rows, next_record_id
-from pipeline.store.db import write_tx
+from pipeline.store.db import bulk_cache, write_tx
 from pipeline.store.schema import ingested_files, intake_records, review_queue
 
 # A data-quality gate: given a file and the records read from it, the reason to quarantine
@@ -69,10 +70,11 @@ def ingest_channel(
 ) -> ChannelResult:
     """Ingest every file of the channel dated on or before the day that is not yet known."""
     result = ChannelResult(ch.name)
-    for landed in pending_files(engine, settings, ch, logical_date):
-        file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock, gate=gate)
-        if file_result is not None:
-            result.files.append(file_result)
+    with full_collections_paused():
+        for landed in pending_files(engine, settings, ch, logical_date):
+            file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock, gate=gate)
+            if file_result is not None:
+                result.files.append(file_result)
     return result
 
 
@@ -128,7 +130,7 @@ def ingest_file(
         if error is not None:
             records = []
     counts = Reconciliation()
-    with write_tx(engine) as conn:
+    with write_tx(engine) as conn, bulk_cache(conn):
         if landed.sha256 in known_hashes(conn, ch.name):
             return None
         now = clock.now()

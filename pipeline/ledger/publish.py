@@ -8,11 +8,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from pipeline.core.bulk import full_collections_paused
 from pipeline.core.clock import Clock
 from pipeline.ledger import digests
 from pipeline.ledger.events import insert_rows
 from pipeline.ledger.state import EventFacts, SuppressionState, states
-from pipeline.store.db import write_tx
+from pipeline.store.db import bulk_cache, write_tx
 from pipeline.store.schema import list_versions, optout_events, suppressions
 
 
@@ -69,19 +70,19 @@ def event_facts(conn: sa.Connection, key_hashes: list[str], up_to_event: int | N
         query = sa.select(*columns)
         if up_to_event is not None:
             query = query.where(e.id <= up_to_event)
-        return [EventFacts(*row) for row in conn.execute(query.order_by(e.id)).all() if row[0] in wanted]
+        return [EventFacts._make(row) for row in conn.execute(query.order_by(e.id)).all() if row[0] in wanted]
     facts: list[EventFacts] = []
     for i in range(0, len(key_hashes), 500):
         query = sa.select(*columns).where(e.key_hash.in_(key_hashes[i : i + 500]))
         if up_to_event is not None:
             query = query.where(e.id <= up_to_event)
-        facts.extend(EventFacts(*row) for row in conn.execute(query.order_by(e.id)).all())
+        facts.extend(EventFacts._make(row) for row in conn.execute(query.order_by(e.id)).all())
     return facts
 
 
 def publish(engine: sa.Engine, clock: Clock, run_id: int | None = None) -> ListVersion | None:
     """Publish a new version when events arrived since the last one; else return the last."""
-    with write_tx(engine) as conn:
+    with write_tx(engine) as conn, bulk_cache(conn), full_collections_paused():
         return publish_in(conn, clock, run_id)
 
 

@@ -158,17 +158,20 @@ def adversarial_ascii(n: int, seed: int) -> list[str]:
 
 
 def same_answer(text: str) -> None:
-    from pipeline.core.addresses import clean, fast_parse, reference_parse
+    """Each shortcut that answers (the plain-ASCII one, the internationalised-domain one) gives
+    the reference's normalised form and key, and answers nothing the reference refuses."""
+    from pipeline.core.addresses import clean, domain_parse, fast_parse, reference_parse
 
     s = clean(text)
-    fast = fast_parse(s) if s else None
-    if fast is None:
-        return  # the reference decides
-    try:
-        ref = reference_parse(text, s)
-    except InvalidAddress as exc:
-        raise AssertionError(f"shortcut accepts {text!r}, reference refuses: {exc.reason}") from None
-    assert (fast.normalized, fast.key) == (ref.normalized, ref.key), text
+    for shortcut in (fast_parse, domain_parse):
+        fast = shortcut(s) if s else None
+        if fast is None:
+            continue  # the reference decides
+        try:
+            ref = reference_parse(text, s)
+        except InvalidAddress as exc:
+            raise AssertionError(f"{shortcut.__name__} accepts {text!r}, reference refuses: {exc.reason}") from None
+        assert (fast.normalized, fast.key) == (ref.normalized, ref.key), (shortcut.__name__, text)
 
 
 def test_shortcut_equals_reference_on_adversarial_addresses() -> None:
@@ -196,3 +199,55 @@ def test_shortcut_equals_reference_on_the_public_suites(corpora) -> None:  # typ
     ]
     for case in cases:
         same_answer(case["address"])
+
+
+# Domains near the edges of the internationalised-domain path: U-labels and A-labels, case that
+# IDNA maps, characters UTS 46 maps or refuses, combining marks, full-width and ideographic dots,
+# right-to-left labels, special-use names, literals, over-long labels and addresses.
+_DOMAIN_PIECES = [
+    "bücher", "BÜCHER", "xn--bcher-kva", "xn--", "straße", "ΔΣ", "пример", "例え", "مثال", "a", "0", "-", "--",
+    ".", "..", "\u3002", "\uff0e", "\u0301", "\u200d", "ﬁ", "Ⅻ", "ǅ", "example", "test", "local", "onion",
+    "[1.2.3.4]", "@", " ", "\t", "<", '"', "_", "x" * 63, "y" * 70,
+]
+_MAILBOX_NAMES = ["Info", "POSTMASTER", "support", "Sales", "noc", "www", "Abuse", "alice", "A.B", "x+tag", "+lead"]
+
+
+@st.composite
+def ascii_local_at_any_domain(draw: st.DrawFn) -> str:
+    local = draw(st.sampled_from(_MAILBOX_NAMES) | st.text(alphabet="abcXYZ09.!#$%&'*+/=?^_`{|}~-", min_size=1, max_size=20))
+    labels = draw(st.lists(st.sampled_from(_DOMAIN_PIECES) | st.text(min_size=1, max_size=6), min_size=1, max_size=5))
+    tld = draw(st.sampled_from(["example", "com", "DE", "рф", "中国", "test", "c0m", "x-", ""]))
+    filler = draw(st.sampled_from(["", "a" * 180, "é" * 100]))
+    return f"{filler}{local}@{''.join(labels)}.{tld}"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(ascii_local_at_any_domain())
+def test_domain_shortcut_equals_reference_on_generated_addresses(text: str) -> None:
+    same_answer(text)
+
+
+def test_domain_shortcut_is_exercised_and_keeps_the_reference_words() -> None:
+    from pipeline.core.addresses import clean, domain_parse, fast_parse
+
+    taken = [t for t in ("writer1@bücher.example", "Info@Bücher.Example", "a@xn--bcher-kva.example") if domain_parse(clean(t))]
+    assert len(taken) == 3 and fast_parse(clean(taken[0])) is None
+    assert parse("Info@Bücher.Example").normalized == "info@bücher.example"  # RFC 2142 names lower-cased, as the reference does
+    with pytest.raises(InvalidAddress, match="special-use or reserved"):
+        parse("writer1@bücher.test")
+
+
+@pytest.mark.parametrize("text", ["Info@Example.com", "POSTMASTER@example.org", "Support@Bücher.Example"])
+def test_rfc2142_mailbox_names_are_lower_cased_like_the_reference(text: str) -> None:
+    from pipeline.core.addresses import reference_match_key, reference_parse
+
+    assert parse(text) == reference_parse(text, clean(text))
+    assert parse(text).normalized.split("@")[0].islower() and match_key(text) == reference_match_key(text)
+
+
+def test_the_mailbox_names_are_email_validators() -> None:
+    from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
+
+    from pipeline.core.addresses import MAILBOX_NAMES
+
+    assert frozenset(CASE_INSENSITIVE_MAILBOX_NAMES) == MAILBOX_NAMES

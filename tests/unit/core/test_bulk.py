@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from pipeline.core import bulk
-from pipeline.core.bulk import ProducerFailed, ahead, collector_paused
+from pipeline.core.bulk import ProducerFailed, ahead, collector_paused, full_collections_paused
 
 pytestmark = pytest.mark.unit
 
@@ -113,3 +113,22 @@ def test_collector_paused_restores_on_error() -> None:
     with pytest.raises(KeyError), collector_paused():
         raise KeyError("x")
     assert gc.isenabled()
+
+
+def test_full_collections_paused_keeps_young_collections_and_restores_the_thresholds() -> None:
+    import weakref
+
+    class Node:
+        pass
+
+    before = gc.get_threshold()
+    with full_collections_paused():
+        assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > 1_000_000
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # type: ignore[attr-defined]
+        gone = weakref.ref(a)
+        del a, b
+        kept = [[] for _ in range(20_000)]  # live allocations enough for young collections to run by themselves
+        assert gone() is None, "a young cycle is still freed while full collections are paused"
+        assert len(kept) == 20_000
+    assert gc.get_threshold() == before

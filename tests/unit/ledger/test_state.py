@@ -130,3 +130,23 @@ def test_one_suppressing_event_takes_the_short_path_to_the_same_state(
 ) -> None:
     e = EventFacts("k", match_key, address, channel, scope, "suppress", at)
     assert state_of_key([e]) == _by_rule([e])
+
+
+facts = st.builds(
+    EventFacts,
+    st.sampled_from(["k1", "k2", "k3", "k4"]), st.one_of(st.none(), st.sampled_from(["a@x.example", "b@x.example"])),
+    st.sampled_from(["a@x.example", "A@x.example", None]), st.sampled_from(["phone", "postal_mail"]),
+    st.sampled_from(["marketing", "all"]), st.sampled_from(["suppress", "lift"]),
+    st.datetimes(min_value=datetime(2026, 10, 1), max_value=datetime(2026, 10, 4), timezones=st.just(UTC)),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(facts, max_size=12))
+def test_states_equals_the_rule_applied_to_each_key_in_first_seen_order(events: list[EventFacts]) -> None:
+    by_key: dict[str, list[EventFacts]] = {}
+    for e in events:
+        by_key.setdefault(e.key_hash, []).append(e)
+    result = states(events)
+    assert list(result) == list(by_key)  # the order keys are written to the list in
+    assert result == {k: state_of_key(v) for k, v in by_key.items()}
