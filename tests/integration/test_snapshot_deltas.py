@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,25 +26,11 @@ from pipeline.ledger.publish import latest_version, publish
 from pipeline.store.db import read_tx, write_tx
 from pipeline.store.schema import list_snapshots
 from tests.integration.audit_helpers import land_letters, recipients_csv, run_at
+from tests.integration.big_path import big_path, small_path_off  # noqa: F401  (big_path: autouse)
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(autouse=True)
-def big_path() -> Iterator[None]:
-    """These checks are of the snapshot a check loads: small files go that way too here
-    (`pipeline.check.small` would ask `suppressions` about their few keys instead)."""
-    with small_path_off():
-        yield
-
-
-@contextmanager
-def small_path_off() -> Iterator[None]:
-    saved, small.SMALL_BYTES = small.SMALL_BYTES, -1
-    try:
-        yield
-    finally:
-        small.SMALL_BYTES = saved
 
 SUPPRESSED = ["ann@example.com", "bo.b@gmail.com", "carl@example.org"]
 PROBES = ["Ann@Example.com", "bob@googlemail.com", "carl+x@example.org", "dora@example.net", "eve@example.com",

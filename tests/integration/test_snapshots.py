@@ -4,7 +4,6 @@ damaged, stale or forged one never changes a check's answer; erasure deletes the
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 
 from pipeline.audit.erase import erase
 from pipeline.audit.verify import verify
-from pipeline.check import small, snapshots
+from pipeline.check import snapshots
 from pipeline.check.loaded_list import load_list
 from pipeline.check.run import run_check
 from pipeline.ledger import manual
@@ -24,25 +23,11 @@ from pipeline.ledger.publish import ListVersion, latest_version
 from pipeline.store.db import read_tx
 from pipeline.store.schema import list_snapshots
 from tests.integration.audit_helpers import land_letters, recipients_csv, run_at
+from tests.integration.big_path import big_path, small_path_off  # noqa: F401  (big_path: autouse)
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(autouse=True)
-def big_path() -> Iterator[None]:
-    """These checks are of the snapshot a check loads: small files go that way too here
-    (`pipeline.check.small` would ask `suppressions` about their few keys instead)."""
-    with small_path_off():
-        yield
-
-
-@contextmanager
-def small_path_off() -> Iterator[None]:
-    saved, small.SMALL_BYTES = small.SMALL_BYTES, -1
-    try:
-        yield
-    finally:
-        small.SMALL_BYTES = saved
 
 SUPPRESSED = ["ann@example.com", "bo.b@gmail.com", "carl@example.org"]
 RECIPIENTS = ["Ann@Example.com", "bob@googlemail.com", "dora@example.net", "carl+x@example.org", "nope"]
