@@ -72,11 +72,10 @@ class KeyIndex:
         self.hashes = hashes
         self.keys = keys
         self.bits = max(1, int(np.ceil(np.log2(max(len(keys), 2)))))
-        edges = np.arange(2**self.bits + 1, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            edges = edges << np.uint64(64 - self.bits)
-        bounds = np.searchsorted(self.hashes, edges[:-1]).astype(np.int64)
-        self.bounds = np.append(bounds, len(self.hashes))
+        # Bucket b holds the sorted hashes whose top bits are b: it starts after all the hashes of
+        # the buckets before it (a count per bucket, not a search per bucket).
+        counts = np.bincount((hashes >> np.uint64(64 - self.bits)).astype(np.int64), minlength=2**self.bits)
+        self.bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         self.widest = int(np.diff(self.bounds).max()) if len(keys) else 0
 
     def __len__(self) -> int:

@@ -6,7 +6,7 @@ special-use names, within every length limit), optionally surrounded by ASCII wh
 written `Display Name <local@domain>`.
 
 The internationalised path takes bare `local@domain` cells whose local part is a dot-atom of
-ASCII atext and "inert" Unicode letters and digits (see `inert_characters`) and whose domain holds
+ASCII atext and "inert" Unicode letters and digits (see `pipeline.check.inert`) and whose domain holds
 no character that could change how the reference cleans or splits the cell. Each distinct domain
 is validated once by email_validator's own domain routine; the local part needs no validator call
 (its rules accept every such local part unchanged) and its case-fold is Arrow's `utf8_lower`,
@@ -20,7 +20,6 @@ split them), so they are flagged without calling it. The differential tests
 from __future__ import annotations
 
 import sys
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.check.inert import code_point_ranges, inert_ranges
 from pipeline.check.rowkeys import invalid_reason, memoize_domain_validation, reference_key
 from pipeline.core.addresses import (
     DOMAIN_ALIASES,
@@ -158,62 +158,20 @@ def _tagged(text: pa.Array) -> pa.Array | None:
 _SPLITTERS = '@<>"[]\\'
 _EMAIL_MAX_BYTES = 254  # email_validator's EMAIL_MAX_LENGTH, in UTF-8 bytes
 _ATEXT_CLASS = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~\-"
-_HANGUL_JAMO = ((0x1100, 0x11FF), (0xA960, 0xA97F), (0xD7B0, 0xD7FF))  # compose algorithmically
 
 
-def composition_seconds() -> set[int]:
-    """Code points that NFC may compose with the character before them (the second halves of
-    canonical two-character decompositions; the planes above 2 have none)."""
-    seconds: set[int] = set()
-    for decomposition in filter(None, map(unicodedata.decomposition, map(chr, range(0x30000)))):
-        parts = decomposition.split()
-        if len(parts) == 2 and not parts[0].startswith("<"):
-            seconds.add(int(parts[1], 16))
-    return seconds
 
-
-@lru_cache(maxsize=1)
-def inert_characters() -> frozenset[str]:
-    """Non-ASCII BMP letters and digits a local part may hold on the internationalised path.
-
-    Each one is a letter or digit (Unicode category L or N, so email_validator's unsafe-character
-    check passes it anywhere, even first), NFC-normalised alone with combining class 0, and never
-    the second half of a canonical composition (nor a Hangul jamo): a string of them and ASCII is
-    NFC-normalised already, so the validator keeps the local part as written. And Arrow's
-    `utf8_lower` maps each to exactly its `str.casefold` (so not ß, ς, İ, ﬁ ...), which makes
-    `utf8_lower` of the local part equal its case-fold, character by character."""
-    seconds = composition_seconds()
-    jamo = {cp for low, high in _HANGUL_JAMO for cp in range(low, high + 1)}
-    bmp = [chr(cp) for cp in range(0x80, 0x10000)]
-    chars = [
-        c for c, category in zip(bmp, map(unicodedata.category, bmp), strict=True)
-        if category[0] in "LN" and unicodedata.combining(c) == 0
-        and ord(c) not in seconds and ord(c) not in jamo and unicodedata.is_normalized("NFC", c)
-    ]
-    lowered = pc.utf8_lower(pa.array(chars, pa.string())).to_pylist()
-    return frozenset(c for c, low in zip(chars, lowered, strict=True) if low == c.casefold())
-
-
-def _class_ranges(code_points: Iterable[int]) -> str:
-    """An RE2 character-class body matching exactly these code points."""
-    out: list[str] = []
-    ordered = sorted(code_points)
-    start = prev = ordered[0]
-    for cp in [*ordered[1:], -1]:
-        if cp == prev + 1:
-            prev = cp
-            continue
-        out.append(rf"\x{{{start:X}}}" if start == prev else rf"\x{{{start:X}}}-\x{{{prev:X}}}")
-        start = prev = cp
-    return "".join(out)
+def _class_ranges(ranges: Iterable[tuple[int, int]]) -> str:
+    """An RE2 character-class body matching exactly these ranges of code points."""
+    return "".join(rf"\x{{{low:X}}}" if low == high else rf"\x{{{low:X}}}-\x{{{high:X}}}" for low, high in ranges)
 
 
 @lru_cache(maxsize=1)
 def international_pattern() -> str:
     """RE2 pattern of a cell the internationalised path takes: groups `local` and `domain`."""
-    atom = f"[{_ATEXT_CLASS}{_class_ranges(map(ord, inert_characters()))}]+"
+    atom = f"[{_ATEXT_CLASS}{_class_ranges(inert_ranges())}]+"
     stripped = {ord(c) for c in map(chr, range(0x3001)) if c.isspace()}
-    banned = _class_ranges(stripped | set(map(ord, _SPLITTERS)) | set(range(0x21)) | {0x7F})
+    banned = _class_ranges(code_point_ranges(stripped | set(map(ord, _SPLITTERS)) | set(range(0x21)) | {0x7F}))
     domain = rf"[^{banned}\p{{Cc}}\p{{Z}}]+"
     return rf"^{_WS}(?P<local>{atom}(?:\.{atom})*)@(?P<domain>{domain}){_WS}$"
 
@@ -247,7 +205,7 @@ def _domain_keys(domains: pa.Array) -> tuple[list[str | None], np.ndarray]:
 def _international_keys(cells: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Keys of the cells the internationalised path takes, and which cells those are.
 
-    A taken cell's local part passes email_validator unchanged (see `inert_characters`), so the
+    A taken cell's local part passes email_validator unchanged (see `pipeline.check.inert`), so the
     reference's answer rests on the domain (validated here once per distinct domain: a rejected
     domain makes the cell invalid, null) and on the address length (a cell over it is not taken
     and goes to the reference)."""
@@ -288,33 +246,46 @@ def match_keys_with_stats(
     fast = fast_mask(cells)
     keys = pa.nulls(len(cells), pa.string())
     if pc.any(fast).as_py():
-        bare = _bare_addresses(pc.filter(cells, fast))
-        special = special_use(bare)
+        # Every cell goes through the fast path's functions (each row's result is its own, and
+        # filtering out the few other rows first would copy every string): the keys are kept
+        # only where the cell is fast, by a validity mask that shares the keys' buffers.
+        bare = _bare_addresses(cells)
+        special = pc.and_(fast, special_use(bare))
         if pc.any(special).as_py():  # rare: hand those back to the reference
-            fast = pc.replace_with_mask(fast, fast, pc.invert(special))
-            bare = pc.filter(bare, pc.invert(special))
-        keys = pc.replace_with_mask(keys, fast, _keys_from_bare(bare))
+            fast = pc.and_not(fast, special)
+        keys = pc.if_else(fast, _keys_from_bare(bare), _NO_KEY)
     n_fast = pc.sum(fast).as_py() or 0
     others = pc.invert(fast)
     rest = pc.filter(cells, others)
     # Without an "@" the reference cannot split the address: invalid, no need to ask it.
     slow = pc.fill_null(pc.match_substring(rest, "@"), False)
+    rest_keys = pa.nulls(len(rest), pa.string())
     n_international = 0
     if international and pc.any(slow).as_py():
-        candidates = pc.filter(rest, slow)
-        found, taken = _international_keys(candidates)
+        found, taken = _international_keys(pc.filter(rest, slow))
         n_international = pc.sum(taken).as_py() or 0
         if n_international:
-            rest_keys = pc.replace_with_mask(pa.nulls(len(rest), pa.string()), slow, found)
-            keys = pc.replace_with_mask(keys, others, rest_keys)
+            rest_keys = pc.replace_with_mask(rest_keys, slow, found)
             slow = pc.replace_with_mask(slow, slow, pc.invert(taken))
     n_slow = pc.sum(slow).as_py() or 0
     if n_slow:
         slow_keys = pa.array(_reference_keys(pc.filter(rest, slow).to_pylist()), type=pa.string())
-        rest_keys = pc.replace_with_mask(pa.nulls(len(rest), pa.string()), slow, slow_keys)
-        others_keys = pc.if_else(pc.is_valid(rest_keys), rest_keys, pc.filter(keys, others))
-        keys = pc.replace_with_mask(keys, others, others_keys)
+        rest_keys = pc.replace_with_mask(rest_keys, slow, slow_keys)
+    if rest_keys.null_count < len(rest_keys):
+        keys = _placed(keys, others.to_numpy(zero_copy_only=False), rest_keys)
     return keys, KeyStats(len(cells), n_fast, n_slow, keys.null_count, n_international)
+
+
+_NO_KEY = pa.scalar(None, pa.string())
+
+
+def _placed(keys: pa.Array, rows: np.ndarray, values: pa.Array) -> pa.Array:
+    """`keys` with the rows where `rows` holds replaced, in order, by `values` (one per such row):
+    one take over both, cheaper than Arrow's `replace_with_mask` on a long string column."""
+    n = len(keys)
+    index = np.arange(n, dtype=np.int64)
+    index[rows] = n + np.arange(len(values), dtype=np.int64)
+    return pa.concat_arrays([keys, values]).take(pa.array(index))
 
 
 def match_keys(values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> pa.Array:

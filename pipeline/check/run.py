@@ -193,10 +193,13 @@ def record_check(engine: sa.Engine, settings: Settings, now: datetime, rec: Reco
 def reader_for(path: Path) -> Reader:
     """The first reader a file gets, by its name: Parquet for `.parquet`/`.pq`, else the CSV
     block reader (which may hand the file on: `filter_file`)."""
-    from pipeline.check.blockreader import BLOCKS  # here, not at import: Arrow and numpy, for big files only
-    from pipeline.check.parquet import PARQUET  # here, not at import: Arrow, for big files only
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        from pipeline.check.parquet import PARQUET  # here, not at import: Arrow's Parquet, for Parquet files only
 
-    return PARQUET if path.suffix.lower() in PARQUET_SUFFIXES else BLOCKS
+        return PARQUET
+    from pipeline.check.blockreader import BLOCKS  # here, not at import: Arrow and numpy, for big files only
+
+    return BLOCKS
 
 
 def filter_file(input_path: Path, output: Path, removed: Path | None, column: str | None, lst: MatchList,
@@ -205,14 +208,12 @@ def filter_file(input_path: Path, output: Path, removed: Path | None, column: st
 
     A file that yields no recipient row is refused (exit 2): an empty send list from a file
     that was not empty means it was not read the way it was written."""
-    from pipeline.check.parquet import PARQUET  # here, not at import: Arrow, for big files only
     from pipeline.check.reader import Job  # here, not at import: its list type brings Arrow
     from pipeline.check.source import open_source  # here, not at import: numpy, for big files only
 
     job = Job(input_path, output, removed, column, lst, workers=workers, block_size=block_size)
-    reader = reader_for(input_path)
-    if reader is PARQUET:
-        tally = reader.read(job)
+    if input_path.suffix.lower() in PARQUET_SUFFIXES:
+        tally = reader_for(input_path).read(job)
     else:
         with open_source(input_path, output) as source:
             tally = _read_csv(source, job)

@@ -36,6 +36,7 @@ def check(
     verify_file: Path | None = typer.Option(None, "--verify-receipt", help="Check a receipt's signature; exit 1 if altered."),
 ) -> None:
     """Check a recipient list against the current suppression list before a send."""
+    from pipeline.check.nopandas import no_pandas  # here, not at import: `optout --help` stays light
     from pipeline.check.receipts import verify_receipt  # here, not at import: `optout --help` stays light
     from pipeline.check.run import run_check  # here, not at import: `optout --help` stays light
 
@@ -48,11 +49,12 @@ def check(
         raise OptoutError("check needs INPUT and --output (or --verify-receipt FILE)")
     if not input_path.is_file():
         raise OptoutError(f"{input_path}: no such file")
-    result = run_check(
-        e.engine(), e.settings, e.clock, input_path, output,
-        column=column, campaign=campaign, kind=kind.value, removed=removed, max_age_hours=max_age,
-        in_database=in_database, checked_by=f"cli:{os_user()}",
-    )
+    with no_pandas():  # this process ends with the check: pyarrow need not import pandas
+        result = run_check(
+            e.engine(), e.settings, e.clock, input_path, output,
+            column=column, campaign=campaign, kind=kind.value, removed=removed, max_age_hours=max_age,
+            in_database=in_database, checked_by=f"cli:{os_user()}",
+        )
     if as_json:
         emit_json({k: v for k, v in result.as_dict().items() if k != "receipt"} | {"receipt": result.receipt})
     else:

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.check.keys import composition_seconds, inert_characters, match_keys, match_keys_with_stats
+from pipeline.check import inert
+from pipeline.check.inert import composition_seconds, computed_inert_ranges, inert_characters, inert_ranges
+from pipeline.check.keys import match_keys, match_keys_with_stats
 from pipeline.core.addresses import InvalidAddress, reference_match_key
 
 pytestmark = pytest.mark.unit
@@ -79,6 +81,17 @@ def test_inert_characters_leave_casefold_and_nfc_to_arrow() -> None:
     assert not {"ß", "ς", "İ", "ﬁ", "\u0301", "\u1161", "\u200d", "\uff20"} & chars
     for c in chars:
         assert unicodedata.category(c)[0] in "LN" and unicodedata.is_normalized("NFC", "a" + c + "e")
+
+
+def test_the_inert_table_is_the_computation_under_the_installed_versions() -> None:
+    """The table a check uses instead of computing the inert characters (pipeline.check.inert)
+    was computed under these versions and equals the computation; after an upgrade of Python or
+    pyarrow, `python -m pipeline.check.inert` rewrites it."""
+    assert (inert.UNIDATA_VERSION, inert.PYARROW_VERSION) == (unicodedata.unidata_version, pa.__version__), \
+        "run python -m pipeline.check.inert"
+    assert inert_ranges() is inert.RANGES
+    assert inert.RANGES == computed_inert_ranges()
+    assert {chr(cp) for low, high in inert.RANGES for cp in range(low, high + 1)} == inert_characters()
 
 
 def test_the_unicode_bounds_the_internationalised_path_relies_on() -> None:
