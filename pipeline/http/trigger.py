@@ -7,7 +7,10 @@ set-up does), the server's segment closer asks for a run of the DAG after segmen
 at most once every TRIGGER_EVERY seconds: the closes in between are carried by that one run. A
 trigger that fails (Airflow down, refused credentials) is logged and tried again on the next
 tick; nothing is lost either way, since the DAG's own 15-minute schedule picks up every closed
-segment. The request never runs on a click's path: the closer calls it from its own thread."""
+segment. A failure is a warning when it first happens, when its reason changes, and then once
+every WARN_EVERY seconds while it lasts (the tries in between are logged at debug level), so an
+Airflow that is down for a day fills no log; the first run started after it says how many tries
+failed. The request never runs on a click's path: the closer calls it from its own thread."""
 from __future__ import annotations
 
 import http.client
@@ -24,6 +27,7 @@ from pipeline.core import safejson
 DAG_ID = "optout_intraday"
 TRIGGER_EVERY = 30.0  # seconds between two triggers at most
 TIMEOUT = 5.0  # seconds an API request may take
+WARN_EVERY = 600.0  # seconds between two warnings of the same lasting failure
 log = logging.getLogger(__name__)
 
 
@@ -44,7 +48,9 @@ class DagTrigger:
     monotonic: Callable[[], float] = time.monotonic
     pending: int = 0  # segments closed since the last run asked for
     last: float | None = None  # when the last run was asked for (monotonic seconds)
+    failures: int = 0  # tries failed in a row
     _token: str | None = field(default=None, repr=False)
+    _warned: tuple[float, str] | None = field(default=None, repr=False)  # when, and what, the last warning said
 
     def closed(self, count: int) -> None:
         """`count` segments have closed: a run is due."""
@@ -61,12 +67,26 @@ class DagTrigger:
         try:
             run_id = self.trigger()
         except TriggerFailed as exc:
-            log.warning("could not start %s after %d closed segment(s): %s; the next tick tries again, "
-                        "and its schedule picks them up in any case", DAG_ID, self.pending, exc)
+            self._failed(str(exc))
             return None
-        log.info("started %s run %s for %d closed segment(s)", DAG_ID, run_id, self.pending)
-        self.pending = 0
+        if self.failures:
+            log.info("started %s run %s for %d closed segment(s), after %d failed tries", DAG_ID, run_id, self.pending,
+                     self.failures)
+        else:
+            log.info("started %s run %s for %d closed segment(s)", DAG_ID, run_id, self.pending)
+        self.pending, self.failures, self._warned = 0, 0, None
         return run_id
+
+    def _failed(self, why: str) -> None:
+        self.failures += 1
+        now = self.monotonic()
+        repeated = self._warned is not None and self._warned[1] == why and now - self._warned[0] < WARN_EVERY
+        tries = f" ({self.failures} tries in a row)" if self.failures > 1 else ""
+        (log.debug if repeated else log.warning)(
+            "could not start %s after %d closed segment(s): %s%s; the next tick tries again, "
+            "and its schedule picks them up in any case", DAG_ID, self.pending, why, tries)
+        if not repeated:
+            self._warned = (now, why)
 
     def trigger(self) -> str:
         """One run of the DAG, its logical date left to Airflow (the run's own time)."""

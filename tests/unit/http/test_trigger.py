@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.http.trigger import DAG_ID, TRIGGER_EVERY, DagTrigger, TriggerFailed
+from pipeline.http.trigger import DAG_ID, TRIGGER_EVERY, WARN_EVERY, DagTrigger, TriggerFailed
 from tests.fake_airflow import fake_airflow
 
 pytestmark = pytest.mark.unit
@@ -144,3 +144,23 @@ def test_an_api_that_answers_garbage_is_a_failure() -> None:
     trigger.closed(1)
     assert trigger.tick() is None and trigger.pending == 1
     server.close()
+
+
+def test_a_lasting_failure_warns_when_it_starts_changes_and_every_ten_minutes(caplog: pytest.LogCaptureFixture) -> None:
+    ticks = Ticks()
+    caplog.set_level("DEBUG", logger="pipeline.http.trigger")
+    with fake_airflow(run_status=503) as api:
+        trigger = DagTrigger(api.url, monotonic=ticks)
+        trigger.closed(1)
+        for _ in range(int(WARN_EVERY // TRIGGER_EVERY) + 1):  # ten minutes and one more tick of Airflow refusing
+            assert trigger.tick() is None
+            ticks.now += TRIGGER_EVERY
+        api.run_status = 500  # another reason: said at once
+        assert trigger.tick() is None
+        warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert len(warned) == 3 and "HTTP 503" in warned[0] and "(21 tries in a row)" in warned[1]
+        assert "HTTP 500" in warned[2] and sum(r.levelname == "DEBUG" for r in caplog.records) == 19
+        api.run_status = 200
+        ticks.now += TRIGGER_EVERY
+        assert trigger.tick() is not None and trigger.failures == 0
+    assert "after 22 failed tries" in caplog.records[-1].getMessage()
