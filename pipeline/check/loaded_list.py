@@ -122,11 +122,12 @@ class SuppressedSet:
         return hits
 
 
-def load_list(conn: sa.Connection, kind: str, hash_key: str) -> SuppressedSet:
+def load_list(conn: sa.Connection, kind: str, hash_key: str, fetched: snapshots.Rows | None = None) -> SuppressedSet:
     """The newest version and its entries for a send of `kind`, read in the caller's snapshot:
     from the version's stored list snapshot, or built from `suppressions` when it has none
-    (then `unsaved` holds the snapshot for the caller to save once its transaction ends)."""
-    snap = snapshots.current(conn, hash_key)
+    (then `unsaved` holds the snapshot for the caller to save once its transaction ends).
+    `fetched`: snapshot rows already read out of the store (`pipeline.check.prefetch`)."""
+    snap = snapshots.current(conn, hash_key, fetched)
     if snap is None:
         raise StaleListError("no suppression list has been published yet: run 'optout run' first")
     decoded = snapshots.decode(snap, kind)

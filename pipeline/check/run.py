@@ -24,7 +24,7 @@ from pipeline.check import small
 from pipeline.check.io import Tally
 from pipeline.check.listed import listed_entries
 from pipeline.check.receipts import file_sha256, write_receipt
-from pipeline.check.sniff import check_paths
+from pipeline.check.sniff import PARQUET_SUFFIXES, check_paths
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.core.errors import OptoutError, StaleListError
@@ -34,11 +34,11 @@ from pipeline.store.schema import send_checks
 
 if TYPE_CHECKING:
     from pipeline.check.loaded_list import MatchList
+    from pipeline.check.prefetch import Prefetch
     from pipeline.check.reader import Job, Reader
     from pipeline.check.source import Source
 
 KINDS = ("marketing", "service")
-PARQUET_SUFFIXES = (".parquet", ".pq")
 
 __all__ = ["CheckResult", "filter_file", "reader_for", "refuse_if_stale", "run_check"]
 
@@ -83,12 +83,14 @@ def run_check(
     max_age_hours: float | None = None,
     in_database: bool = False,
     checked_by: str | None = None,
+    prefetched: Prefetch | None = None,
 ) -> CheckResult:
     """Check `input_path` against the newest list; write `output` (and `removed`), record, sign.
 
     Every check goes through here, whoever asks (`cli:<user>`, `api:<key name>`,
     `console:<user>`, recorded as `checked_by`): the same freshness gate, the same
-    `send_checks` row, the same receipt."""
+    `send_checks` row, the same receipt. `prefetched`: the newest list snapshot being read ahead
+    (`pipeline.check.prefetch`), used if it is of the version checked against."""
     if kind not in KINDS:
         raise OptoutError(f"the kind of mail must be marketing or service, not {kind!r}", field="kind")
     check_paths(input_path, output, removed)
@@ -108,7 +110,8 @@ def run_check(
                 tally = filter_file(input_path, staged_out, staged_rem, column, lst_db, workers=1)
             result = record_check(engine, settings, now, rec, lst_db.version, tally)
         else:
-            version, tally = _check_loaded(engine, settings, now, max_age, input_path, (staged_out, staged_rem), column, kind)
+            version, tally = _check_loaded(engine, settings, now, max_age, input_path, (staged_out, staged_rem), column, kind,
+                                           prefetched)
             result = record_check(engine, settings, now, rec, version, tally)
         if staged_rem is not None and removed is not None:
             os.replace(staged_rem, removed)
@@ -121,7 +124,8 @@ def run_check(
 
 
 def _check_loaded(engine: sa.Engine, settings: Settings, now: datetime, max_age: float, input_path: Path,
-                  staged: tuple[Path, Path | None], column: str | None, kind: str) -> tuple[ListVersion, Tally]:
+                  staged: tuple[Path, Path | None], column: str | None, kind: str,
+                  prefetched: Prefetch | None = None) -> tuple[ListVersion, Tally]:
     """The check against the newest list, judged and stale or not in one read transaction: a
     small file by the few keys it holds (`pipeline.check.small`), any other against the list
     loaded from its snapshot (built and stored here when the version has none)."""
@@ -134,9 +138,9 @@ def _check_loaded(engine: sa.Engine, settings: Settings, now: datetime, max_age:
         if found is not None:
             listed = listed_entries(conn, kind, settings.hash_key, found.keys())
         else:
-            from pipeline.check.loaded_list import load_list  # here, not at import: Arrow, numpy and pandas, for big files only
+            from pipeline.check.loaded_list import load_list  # here, not at import: Arrow and numpy, for big files only
 
-            lst = load_list(conn, kind, settings.hash_key)
+            lst = load_list(conn, kind, settings.hash_key, prefetched.rows(version.version) if prefetched else None)
     if found is not None:
         return version, small.write_small(found, listed, *staged)
     tally = filter_file(input_path, *staged, column, lst)

@@ -27,9 +27,10 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -49,13 +50,19 @@ DELTA_FORMAT = 3  # a delta (pipeline/check/deltas.py): a reader of whole snapsh
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 log = logging.getLogger("optout.snapshots")
 
+if TYPE_CHECKING:
+    from pipeline.check.prefetch import Fetched
+
+Rows = Mapping[int, "Fetched"]  # snapshot rows read ahead, by version
+Row = tuple["bytes | memoryview", str, "int | None", "str | None"]  # body, mac, base, computed mac
+
 
 @dataclass(frozen=True)
 class Snapshot:
     """The signed body of one version's snapshot; `stored` says whether the table holds it."""
 
     version: ListVersion
-    body: bytes
+    body: bytes | memoryview  # a memoryview: read by `pipeline.check.prefetch` into shared memory
     mac: str
     stored: bool
     over: ListVersion | None = None  # a delta's base version (None: a whole snapshot)
@@ -174,23 +181,23 @@ def build_delta(conn: sa.Connection, version: ListVersion, hash_key: str) -> Sna
                   np.array([_micros_of(r.first_requested_at) for r in clear], np.int64), over, touched)
 
 
-def read(conn: sa.Connection, version: ListVersion, hash_key: str) -> Snapshot | None:
+def read(conn: sa.Connection, version: ListVersion, hash_key: str, fetched: Rows | None = None) -> Snapshot | None:
     """The stored snapshot of `version` if it verifies (a delta: with its base), else None (a bad
-    one is logged)."""
-    row = _fetch(conn, version.version)
+    one is logged). `fetched`: rows already read out of the store (`pipeline.check.prefetch`)."""
+    row = _fetch(conn, version.version, fetched)
     if row is None:
         return None
-    body, mac, over_number = row
+    body, mac, over_number, computed = row
     over = None if over_number is None else version_by_number(conn, over_number)
     base: Snapshot | str | None = None
     if over_number is None:
-        problem = problem_of(body, mac, version, hash_key)
+        problem = problem_of(body, mac, version, hash_key, computed_mac=computed)
     elif over is None:
         problem = f"its base version {over_number} does not exist"
     else:
-        problem = problem_of(body, mac, version, hash_key, over)
+        problem = problem_of(body, mac, version, hash_key, over, computed_mac=computed)
         if problem is None:
-            base = _read_base(conn, over, hash_key)
+            base = _read_base(conn, over, hash_key, fetched)
             problem = base if isinstance(base, str) else None
     if problem:
         log.warning("list version %s: stored snapshot not used (%s); reading suppressions instead", version.version, problem)
@@ -198,21 +205,25 @@ def read(conn: sa.Connection, version: ListVersion, hash_key: str) -> Snapshot |
     return Snapshot(version, body, mac, stored=True, over=over, base=base if isinstance(base, Snapshot) else None)
 
 
-def _read_base(conn: sa.Connection, over: ListVersion, hash_key: str) -> Snapshot | str:
+def _read_base(conn: sa.Connection, over: ListVersion, hash_key: str, fetched: Rows | None = None) -> Snapshot | str:
     """The whole snapshot of `over` a delta applies over, or why it cannot be used."""
-    row = _fetch(conn, over.version)
+    row = _fetch(conn, over.version, fetched)
     if row is None or row[2] is not None:
         return f"its base, the whole snapshot of version {over.version}, is not stored"
-    problem = problem_of(row[0], row[1], over, hash_key)
+    problem = problem_of(row[0], row[1], over, hash_key, computed_mac=row[3])
     if problem:
         return f"its base, the snapshot of version {over.version}: {problem}"
     return Snapshot(over, row[0], row[1], stored=True)
 
 
-def _fetch(conn: sa.Connection, version: int) -> tuple[bytes, str, int | None] | None:
-    """(body, mac, base) of a stored snapshot. On PostgreSQL the body comes in binary format, in
-    the caller's transaction: the default text format sends bytea as hex, twice the bytes, and
-    decoding it costs more than the transfer."""
+def _fetch(conn: sa.Connection, version: int, fetched: Rows | None = None) -> Row | None:
+    """(body, mac, base, the body's signature where it was read, if computed) of a stored
+    snapshot: from `fetched` when it holds the version, else read now. On PostgreSQL the body
+    comes in binary format, in the caller's transaction: the default text format sends bytea as
+    hex, twice the bytes, and decoding it costs more than the transfer."""
+    if fetched and version in fetched:
+        got = fetched[version]
+        return got.body, got.mac, got.base, got.computed_mac
     if conn.dialect.name == "postgresql":
         cursor = conn.connection.dbapi_connection.cursor(binary=True)  # type: ignore[union-attr]
         try:
@@ -220,16 +231,18 @@ def _fetch(conn: sa.Connection, version: int) -> tuple[bytes, str, int | None] |
             found = cursor.fetchone()
         finally:
             cursor.close()
-        return None if found is None else (bytes(found[0]), found[1], found[2])
+        return None if found is None else (bytes(found[0]), found[1], found[2], None)
     c = list_snapshots.c
     row = conn.execute(sa.select(c.body, c.mac, c.base).where(c.version == version)).first()
-    return None if row is None else (bytes(row.body), row.mac, row.base)
+    return None if row is None else (bytes(row.body), row.mac, row.base, None)
 
 
-def problem_of(body: bytes, mac: str, version: ListVersion, hash_key: str, over: ListVersion | None = None) -> str | None:
+def problem_of(body: bytes | memoryview, mac: str, version: ListVersion, hash_key: str, over: ListVersion | None = None,
+               computed_mac: str | None = None) -> str | None:
     """Why a stored snapshot cannot stand for `version` (with `over`: as a delta over that
-    version's whole snapshot), or None when it can."""
-    if not hmac.compare_digest(mac_of(body, hash_key), mac or ""):
+    version's whole snapshot), or None when it can. `computed_mac`: the body's signature as the
+    process that read it computed it (`pipeline.check.prefetch`), else it is computed here."""
+    if not hmac.compare_digest(computed_mac or mac_of(body, hash_key), mac or ""):
         return "its signature does not match its content"
     try:
         meta = _meta(pa.ipc.open_stream(pa.py_buffer(body)).schema)
@@ -251,19 +264,20 @@ def _meta(schema: pa.Schema) -> dict[str, Any]:
     return dict(json.loads((schema.metadata or {})[b"optout"]))
 
 
-def _open(body: bytes) -> tuple[pa.Table, dict[str, Any]]:
+def _open(body: bytes | memoryview) -> tuple[pa.Table, dict[str, Any]]:
     """The snapshot's table (one chunk per column, no copy of the body) and its fields."""
     table = pa.ipc.open_stream(pa.py_buffer(body)).read_all()
     return table, _meta(table.schema)
 
 
-def current(conn: sa.Connection, hash_key: str) -> Snapshot | None:
+def current(conn: sa.Connection, hash_key: str, fetched: Rows | None = None) -> Snapshot | None:
     """The newest version's snapshot: the stored one, else a delta built now over a stored whole
-    snapshot (read and verified with it), else one built now from `suppressions` (not yet saved)."""
+    snapshot (read and verified with it), else one built now from `suppressions` (not yet saved).
+    `fetched`: snapshot rows already read out of the store."""
     version = latest_version(conn)
     if version is None:
         return None
-    return read(conn, version, hash_key) or _delta_over_base(conn, version, hash_key) or build(conn, version, hash_key)
+    return read(conn, version, hash_key, fetched) or _delta_over_base(conn, version, hash_key) or build(conn, version, hash_key)
 
 
 def _delta_over_base(conn: sa.Connection, version: ListVersion, hash_key: str) -> Snapshot | None:
@@ -357,7 +371,7 @@ def _applied(snap: Snapshot, kind: str) -> tuple[pa.Table, list[tuple[str, str]]
     return deltas.apply(base, base_meta, table, meta)
 
 
-def _for_kind(body: bytes, kind: str) -> tuple[pa.Table, dict[str, Any]]:
+def _for_kind(body: bytes | memoryview, kind: str) -> tuple[pa.Table, dict[str, Any]]:
     table, meta = _open(body)
     if kind == "service":
         table = table.filter(table.column("all"))

@@ -13,6 +13,7 @@ from pathlib import Path
 from pipeline.core.errors import OptoutError
 
 SAMPLE = 1 << 16
+PARQUET_SUFFIXES = (".parquet", ".pq")  # a file named so is read as Parquet
 DELIMITERS = (",", ";", "\t", "|")
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"

@@ -37,6 +37,7 @@ def check(
 ) -> None:
     """Check a recipient list against the current suppression list before a send."""
     from pipeline.check.nopandas import no_pandas  # here, not at import: `optout --help` stays light
+    from pipeline.check.prefetch import prefetch, worth_it  # here, not at import: `optout --help` stays light
     from pipeline.check.receipts import verify_receipt  # here, not at import: `optout --help` stays light
     from pipeline.check.run import run_check  # here, not at import: `optout --help` stays light
 
@@ -49,11 +50,13 @@ def check(
         raise OptoutError("check needs INPUT and --output (or --verify-receipt FILE)")
     if not input_path.is_file():
         raise OptoutError(f"{input_path}: no such file")
-    with no_pandas():  # this process ends with the check: pyarrow need not import pandas
+    store = worth_it(input_path, e.settings.database_url, in_database)
+    # This process ends with the check: pyarrow need not import pandas, and a child may read the list meanwhile.
+    with no_pandas(), prefetch(store, e.settings.hash_key) as prefetched:
         result = run_check(
             e.engine(), e.settings, e.clock, input_path, output,
             column=column, campaign=campaign, kind=kind.value, removed=removed, max_age_hours=max_age,
-            in_database=in_database, checked_by=f"cli:{os_user()}",
+            in_database=in_database, checked_by=f"cli:{os_user()}", prefetched=prefetched,
         )
     if as_json:
         emit_json({k: v for k, v in result.as_dict().items() if k != "receipt"} | {"receipt": result.receipt})
