@@ -95,7 +95,7 @@ def _rows(path: Path, scratch: Path) -> tuple[list[str], list[tuple[int, list[st
         columns = [[_parquet_text(v) for v in table.column(c).to_pylist()] for c in header]
         return header, [(i + 2, [col[i] for col in columns]) for i in range(table.num_rows)]
     if xlsx.is_spreadsheet(head):  # rows by the sheet's own numbers: its blank rows are not in a CSV copy
-        rows = list(xlsx.numbered_rows(path))
+        rows = [(n, cells) for n, cells in xlsx.numbered_rows(path) if any(c.strip() for c in cells)]  # blank, as in a CSV
         if not rows:
             raise OptoutError(f"{path}: the worksheet is empty, no header row")
         return rows[0][1], rows[1:]

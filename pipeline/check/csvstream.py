@@ -103,8 +103,14 @@ def split_rows(data: bytes, final: bool) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def parse_cells(data: bytes, ncols: int, col: int, rows: int, delimiter: str = ",") -> pa.Array:
-    """The address column of `rows` complete CSV rows, parsed by Arrow."""
+    """The address column of `rows` complete CSV rows, parsed by Arrow.
+
+    Arrow drops a byte order mark at the start of what it reads; here that is the first row of a
+    block, whose first cell keeps it for every other reader (the file's own mark went with the
+    header). So the block is read behind an empty line, which Arrow skips as every empty line."""
     names = [f"c{i}" for i in range(ncols)]
+    if data.startswith(BOM):
+        data = b"\n" + data
     try:
         table = pacsv.read_csv(
             pa.BufferReader(arrow_owned(data)),

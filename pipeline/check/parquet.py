@@ -34,15 +34,18 @@ class ParquetReader:
         tally = Tally(reader=self.name)
         distinct = DistinctKeys()
         rem_writer: Any = pq.ParquetWriter(job.removed, rem_schema) if job.removed else _Null()
+        plain = without_views(schema)
         with pq.ParquetWriter(job.output, schema) as out, rem_writer as rem:
             for batch in source.iter_batches(batch_size=1 << 19):
+                if plain is not None:  # Arrow cannot yet take rows of a view column: filtered as its plain type
+                    batch = batch.cast(plain)
                 cells = address_texts(batch.column(col), schema.field(col), job.shown)
                 verdict = judge(cells, job.lst)
                 _tally(tally, verdict)
                 distinct.add(*verdict.key_hashes())
-                out.write_batch(batch.filter(pa.array(verdict.keep)))
+                out.write_batch(_as(batch.filter(pa.array(verdict.keep)), schema))
                 if job.removed:
-                    rem.write_batch(_removed_batch(batch, verdict, rem_schema))
+                    rem.write_batch(_as(_removed_batch(batch, verdict, without_views(rem_schema) or rem_schema), rem_schema))
         tally.input_sha256 = file_sha256(job.path)
         tally.output_sha256 = file_sha256(job.output)
         tally.duplicates = distinct.duplicates()
@@ -51,20 +54,47 @@ class ParquetReader:
 
 PARQUET = ParquetReader()
 
+_PLAIN = {pa.string_view(): pa.string(), pa.binary_view(): pa.binary()}
+
+
+def without_views(schema: pa.Schema) -> pa.Schema | None:
+    """`schema` with string and binary view columns (also dictionary-encoded) as their plain
+    types, whose rows Arrow can take; None when it has none."""
+    def plain(kind: pa.DataType) -> pa.DataType:
+        if pa.types.is_dictionary(kind) and kind.value_type in _PLAIN:
+            return pa.dictionary(kind.index_type, _PLAIN[kind.value_type], kind.ordered)
+        return _PLAIN.get(kind, kind)
+
+    fields = [field.with_type(plain(field.type)) for field in schema]
+    changed = pa.schema(fields, metadata=schema.metadata)
+    return None if changed.equals(schema) else changed
+
+
+def _as(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """A batch in the file's own column types (a view column back from its plain type)."""
+    return batch if batch.schema.equals(schema) else batch.cast(schema)
+
 
 def address_texts(cells: pa.Array, field: pa.Field, shown: object) -> pa.Array:
-    """The address column as text. A binary column holds UTF-8 text as a CSV would; a cell whose
-    bytes are not UTF-8 becomes a null (an invalid row, kept like any other). A column of a type
+    """The address column as text. A binary column (any layout, or dictionary-encoded) holds UTF-8
+    text as a CSV would; a cell whose bytes are not UTF-8 becomes a null (an invalid row, kept like any other). A column of a type
     with no text form (a list, a struct) is refused, naming it."""
     try:
         return pc.cast(cells, pa.string())
     except pa.ArrowInvalid:
-        if not (pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)
-                or pa.types.is_fixed_size_binary(field.type)):
+        if not _binary(field.type):
             raise
     except pa.ArrowNotImplementedError:
         raise OptoutError(f"{shown}: column {field.name!r} is of type {field.type}, which holds no addresses") from None
     return pa.array([_utf8_or_none(v) for v in cells.to_pylist()], pa.string())
+
+
+def _binary(kind: pa.DataType) -> bool:
+    """A type whose values are bytes: any binary layout, or a dictionary of them."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind)
+                or pa.types.is_binary_view(kind))
 
 
 def _utf8_or_none(value: bytes | None) -> str | None:

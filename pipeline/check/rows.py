@@ -11,6 +11,7 @@ from pipeline.check.keys import invalid_reason
 from pipeline.check.loaded_list import Entry, MatchList
 from pipeline.check.reader import Job
 from pipeline.check.receipts import file_sha256
+from pipeline.check.rowtext import allow_long_fields
 from pipeline.core.addresses import try_parse
 from pipeline.core.errors import OptoutError
 from pipeline.core.formulas import neutralise
@@ -46,6 +47,7 @@ class RowReader:
         shown, delimiter, lst, removed = job.shown, job.delimiter, job.lst, job.removed
         tally = Tally(reader=self.name)
         seen: set[str] = set()
+        allow_long_fields()
         with open_text(job.path) as src, job.output.open("w", encoding="utf-8", newline="") as out:
             # strict: a quote never closed is an error, not a value swallowing every row after it
             reader = csv.reader(src, delimiter=delimiter, strict=True)

@@ -14,6 +14,14 @@ from pipeline.core.formulas import neutralise
 # person first asked; for an invalid one email_validator's reason (`detail`).
 REMOVED_COLUMNS = ("reason", "channel", "since", "match_key", "scope", "first_requested_at", "detail")
 FORMULA = r"[=+\-@\t\r]"
+FIELD_LIMIT = 1 << 30  # characters a cell may hold; the csv module's own default, 131,072, refuses longer ones
+
+
+def allow_long_fields() -> None:
+    """Let the csv module read cells up to FIELD_LIMIT characters. The limit is the process's: it
+    is only ever raised here (as the landing zone's readers raise it), never lowered."""
+    if csv.field_size_limit() < FIELD_LIMIT:
+        csv.field_size_limit(FIELD_LIMIT)
 
 
 def risky_row(text: str, delimiter: str) -> bool:
@@ -24,6 +32,7 @@ def risky_row(text: str, delimiter: str) -> bool:
 
 def neutralised_row(text: str, delimiter: str) -> str:
     """A row's text parsed and re-written with every cell neutralised (`pipeline.core.formulas`)."""
+    allow_long_fields()
     cells = [cell for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) for cell in record]
     return csv_line([neutralise(c) for c in cells], delimiter)
 

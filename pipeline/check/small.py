@@ -25,7 +25,16 @@ from pipeline.check.io import Tally, address_column, file_identity
 from pipeline.check.listed import Entry
 from pipeline.check.rowkeys import invalid_reason, reference_key
 from pipeline.check.rowtext import REMOVED_COLUMNS, neutralised_row, risky_row
-from pipeline.check.sniff import CONTROL, GZIP_MAGIC, SAMPLE, UTF16_BOMS, ZIP_MAGIC, decode_sample, sniff_delimiter
+from pipeline.check.sniff import (
+    CONTROL,
+    GZIP_MAGIC,
+    PARQUET_SUFFIXES,
+    SAMPLE,
+    UTF16_BOMS,
+    ZIP_MAGIC,
+    decode_sample,
+    sniff_delimiter,
+)
 from pipeline.core.errors import OptoutError
 from pipeline.core.formulas import neutralise
 
@@ -69,6 +78,8 @@ class SmallFile:
 def read_small(path: Path, column: str | None) -> SmallFile | None:
     """INPUT read and keyed here, or None when the block reader must read it (too large, not
     plain UTF-8 CSV of the shape above, or a file the check refuses)."""
+    if path.suffix.lower() in PARQUET_SUFFIXES:  # the name decides the reader: Parquet's, on the big path
+        return None
     try:
         with path.open("rb") as fh:
             before = file_identity(fh)

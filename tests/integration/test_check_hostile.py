@@ -186,3 +186,20 @@ def test_repeated_cli_checks_always_exit_0(store: str, tmp_path: Path) -> None:
         done = subprocess.run([*cmd, str(HOSTILE / name), "--output", str(tmp_path / "o.csv"), *extra],
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("name", ["huge_formula_cell.csv", "huge_field.csv", "ragged_rows.csv"])
+def test_long_cells_in_a_fresh_process(store: str, tmp_path: Path, name: str) -> None:
+    """In a process of its own (where nothing else raised the csv module's field limit first),
+    a removed row with a cell of 140,000 characters is neutralised, not a traceback."""
+    src = tmp_path / name
+    src.write_bytes((HOSTILE / name).read_bytes())
+    if name == "ragged_rows.csv":  # the row-by-row reader, with a long cell on a ragged row
+        src.write_bytes(src.read_bytes() + b"bob@example.com,=" + b"x" * 140_000 + b",extra,cells\n")
+    cmd = [sys.executable, "-c", "from pipeline.cli import main; main()", "--db", store, "--now", NOW, "check"]
+    done = subprocess.run([*cmd, str(src), "--output", str(tmp_path / "o.csv"), "--removed", str(tmp_path / "r.csv")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    removed = removed_rows(tmp_path / "r.csv")
+    assert not [cell for row in removed for cell in row if cell.startswith(FORMULA_PREFIXES)]
+    assert max(len(cell) for row in removed for cell in row) > 100_000 or name == "huge_field.csv"

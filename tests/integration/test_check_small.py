@@ -107,10 +107,10 @@ def checked(engine: sa.Engine, settings: Settings, src: Path, folder: Path, kind
     return out.read_bytes(), removed.read_bytes(), counts, receipt, row
 
 
-def assert_same(store: tuple[sa.Engine, Settings], content: bytes, kind: str = "marketing") -> Any:
+def assert_same(store: tuple[sa.Engine, Settings], content: bytes, kind: str = "marketing", name: str = "in.csv") -> Any:
     engine, settings = store
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "in.csv"
+        src = Path(tmp) / name
         src.write_bytes(content)
         big = checked(engine, settings, src, Path(tmp) / "big", kind, on=False)
         fast = checked(engine, settings, src, Path(tmp) / "small", kind, on=True)
@@ -197,10 +197,18 @@ def test_any_bytes_get_the_same_answer(store: tuple[sa.Engine, Settings], conten
     (b"", False), (b"email,name\n", False), (b"name\nann@example.com\n", False),  # refused, with the big path's words
     (b"email,n\r\n" + b"".join(b'"p%d@example.com","O\'Neil, %d"\r\n\r\n' % (i, i) for i in range(6000)), True),  # 200 KB
     (b"email\n" + b"x@example.com\n" * 20_000, False),  # more than SMALL_BYTES
+    (b'email,name\n\xef\xbb\xbfkept@example.com,"A"\n\xef\xbb\xbfann@example.com,B\n', True),  # a mark on a row: invalid
 ])
 @pytest.mark.parametrize("kind", ["marketing", "service"])
 def test_which_files_the_small_path_takes(store: tuple[sa.Engine, Settings], content: bytes, taken: bool, kind: str) -> None:
     assert assert_same(store, content, kind)[0] is taken
+
+
+@pytest.mark.parametrize("name", ["list.parquet", "LIST.PQ"])
+def test_a_file_named_as_parquet_is_read_as_parquet(store: tuple[sa.Engine, Settings], name: str) -> None:
+    """CSV text named .parquet is refused as a Parquet file by both paths (the name decides the reader)."""
+    taken, big = assert_same(store, b"email,name\nann@example.com,A\nkept@example.com,B\n", name=name)
+    assert not taken and big[0] == "OptoutError" and "not a readable Parquet file" in big[1]
 
 
 def test_the_small_path_answers_from_the_list(store: tuple[sa.Engine, Settings]) -> None:

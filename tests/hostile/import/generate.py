@@ -111,6 +111,14 @@ def write_xlsx() -> None:
     gaps.properties.created = gaps.properties.modified = datetime(2026, 1, 1)
     gaps.save(HERE / "gaps.xlsx")
 
+    spaces = openpyxl.Workbook()
+    sheet = spaces.active
+    for row, col, value in ((1, 1, " "), (3, 1, "Email"), (4, 1, ANN), (5, 1, " "), (5, 2, "\t"), (6, 1, "x@y"),
+                            (7, 1, BOB)):
+        sheet.cell(row=row, column=col, value=value)  # rows 1 and 5 hold only spaces: blank, as in a CSV
+    spaces.properties.created = spaces.properties.modified = datetime(2026, 1, 1)
+    spaces.save(HERE / "spaces.xlsx")
+
 
 def main() -> None:
     for name, data in {**csv_files(), **gzip_files()}.items():

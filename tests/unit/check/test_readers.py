@@ -88,14 +88,24 @@ def test_what_no_reader_takes_is_refused(tmp_path: Path, name: str, content: byt
         filter_file(src, tmp_path / f"out.{name}", None, None, FakeList())
 
 
-def test_a_binary_address_column_is_read_as_utf8_text(tmp_path: Path) -> None:
+BINARY_LAYOUTS = {
+    "binary": lambda a: a, "large_binary": lambda a: a.cast(pa.large_binary()),
+    "binary_view": lambda a: a.cast(pa.binary_view()), "dictionary": lambda a: a.dictionary_encode(),
+}
+
+
+@pytest.mark.parametrize("layout", BINARY_LAYOUTS)
+def test_a_binary_address_column_is_read_as_utf8_text(tmp_path: Path, layout: str) -> None:
     src = tmp_path / "in.parquet"
-    cells = pa.array([b"ann@example.com", b"\xffbad@example.com", b"bob@example.com", None], pa.binary())
+    cells = BINARY_LAYOUTS[layout](pa.array([b"ann@example.com", b"\xffbad@example.com", b"bob@example.com", None],
+                                            pa.binary()))
     pq.write_table(pa.table({"id": [1, 2, 3, 4], "email": cells}), src)
+    assert pq.read_schema(src).field("email").type == cells.type  # the layout survives the file
     tally = filter_file(src, tmp_path / "out.parquet", tmp_path / "rem.parquet", None, FakeList("ann@example.com"))
     assert (tally.rows_in, tally.kept, tally.suppressed, tally.invalid) == (4, 1, 1, 2)
     kept = pq.read_table(tmp_path / "out.parquet")
     assert kept.schema == pq.read_schema(src) and kept.column("email").to_pylist() == [b"bob@example.com"]
+    assert kept.column("email").type == cells.type
     removed = pq.read_table(tmp_path / "rem.parquet").to_pylist()
     assert [(r["id"], r["reason"]) for r in removed] == [(1, "suppressed"), (2, "invalid_address"),
                                                                 (4, "invalid_address")]
@@ -106,3 +116,17 @@ def test_an_address_column_with_no_text_form_is_refused(tmp_path: Path) -> None:
     pq.write_table(pa.table({"email": pa.array([["ann@example.com"]], pa.list_(pa.string()))}), src)
     with pytest.raises(OptoutError, match=r"column 'email' is of type list<element: string>, which holds no addresses"):
         filter_file(src, tmp_path / "out.parquet", None, None, FakeList())
+
+
+def test_view_columns_are_kept_in_their_own_type(tmp_path: Path) -> None:
+    """Arrow cannot take rows of a string or binary view column: the reader filters them as their
+    plain type and writes them back as they were."""
+    src = tmp_path / "in.parquet"
+    table = pa.table({"email": pa.array(["ann@example.com", "bob@example.com"]).cast(pa.string_view()),
+                      "note": pa.array([b"x", None]).cast(pa.binary_view())})
+    pq.write_table(table, src)
+    tally = filter_file(src, tmp_path / "out.parquet", tmp_path / "rem.parquet", None, FakeList("ann@example.com"))
+    assert (tally.rows_in, tally.kept, tally.suppressed) == (2, 1, 1)
+    kept, removed = pq.read_table(tmp_path / "out.parquet"), pq.read_table(tmp_path / "rem.parquet")
+    assert kept.schema == table.schema and kept.to_pylist() == [{"email": "bob@example.com", "note": None}]
+    assert removed.schema.field("note").type == pa.binary_view() and removed.column("email").to_pylist() == ["ann@example.com"]
