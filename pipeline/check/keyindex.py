@@ -83,23 +83,46 @@ class KeyIndex:
 
     def find(self, probes: pa.Array, hashes: np.ndarray | None = None) -> np.ndarray:
         """For each probe key, the position of the equal key in the keys given, else -1 (nulls: -1).
-        `hashes`: the probes' `hash64`, when the caller has it already."""
+        `hashes`: the probes' `hash64`, when the caller has it already.
+
+        First by hashes alone: each probe walks its bucket to the first entry with its hash (hashes
+        ascend within a bucket, so a walk stops at the first larger one). Then every such pair's
+        strings are compared at once; where they differ (a hash shared by different keys), the
+        bucket's next entries with that hash are compared one by one."""
         found = np.full(len(probes), -1, dtype=np.int64)
         if not len(self.hashes) or not len(probes):
             return found
-        h = hash64(probes) if hashes is None else hashes
-        bucket = (h >> np.uint64(64 - self.bits)).astype(np.int64)
+        every = hash64(probes) if hashes is None else hashes
+        bucket = (every >> np.uint64(64 - self.bits)).astype(np.int64)
         lo, hi = self.bounds[bucket], self.bounds[bucket + 1]
         valid = probes.is_valid().to_numpy(zero_copy_only=False)
         rows = np.flatnonzero(valid & (hi > lo))
-        at, end, h = lo[rows], hi[rows], h[rows]
-        while len(rows):  # walk each bucket; most hold zero, one or two keys
-            hit = self.hashes[at] == h
-            if hit.any():
-                same = pc.equal(probes.take(pa.array(rows[hit])), self.keys.take(pa.array(at[hit])))
-                hit[hit] = same.to_numpy(zero_copy_only=False)
-                found[rows[hit]] = at[hit] if self.order is None else self.order[at[hit]]
+        at, end, h = lo[rows], hi[rows], every[rows]
+        pairs: list[tuple[np.ndarray, np.ndarray]] = []
+        while len(rows):  # most buckets hold zero, one or two keys
+            seen = self.hashes[at]
+            hit = seen == h
+            pairs.append((rows[hit], at[hit]))
             at = at + 1
-            more = ~hit & (at < end)
+            more = (seen < h) & (at < end)
             rows, at, end, h = rows[more], at[more], end[more], h[more]
+        if not pairs:
+            return found
+        rows = np.concatenate([r for r, _ in pairs])
+        at = np.concatenate([a for _, a in pairs])
+        same = pc.equal(probes.take(pa.array(rows)), self.keys.take(pa.array(at))).to_numpy(zero_copy_only=False)
+        found[rows[same]] = at[same]
+        for row, first in zip(rows[~same].tolist(), at[~same].tolist(), strict=True):
+            found[row] = self._among_equal_hashes(probes[row].as_py(), first + 1, every[row])
+        if self.order is not None:
+            known = found >= 0
+            found[known] = self.order[found[known]]
         return found
+
+    def _among_equal_hashes(self, key: str, at: int, h: np.uint64) -> int:
+        """The position of `key` among the entries from `at` on that share its hash, else -1."""
+        while at < len(self.hashes) and self.hashes[at] == h:
+            if self.keys[at].as_py() == key:
+                return at
+            at += 1
+        return -1

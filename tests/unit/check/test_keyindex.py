@@ -38,3 +38,19 @@ def test_hash_collisions_are_resolved_by_comparing_keys(monkeypatch: pytest.Monk
 
 def test_empty_index() -> None:
     assert KeyIndex(pa.array([], pa.string())).find(pa.array(["a@x.com"])).tolist() == [-1]
+
+
+def test_few_distinct_hashes_give_the_answer_of_a_dict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many different keys per hash and several hashes per bucket: every probe walks its bucket,
+    stops at a larger hash, and a hash shared by different keys is settled by the strings."""
+    def weak(keys: pa.Array) -> np.ndarray:  # 7 hashes, spread over the top bits (so over buckets)
+        lengths = np.array([len(k) if k is not None else 0 for k in keys.to_pylist()], dtype=np.uint64)
+        return (lengths % np.uint64(7)) * np.uint64(0x2000_0000_0000_0000)
+
+    monkeypatch.setattr(keyindex, "hash64", weak)
+    rng = random.Random(5)
+    keys = list({f"{'a' * rng.randrange(1, 12)}{rng.randrange(999)}@x.com" for _ in range(400)})
+    rng.shuffle(keys)  # not in hash order: positions come back through the index's order
+    probes = [rng.choice(keys) if rng.random() < 0.5 else f"{'b' * rng.randrange(1, 12)}@x.com" for _ in range(2_000)]
+    probes += [None, ""]
+    assert KeyIndex(pa.array(keys)).find(pa.array(probes, pa.string())).tolist() == expected(keys, probes)
