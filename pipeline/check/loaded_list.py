@@ -101,11 +101,17 @@ class SuppressedSet:
         `hashes`: their `hash64`, when the caller has it already."""
         found = self.index.find(keys, hashes)
         mask = found >= 0
-        at = np.maximum(found, 0)
-        codes = np.where(mask, self.entry_codes[at] if len(self.entry_codes) else -1, -1)
-        every = self.every[at] & mask if self.every is not None and len(self.every) else np.zeros(len(mask), bool)
-        requested = np.where(mask, self.requested[at], -1) if self.requested is not None and len(self.requested) \
-            else np.full(len(mask), -1, np.int64)
+        rows = np.flatnonzero(mask)  # the entries' fields are read for the rows found only
+        at = found[rows]
+        codes = np.full(len(mask), -1, np.int64)
+        if len(self.entry_codes):
+            codes[rows] = self.entry_codes[at]
+        every = np.zeros(len(mask), bool)
+        if self.every is not None and len(self.every):
+            every[rows] = self.every[at]
+        requested = np.full(len(mask), -1, np.int64)
+        if self.requested is not None and len(self.requested):
+            requested[rows] = self.requested[at]
         extra = self._erased_hits(keys, mask) if self.erased else {}
         for row in extra:
             mask[row] = True
