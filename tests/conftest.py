@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas  # noqa: F401  (before any in-process `optout check`: see below)
 import pytest
 import sqlalchemy as sa
 
@@ -17,6 +18,10 @@ from pipeline.core.clock import FixedClock
 from pipeline.core.config import Settings
 from pipeline.store.db import make_engine, migrate
 
+# `optout check` blocks pandas while it runs (pipeline/check/nopandas.py), and pyarrow then keeps
+# believing pandas is absent for the life of the process; a test process runs the CLI in-process
+# beside code that hands pandas objects to Arrow, so pandas is loaded first and the blocker
+# stands aside. Its own effect is tested in fresh processes (tests/unit/check/test_nopandas.py).
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = Path(os.environ.get("OPTOUT_CORPORA", ROOT.parent / "shared" / "corpora"))
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -250,7 +250,7 @@ def match_keys_with_stats(
         # filtering out the few other rows first would copy every string): the keys are kept
         # only where the cell is fast, by a validity mask that shares the keys' buffers.
         bare = _bare_addresses(cells)
-        special = pc.and_(fast, special_use(bare))
+        special = pc.and_(fast, pc.fill_null(special_use(bare), False))  # a null cell is not fast, nor special
         if pc.any(special).as_py():  # rare: hand those back to the reference
             fast = pc.and_not(fast, special)
         keys = pc.if_else(fast, _keys_from_bare(bare), _NO_KEY)

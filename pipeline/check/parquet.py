@@ -37,15 +37,21 @@ class ParquetReader:
         plain = without_views(schema)
         with pq.ParquetWriter(job.output, schema) as out, rem_writer as rem:
             for batch in source.iter_batches(batch_size=1 << 19):
-                if plain is not None:  # Arrow cannot yet take rows of a view column: filtered as its plain type
-                    batch = batch.cast(plain)
-                cells = address_texts(batch.column(col), schema.field(col), job.shown)
-                verdict = judge(cells, job.lst)
+                try:
+                    if plain is not None:  # Arrow cannot yet take rows of a view column: filtered as its plain type
+                        batch = batch.cast(plain)
+                    cells = address_texts(batch.column(col), schema.field(col), job.shown)
+                    verdict = judge(cells, job.lst)
+                    kept = _as(batch.filter(pa.array(verdict.keep)), schema)
+                    removed = _as(_removed_batch(batch, verdict, without_views(rem_schema) or rem_schema), rem_schema) \
+                        if job.removed else None
+                except pa.ArrowNotImplementedError as exc:
+                    raise OptoutError(f"{job.shown}: its columns cannot be copied row by row ({str(exc).splitlines()[0]})") from None
                 _tally(tally, verdict)
                 distinct.add(*verdict.key_hashes())
-                out.write_batch(_as(batch.filter(pa.array(verdict.keep)), schema))
-                if job.removed:
-                    rem.write_batch(_as(_removed_batch(batch, verdict, without_views(rem_schema) or rem_schema), rem_schema))
+                out.write_batch(kept)
+                if removed is not None:
+                    rem.write_batch(removed)
         tally.input_sha256 = file_sha256(job.path)
         tally.output_sha256 = file_sha256(job.output)
         tally.duplicates = distinct.duplicates()
@@ -58,11 +64,22 @@ _PLAIN = {pa.string_view(): pa.string(), pa.binary_view(): pa.binary()}
 
 
 def without_views(schema: pa.Schema) -> pa.Schema | None:
-    """`schema` with string and binary view columns (also dictionary-encoded) as their plain
-    types, whose rows Arrow can take; None when it has none."""
-    def plain(kind: pa.DataType) -> pa.DataType:
-        if pa.types.is_dictionary(kind) and kind.value_type in _PLAIN:
-            return pa.dictionary(kind.index_type, _PLAIN[kind.value_type], kind.ordered)
+    """`schema` with string and binary views as their plain types, whose rows Arrow can take, also
+    inside dictionaries, lists, structs and maps; None when it has none."""
+    def plain(kind: pa.DataType) -> pa.DataType:  # also inside lists, structs and maps
+        if pa.types.is_dictionary(kind):
+            return pa.dictionary(kind.index_type, plain(kind.value_type), kind.ordered)
+        if pa.types.is_list(kind):
+            return pa.list_(kind.value_field.with_type(plain(kind.value_type)))
+        if pa.types.is_large_list(kind):
+            return pa.large_list(kind.value_field.with_type(plain(kind.value_type)))
+        if pa.types.is_fixed_size_list(kind):
+            return pa.list_(kind.value_field.with_type(plain(kind.value_type)), kind.list_size)
+        if pa.types.is_map(kind):
+            return pa.map_(kind.key_field.with_type(plain(kind.key_type)), kind.item_field.with_type(plain(kind.item_type)),
+                           kind.keys_sorted)
+        if pa.types.is_struct(kind):
+            return pa.struct([field.with_type(plain(field.type)) for field in kind])
         return _PLAIN.get(kind, kind)
 
     fields = [field.with_type(plain(field.type)) for field in schema]

@@ -79,8 +79,12 @@ class Prefetch:
         chunks = []
         while chunk := os.read(self.reader, 1 << 16):
             chunks.append(chunk)
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = 0
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:  # reaped elsewhere: its report may be whole, or not
+            return None
+        finally:
+            self.pid = 0
         if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
             return None
         try:
@@ -125,12 +129,11 @@ def worth_it(input_path: Path, database_url: str, in_database: bool) -> str | No
 def prefetch(database: str | None, hash_key: str) -> Iterator[Prefetch | None]:
     """A child reading the newest snapshot of the SQLite store at path `database` (None, or a
     process where forking is unsafe: no child, and None)."""
-    if not database or not _can_fork():
+    started = _fork() if database and _can_fork() else None
+    if database is None or started is None:
         yield None
         return
-    memory = os.memfd_create("optout-list-snapshot", os.MFD_CLOEXEC)
-    reader, writer = os.pipe()
-    pid = os.fork()
+    pid, reader, writer, memory = started
     if pid == 0:  # the child: never returns, never runs the parent's clean-ups
         code = 1
         try:
@@ -147,6 +150,22 @@ def prefetch(database: str | None, hash_key: str) -> Iterator[Prefetch | None]:
         yield child
     finally:
         child.close()
+
+
+def _fork() -> tuple[int, int, int, int] | None:
+    """(pid, pipe's read end, write end, memory file), forked; None, with nothing left open, where
+    the system refuses one of them (no memory files in a sandbox, too many processes or files)."""
+    opened: list[int] = []
+    try:
+        opened.append(os.memfd_create("optout-list-snapshot", os.MFD_CLOEXEC))
+        opened.extend(os.pipe())
+        pid = os.fork()
+    except OSError:
+        for fd in opened:
+            os.close(fd)
+        return None
+    memory, reader, writer = opened
+    return pid, reader, writer, memory
 
 
 def _can_fork() -> bool:

@@ -145,3 +145,16 @@ def test_no_child_beside_other_threads_nor_for_a_small_file(settings, nightly, t
     url = settings.database_url
     assert (worth_it(small, url, False), worth_it(big, url, True), worth_it(big, url, False)) == (None, None, nightly)
     assert worth_it(big, "postgresql://localhost/x", False) is None and worth_it(tmp_path / "x.parquet", url, False) is None
+
+
+@pytest.mark.parametrize("refused", ["memfd_create", "pipe", "fork"])
+def test_a_system_that_refuses_the_child_only_means_no_child(settings, nightly, monkeypatch, refused: str) -> None:
+    before = set(os.listdir("/proc/self/fd"))
+
+    def no(*args: object) -> None:
+        raise OSError(11, f"{refused} refused")
+
+    monkeypatch.setattr(os, refused, no)
+    with prefetch(nightly, settings.hash_key) as pf:
+        assert pf is None
+    assert set(os.listdir("/proc/self/fd")) == before  # nothing left open

@@ -135,6 +135,19 @@ def test_hypothesis_emails(cells: list[str]) -> None:
     assert_same(cells)
 
 
+SPECIAL_AND_OTHERS = ["a@b.localhost", "it@corp.local", "x@y.test", "Zoë@exämple.com", "x@y.com", "Name <n@x.org>",
+                      "\"q\"@x.com", "nope", ""]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(SPECIAL_AND_OTHERS)), max_size=30), st.integers(0, 3))
+def test_null_cells_beside_every_path(cells: list[str | None], offset: int) -> None:
+    """Null cells (a Parquet column) beside special-use, internationalised, reference and fast
+    cells, also in an array that starts at an offset: each null has no key, the rest the reference's."""
+    padded = pa.array(["pad@x.com"] * offset + cells, pa.string()).slice(offset)
+    assert match_keys(padded).to_pylist() == reference(cells)
+
+
 @pytest.mark.corpora
 def test_every_corpus_address(corpora: Path) -> None:
     cells: list[str | None] = []

@@ -123,10 +123,29 @@ def test_view_columns_are_kept_in_their_own_type(tmp_path: Path) -> None:
     plain type and writes them back as they were."""
     src = tmp_path / "in.parquet"
     table = pa.table({"email": pa.array(["ann@example.com", "bob@example.com"]).cast(pa.string_view()),
-                      "note": pa.array([b"x", None]).cast(pa.binary_view())})
+                      "note": pa.array([b"x", None]).cast(pa.binary_view()),
+                      "tags": pa.array([["a"], None], pa.list_(pa.string_view())),
+                      "who": pa.array([{"n": "A"}, {"n": None}], pa.struct([("n", pa.string_view())])),
+                      "map": pa.array([[("k", "v")], []], pa.map_(pa.string(), pa.string_view())),
+                      "pair": pa.array([[b"a", b"b"], None], pa.list_(pa.binary_view(), 2))})
     pq.write_table(table, src)
     tally = filter_file(src, tmp_path / "out.parquet", tmp_path / "rem.parquet", None, FakeList("ann@example.com"))
     assert (tally.rows_in, tally.kept, tally.suppressed) == (2, 1, 1)
     kept, removed = pq.read_table(tmp_path / "out.parquet"), pq.read_table(tmp_path / "rem.parquet")
-    assert kept.schema == table.schema and kept.to_pylist() == [{"email": "bob@example.com", "note": None}]
+    assert kept.schema == table.schema
+    assert kept.to_pylist() == [{"email": "bob@example.com", "note": None, "tags": None, "who": {"n": None}, "map": [],
+                                 "pair": None}]
     assert removed.schema.field("note").type == pa.binary_view() and removed.column("email").to_pylist() == ["ann@example.com"]
+
+
+def test_columns_arrow_cannot_copy_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.check import parquet  # here, not at import: the reader whose copy is made to fail
+
+    def cannot(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+        raise pa.ArrowNotImplementedError("Function 'array_take' has no kernel matching input types (x, int32)\nmore")
+
+    monkeypatch.setattr(parquet, "_as", cannot)
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"email": ["ann@example.com"]}), src)
+    with pytest.raises(OptoutError, match=r"in.parquet: its columns cannot be copied row by row \(Function 'array_take' .*\)$"):
+        filter_file(src, tmp_path / "out.parquet", None, None, FakeList())
