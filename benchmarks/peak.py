@@ -14,8 +14,8 @@ from __future__ import annotations
 import atexit
 import os
 import runpy
+import select
 import sys
-import threading
 from pathlib import Path
 
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -38,11 +38,13 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _tree_rss(root: int) -> int:
-    """Resident kB of `root` and its descendants, from /proc (statm: resident pages)."""
+def _tree_rss(root: int, skip: int = 0) -> int:
+    """Resident kB of `root` and its descendants but `skip`, from /proc (statm: resident pages)."""
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
+        if pid == skip:
+            continue
         try:
             total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KIB
         except OSError:
@@ -51,28 +53,41 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-class TreeSampler(threading.Thread):
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.peak = 0
-        self.root = os.getpid()
+def _sample(root: int, done: int, path: str) -> None:
+    """In the sampler process: the peak of `root`'s tree (itself left out) every 20 ms, until the
+    pipe `done` closes (`root` is ending); then both figures into `path`."""
+    me, peak = os.getpid(), 0
+    while True:
+        peak = max(peak, _tree_rss(root, skip=me))
+        ready, _, _ = select.select([done], [], [], 0.02)
+        if ready:
+            break
+    own = int(os.read(done, 64) or b"0")
+    Path(path).write_text(f"{own} {max(own, peak)}")
 
-    def run(self) -> None:
-        while True:
-            self.peak = max(self.peak, _tree_rss(self.root))
-            threading.Event().wait(0.02)
 
-
-def _dump(path: str, sampler: TreeSampler) -> None:
-    own = _own_peak()
-    Path(path).write_text(f"{own} {max(own, sampler.peak)}")
+def _finish(sampler: int, done: int) -> None:
+    """At exit: hand the sampler this process's own peak and wait for it to write the file."""
+    os.write(done, str(_own_peak()).encode())
+    os.close(done)
+    os.waitpid(sampler, 0)
 
 
 def main() -> None:
+    """The sampler is a process, not a thread: `optout check` forks its workers and its list
+    reader only from a process with one Python thread (a thread here made it judge on threads)."""
     path, how, target, *rest = sys.argv[1:]
-    sampler = TreeSampler()
-    sampler.start()
-    atexit.register(_dump, path, sampler)
+    read_end, write_end = os.pipe()
+    root = os.getpid()
+    sampler = os.fork()
+    if sampler == 0:
+        os.close(write_end)
+        try:
+            _sample(root, read_end, path)
+        finally:
+            os._exit(0)
+    os.close(read_end)
+    atexit.register(_finish, sampler, write_end)
     if how == "-m":
         sys.argv = [target, *rest]
         runpy.run_module(target, run_name="__main__", alter_sys=True)

@@ -44,3 +44,18 @@ def test_publish_benchmark_prints_both_stores() -> None:
     assert (empty["existing"], empty["new"], empty["version"]) == (0, 3, 1)
     assert (big["existing"], big["new"], big["version"]) == (500, 3, 2)
     assert big["total_seconds"] > 0 and big["bytes_written_total"] > 0 and report["ratio_to_empty_store"] > 0
+
+
+def test_the_peak_sampler_adds_no_thread_and_counts_forked_children(tmp_path) -> None:
+    """`benchmarks.peak` samples from a process of its own: the measured code runs with one
+    Python thread (so `optout check` forks its workers there as for a user), and a child it forks
+    is in the tree's peak."""
+    code = ("import os, threading, time; print(threading.active_count()); pid = os.fork()\n"
+            "if pid == 0:\n    block = bytearray(300 << 20); time.sleep(0.3); os._exit(0)\n"
+            "os.waitpid(pid, 0)")
+    peak = tmp_path / "peak"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.peak", str(peak), "-c", code], capture_output=True,
+                          text=True, cwd=ROOT, timeout=60, check=True)
+    assert done.stdout.split() == ["1"]
+    own, tree = (int(v) for v in peak.read_text().split())
+    assert tree - own > 250 << 10  # the child's 300 MiB, in kB
