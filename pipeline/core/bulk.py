@@ -10,7 +10,10 @@ the parent stores this one; batches travel pickled through a pipe, which holds a
 so memory stays bounded.
 
 `ahead` hands on the child's exception as the consumer's own error, and stops the child when
-the consumer stops early. Where fork is not available, the items are produced in-process."""
+the consumer stops early. Where fork is not available, the items are produced in-process.
+
+`in_turn`: `map(function, items)` in order, computed by several forked children that take the
+items in turn (the nightly ingest reads a night's files so while it stores them)."""
 
 from __future__ import annotations
 
@@ -18,12 +21,13 @@ import gc
 import multiprocessing
 import signal
 import traceback
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class ProducerFailed(RuntimeError):
@@ -55,6 +59,18 @@ def ahead(items: Iterable[T]) -> Iterator[Iterator[T]]:
         if child.is_alive():  # a SIGTERM that arrived before the child's own handlers were set
             child.kill()
         child.join()
+
+
+@contextmanager
+def in_turn(function: Callable[[T], R], items: Sequence[T], workers: int = 2) -> Iterator[Iterator[R]]:
+    """`function` of each item, in the items' order, computed by `workers` forked children: the
+    first takes items 0, k, 2k…, the second 1, k+1…, each one result ahead of the consumer (a
+    result waits in its child's pipe until it is taken). The children are stopped when the block
+    ends, as with `ahead`; a child's failure is the consumer's `ProducerFailed`."""
+    count = max(1, min(workers, len(items)))
+    with ExitStack() as stack:
+        streams = [stack.enter_context(ahead(map(function, items[i::count]))) for i in range(count)]
+        yield (next(streams[i % count]) for i in range(len(items)))
 
 
 def _received(receiving: Connection, child: Any) -> Iterator[Any]:

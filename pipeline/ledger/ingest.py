@@ -3,14 +3,16 @@ outcomes, events and review items. One file is one transaction, so a run killed 
 leaves nothing half-loaded and the re-run picks the file up again."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.core.bulk import full_collections_paused
+from pipeline.core.bulk import ProducerFailed, full_collections_paused, in_turn
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.core.errors import QuarantineError
@@ -67,12 +69,16 @@ def ingest_channel(
     accounts: AccountIndex,
     *,
     gate: Gate | None = None,
+    reads: ReadAhead | None = None,
 ) -> ChannelResult:
-    """Ingest every file of the channel dated on or before the day that is not yet known."""
+    """Ingest every file of the channel dated on or before the day that is not yet known
+    (those `reads` planned, read ahead, when it planned the channel)."""
     result = ChannelResult(ch.name)
     with full_collections_paused():
-        for landed in pending_files(engine, settings, ch, logical_date):
-            file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock, gate=gate)
+        planned = reads.files.get(ch.name) if reads is not None else None
+        pending = planned if planned is not None else pending_files(engine, settings, ch, logical_date)
+        for landed in pending:
+            file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock, gate=gate, reads=reads)
             if file_result is not None:
                 result.files.append(file_result)
     return result
@@ -105,6 +111,67 @@ def read_file(ch: Channel, landed: LandedFile, ctx: ChannelContext) -> tuple[lis
         return [], _naming(landed, f"cannot be read: {one_line(exc)}")
 
 
+READ_AHEAD_MIN_BYTES = 1 << 20  # below this a night's files are read in a blink: no child is worth forking
+READERS = 2  # forked children reading ahead: with the writer, a night keeps both cores busy
+
+
+@dataclass
+class ReadAhead:
+    """The pending files of some channels, read by forked children in the order the writer
+    stores them (channel by channel, file by file), while it stores the ones before: reading
+    (parsing mail above all) is most of a night, and needs nothing from the store."""
+
+    files: dict[str, list[LandedFile]]
+    planned: list[tuple[Channel, LandedFile]] = field(default_factory=list)
+    results: Iterator[tuple[list[IntakeRecord], str | None]] | None = None
+    taken: int = 0
+
+    def read(self, ch: Channel, landed: LandedFile, ctx: ChannelContext) -> tuple[list[IntakeRecord], str | None]:
+        """`read_file(ch, landed, ctx)`, as a child read it. Results of files a channel that
+        failed left unstored are passed over; a file not planned, or a child that failed (it
+        may have run out of memory), is read here."""
+        while self.results is not None and self.taken < len(self.planned):
+            planned_ch, planned = self.planned[self.taken]
+            self.taken += 1
+            try:
+                result = next(self.results)
+            except ProducerFailed:
+                self.results = None
+                break
+            if planned_ch.name == ch.name and planned == landed:
+                return result
+        return read_file(ch, landed, ctx)
+
+
+@contextmanager
+def reading_ahead(
+    engine: sa.Engine, settings: Settings, channels: Sequence[Channel], logical_date: date, accounts: AccountIndex,
+    *, workers: int = READERS,
+) -> Iterator[ReadAhead]:
+    """The channels' pending files (as `pending_files` lists them), read ahead by `workers`
+    forked children when there are at least two files and READ_AHEAD_MIN_BYTES in all. A channel
+    whose files cannot be listed is left out: `ingest_channel` lists them, and fails, on its own."""
+    files: dict[str, list[LandedFile]] = {}
+    for ch in channels:
+        try:
+            files[ch.name] = pending_files(engine, settings, ch, logical_date)
+        except Exception:  # raised again where the channel is ingested, and recorded there
+            continue
+    planned = [(ch, landed) for ch in channels for landed in files.get(ch.name, ())]
+    daemon = multiprocessing.current_process().daemon  # a daemonic process may not fork children
+    if daemon or len(planned) < 2 or sum(landed.size for _, landed in planned) < READ_AHEAD_MIN_BYTES:
+        yield ReadAhead(files)
+        return
+
+    def read(item: tuple[Channel, LandedFile]) -> tuple[list[IntakeRecord], str | None]:
+        ch, landed = item
+        return read_file(ch, landed, ChannelContext(settings, accounts, landed))
+
+    # Forked with full collections paused, so the children read as the writer would.
+    with full_collections_paused(), in_turn(read, planned, workers) as results:
+        yield ReadAhead(files, planned, results)
+
+
 def _naming(landed: LandedFile, error: str) -> str:
     """The quarantine message, with the file's path in front unless it names it already."""
     path = str(landed.path)
@@ -121,10 +188,12 @@ def ingest_file(
     clock: Clock,
     *,
     gate: Gate | None = None,
+    reads: ReadAhead | None = None,
 ) -> FileResult | None:
     """Record one file and everything in it; None when another writer got to it first.
     A gate that objects quarantines the whole file before anything of it is written."""
-    records, error = read_file(ch, landed, ChannelContext(settings, accounts, landed))
+    ctx = ChannelContext(settings, accounts, landed)
+    records, error = read_file(ch, landed, ctx) if reads is None else reads.read(ch, landed, ctx)
     if error is None and gate is not None:
         error = gate(landed, records)
         if error is not None:

@@ -24,7 +24,7 @@ from pipeline.intake import landing
 from pipeline.intake.accounts import AccountIndex, load_accounts
 from pipeline.intake.landing import LandingWarning
 from pipeline.intake.records import Reconciliation
-from pipeline.ledger.ingest import ChannelResult, Gate, ingest_channel
+from pipeline.ledger.ingest import ChannelResult, Gate, ReadAhead, ingest_channel, reading_ahead
 from pipeline.ledger.publish import ListVersion, latest_version, publish
 from pipeline.store.db import write_tx
 from pipeline.store.schema import ingested_files, pipeline_runs
@@ -182,15 +182,17 @@ def run_channel(
     clock: Clock,
     accounts: AccountIndex | None = None,
     gate: Gate | None = None,
+    reads: ReadAhead | None = None,
 ) -> ChannelResult:
     """Ingest one channel for the run. An unexpected failure is recorded on the run (so the
     final step fails it) and raised again for the orchestrator to retry. `gate` (the DAG's
-    data-quality suites) may quarantine a file before it is loaded."""
+    data-quality suites) may quarantine a file before it is loaded; `reads` has the files read
+    ahead (`optout run`)."""
     logical_date = run_logical_date(engine, run_id)
     try:
         if accounts is None:
             accounts = run_accounts(engine, settings, run_id)
-        return ingest_channel(engine, settings, channel(name), logical_date, run_id, clock, accounts, gate=gate)
+        return ingest_channel(engine, settings, channel(name), logical_date, run_id, clock, accounts, gate=gate, reads=reads)
     except Exception as exc:
         record_channel_error(engine, run_id, name, f"{type(exc).__name__}: {exc}")
         raise
@@ -303,11 +305,14 @@ def run_nightly(
     survey_landing(engine, settings, run_id)
     accounts = run_accounts(engine, settings, run_id)
     new_files = 0
-    for name in scope or REGISTRY:
-        try:
-            new_files += len(run_channel(engine, settings, run_id, name, clock, accounts).files)
-        except Exception:  # recorded on the run by run_channel; the other channels go on
-            traceback.print_exc()
+    names = list(scope or REGISTRY)
+    # Each channel's files are read by forked children while the ones before are stored.
+    with reading_ahead(engine, settings, [channel(name) for name in names], logical_date, accounts) as reads:
+        for name in names:
+            try:
+                new_files += len(run_channel(engine, settings, run_id, name, clock, accounts, reads=reads).files)
+            except Exception:  # recorded on the run by run_channel; the other channels go on
+                traceback.print_exc()
     publish_run(engine, settings, run_id, clock, accounts)
     summary = finish_run(engine, run_id, clock)
     summary.new_files = new_files

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from pipeline.core import bulk
-from pipeline.core.bulk import ProducerFailed, ahead, collector_paused, full_collections_paused
+from pipeline.core.bulk import ProducerFailed, ahead, collector_paused, full_collections_paused, in_turn
 
 pytestmark = pytest.mark.unit
 
@@ -132,3 +133,38 @@ def test_full_collections_paused_keeps_young_collections_and_restores_the_thresh
         assert gone() is None, "a young cycle is still freed while full collections are paused"
         assert len(kept) == 20_000
     assert gc.get_threshold() == before
+
+
+def squares_of(items: list[int], workers: int) -> list[tuple[int, int]]:
+    with in_turn(lambda n: (n, os.getpid()), items, workers) as got:
+        return list(got)
+
+
+@pytest.mark.parametrize(("count", "workers"), [(0, 2), (1, 2), (2, 2), (7, 2), (7, 3), (2, 5)])
+def test_in_turn_gives_every_result_in_order_from_several_children(count: int, workers: int) -> None:
+    before = set(multiprocessing.active_children())
+    got = squares_of(list(range(count)), workers)
+    assert [n for n, _ in got] == list(range(count))
+    pids = {pid for _, pid in got}
+    assert os.getpid() not in pids and len(pids) == min(count, workers)
+    assert set(multiprocessing.active_children()) == before
+
+
+def test_in_turn_raises_a_childs_error_at_its_item() -> None:
+    def fails_on_three(n: int) -> int:
+        if n == 3:
+            raise ValueError("item 3 cannot be read")
+        return n
+
+    got = []
+    with pytest.raises(ProducerFailed, match="item 3 cannot be read"), in_turn(fails_on_three, list(range(6))) as items:
+        for item in items:
+            got.append(item)
+    assert got == [0, 1, 2]
+
+
+def test_in_turn_stopped_early_ends_every_child() -> None:
+    before = set(multiprocessing.active_children())
+    with in_turn(lambda n: [n] * 100_000, list(range(50))) as items:
+        assert next(items)[0] == 0
+    assert set(multiprocessing.active_children()) == before
