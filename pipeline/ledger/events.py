@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.ledger.chain import GENESIS, keyed_hasher, row_hash
+from pipeline.ledger.state import EventFacts
 from pipeline.store.schema import UTCDateTime, intake_records, optout_events
 
 
@@ -44,8 +45,10 @@ def append_events(
     hash_key: str,
     recorded_at: datetime,
     run_id: int | None,
+    facts: list[EventFacts] | None = None,
 ) -> int:
-    """Append events in order, each chained to the one before. Returns how many were added.
+    """Append events in order, each chained to the one before. Returns how many were added;
+    `facts`, when given, is extended with each event's facts (what publishing folds in).
     Must run inside `write_tx`, which serialises writers."""
     last_id, prev = chain_head(conn)
     rows = []
@@ -77,8 +80,31 @@ def append_events(
         row["prev_hash"] = prev
         row["row_hash"] = prev = row_hash(prev, row)
         rows.append(row)
+        if facts is not None:
+            facts.append(EventFacts(key_hash, d.match_key, d.address, d.channel, d.scope, d.action, d.requested_at))
     insert_rows(conn, optout_events, rows)
     return len(rows)
+
+
+@dataclass
+class Appended:
+    """The facts of the events some transactions appended, in chain order, and the id of the
+    first: what a publish after them folds in without reading them back (`publish_in`), as
+    long as no other writer appended between them (`contiguous`)."""
+
+    first_id: int | None = None
+    facts: list[EventFacts] = field(default_factory=list)
+    contiguous: bool = True
+
+    def extend(self, first_id: int, facts: list[EventFacts]) -> None:
+        """Events from `first_id` on, just committed."""
+        if not facts:
+            return
+        if self.first_id is None:
+            self.first_id = first_id
+        elif self.first_id + len(self.facts) != first_id:
+            self.contiguous = False
+        self.facts.extend(facts)
 
 
 def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:

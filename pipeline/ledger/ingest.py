@@ -20,7 +20,8 @@ from pipeline.intake.accounts import AccountIndex
 from pipeline.intake.channel import Channel, ChannelContext, one_line
 from pipeline.intake.landing import LandedFile, discover
 from pipeline.intake.records import IntakeRecord, Outcome, Reconciliation, storable_text
-from pipeline.ledger.events import EventDraft, append_events, insert_rows, next_record_id
+from pipeline.ledger.events import Appended, EventDraft, append_events, chain_head, insert_rows, next_record_id
+from pipeline.ledger.state import EventFacts
 from pipeline.store.db import bulk_cache, write_tx
 from pipeline.store.schema import ingested_files, intake_records, review_queue
 
@@ -70,15 +71,18 @@ def ingest_channel(
     *,
     gate: Gate | None = None,
     reads: ReadAhead | None = None,
+    appended: Appended | None = None,
 ) -> ChannelResult:
     """Ingest every file of the channel dated on or before the day that is not yet known
-    (those `reads` planned, read ahead, when it planned the channel)."""
+    (those `reads` planned, read ahead, when it planned the channel). `appended` gathers the
+    facts of the events stored, for the run's publish."""
     result = ChannelResult(ch.name)
     with full_collections_paused():
         planned = reads.files.get(ch.name) if reads is not None else None
         pending = planned if planned is not None else pending_files(engine, settings, ch, logical_date)
         for landed in pending:
-            file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock, gate=gate, reads=reads)
+            file_result = ingest_file(engine, settings, ch, landed, accounts, run_id, clock, gate=gate, reads=reads,
+                                      appended=appended)
             if file_result is not None:
                 result.files.append(file_result)
     return result
@@ -189,6 +193,7 @@ def ingest_file(
     *,
     gate: Gate | None = None,
     reads: ReadAhead | None = None,
+    appended: Appended | None = None,
 ) -> FileResult | None:
     """Record one file and everything in it; None when another writer got to it first.
     A gate that objects quarantines the whole file before anything of it is written."""
@@ -199,13 +204,17 @@ def ingest_file(
         if error is not None:
             records = []
     counts = Reconciliation()
+    facts: list[EventFacts] = []
     with write_tx(engine) as conn, bulk_cache(conn):
         if landed.sha256 in known_hashes(conn, ch.name):
             return None
         now = clock.now()
         fresh = _new_records(conn, ch.name, records, counts)
         file_id = _insert_file(conn, landed, counts, error, run_id, now)
-        store_records(conn, settings, fresh, file_id, run_id, now)
+        first_event = chain_head(conn)[0] + 1
+        store_records(conn, settings, fresh, file_id, run_id, now, facts)
+    if appended is not None:  # committed: the events are in the chain
+        appended.extend(first_event, facts)
     return FileResult(str(landed.path), landed.sha256, counts, error)
 
 
@@ -258,9 +267,11 @@ def _insert_file(conn: sa.Connection, landed: LandedFile, counts: Reconciliation
 
 
 def store_records(
-    conn: sa.Connection, settings: Settings, records: list[IntakeRecord], file_id: int | None, run_id: int | None, now: Any
+    conn: sa.Connection, settings: Settings, records: list[IntakeRecord], file_id: int | None, run_id: int | None, now: Any,
+    facts: list[EventFacts] | None = None,
 ) -> None:
-    """Insert intake records with their events and review items (inside `write_tx`)."""
+    """Insert intake records with their events and review items (inside `write_tx`); `facts`,
+    when given, is extended with the events' facts."""
     if not records:
         return
     record_id = next_record_id(conn)
@@ -280,5 +291,5 @@ def store_records(
             reviews.append({"record_id": record_id, "reason": r.review or r.reason, "details": r.details, "created_at": now})
         record_id += 1
     insert_rows(conn, intake_records, rows)
-    append_events(conn, drafts, hash_key=settings.hash_key, recorded_at=now, run_id=run_id)
+    append_events(conn, drafts, hash_key=settings.hash_key, recorded_at=now, run_id=run_id, facts=facts)
     insert_rows(conn, review_queue, reviews)
