@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.core.bulk import ProducerFailed, full_collections_paused, in_turn
+from pipeline.core.bulk import ProducerFailed, ahead, full_collections_paused, in_turn
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.core.errors import QuarantineError
@@ -107,12 +107,88 @@ def read_file(ch: Channel, landed: LandedFile, ctx: ChannelContext) -> tuple[lis
     not retried every night (SPEC §3)."""
     try:
         return list(ch.read(landed.path, ctx)), None
-    except QuarantineError as exc:
-        return [], _naming(landed, str(exc))
     except MemoryError:
         raise
     except Exception as exc:
-        return [], _naming(landed, f"cannot be read: {one_line(exc)}")
+        return [], _read_error(landed, exc)
+
+
+def _read_error(landed: LandedFile, exc: Exception) -> str:
+    """The quarantine message of a file whose reader raised `exc`."""
+    if isinstance(exc, QuarantineError):
+        return _naming(landed, str(exc))
+    return _naming(landed, f"cannot be read: {one_line(exc)}")
+
+
+STREAM_MIN_BYTES = 4 << 20  # a file this large is stored while a forked child still reads it
+STREAM_CHUNK = 5000  # records a chunk
+
+
+def _read_in_chunks(ch: Channel, landed: LandedFile, ctx: ChannelContext) -> Iterator[tuple[list[IntakeRecord], str | None]]:
+    """`read_file` in chunks of records, the last with the quarantine error if the reader fails."""
+    chunk: list[IntakeRecord] = []
+    try:
+        for record in ch.read(landed.path, ctx):
+            chunk.append(record)
+            if len(chunk) == STREAM_CHUNK:
+                yield chunk, None
+                chunk = []
+    except MemoryError:
+        raise
+    except Exception as exc:
+        yield [], _read_error(landed, exc)
+        return
+    if chunk:
+        yield chunk, None
+
+
+class _Unread(Exception):
+    """A streamed file that must be stored the usual way: its reader failed (the message), or
+    the child reading it did (None)."""
+
+    def __init__(self, error: str | None) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _streams(engine: sa.Engine, landed: LandedFile, gate: Gate | None, reads: ReadAhead | None) -> bool:
+    """Whether to store a file while a child reads it: a large file no gate must see whole and
+    no child has read ahead, in SQLite, where a file given up half-stored leaves no id taken (a
+    PostgreSQL sequence would not give its ids back), from a process that may fork."""
+    return (
+        gate is None and landed.size >= STREAM_MIN_BYTES and engine.dialect.name == "sqlite"
+        and (reads is None or reads.results is None) and not multiprocessing.current_process().daemon
+    )
+
+
+def _ingest_streamed(
+    engine: sa.Engine, settings: Settings, ch: Channel, landed: LandedFile, ctx: ChannelContext, run_id: int | None,
+    clock: Clock, appended: Appended | None,
+) -> FileResult | None:
+    """`ingest_file` of a file stored chunk by chunk as a forked child reads it: the records,
+    events, ids and counts come out as when the file is read whole first (the file's row is
+    written first and given its counts at the end). A reader that fails rolls everything back
+    (`_Unread`), as does the child failing."""
+    counts = Reconciliation()
+    facts: list[EventFacts] = []
+    with ahead(_read_in_chunks(ch, landed, ctx)) as chunks, write_tx(engine) as conn, bulk_cache(conn):
+        if landed.sha256 in known_hashes(conn, ch.name):
+            return None
+        now = clock.now()
+        file_id = _insert_file(conn, landed, counts, None, run_id, now)
+        first_event = chain_head(conn)[0] + 1
+        seen: set[str] = set()
+        try:
+            for records, error in chunks:
+                if error is not None:
+                    raise _Unread(error)
+                store_records(conn, settings, _new_records(conn, ch.name, records, counts, seen), file_id, run_id, now, facts)
+        except ProducerFailed:
+            raise _Unread(None) from None
+        conn.execute(ingested_files.update().where(ingested_files.c.id == file_id).values(**_file_counts(counts)))
+    if appended is not None:
+        appended.extend(first_event, facts)
+    return FileResult(str(landed.path), landed.sha256, counts, None)
 
 
 READ_AHEAD_MIN_BYTES = 1 << 20  # below this a night's files are read in a blink: no child is worth forking
@@ -198,7 +274,18 @@ def ingest_file(
     """Record one file and everything in it; None when another writer got to it first.
     A gate that objects quarantines the whole file before anything of it is written."""
     ctx = ChannelContext(settings, accounts, landed)
-    records, error = read_file(ch, landed, ctx) if reads is None else reads.read(ch, landed, ctx)
+    unread: str | None = None
+    if _streams(engine, landed, gate, reads):
+        try:
+            return _ingest_streamed(engine, settings, ch, landed, ctx, run_id, clock, appended)
+        except _Unread as failed:
+            unread = failed.error
+    records: list[IntakeRecord]
+    error: str | None
+    if unread is not None:
+        records, error = [], unread
+    else:
+        records, error = read_file(ch, landed, ctx) if reads is None else reads.read(ch, landed, ctx)
     if error is None and gate is not None:
         error = gate(landed, records)
         if error is not None:
@@ -218,10 +305,13 @@ def ingest_file(
     return FileResult(str(landed.path), landed.sha256, counts, error)
 
 
-def _new_records(conn: sa.Connection, channel: str, records: list[IntakeRecord], counts: Reconciliation) -> list[IntakeRecord]:
+def _new_records(
+    conn: sa.Connection, channel: str, records: list[IntakeRecord], counts: Reconciliation, seen: set[str] | None = None,
+) -> list[IntakeRecord]:
     """Records not seen before: a (channel, source_ref) already stored, or repeated in the
-    file, counts as a duplicate."""
-    seen = _existing_refs(conn, channel, [r.source_ref for r in records])
+    file (`seen`: the refs of its records before these), counts as a duplicate."""
+    seen = set() if seen is None else seen
+    seen.update(_existing_refs(conn, channel, [r.source_ref for r in records]))
     fresh = []
     for r in records:
         if r.source_ref in seen:
@@ -247,9 +337,14 @@ def _existing_refs(conn: sa.Connection, channel: str, refs: list[str]) -> set[st
     return found
 
 
-def _insert_file(conn: sa.Connection, landed: LandedFile, counts: Reconciliation, error: str | None, run_id: int | None, now: Any) -> int:
+def _file_counts(counts: Reconciliation) -> dict[str, int]:
     values = counts.as_dict()
     values["records"] = values.pop("read")
+    return values
+
+
+def _insert_file(conn: sa.Connection, landed: LandedFile, counts: Reconciliation, error: str | None, run_id: int | None, now: Any) -> int:
+    values = _file_counts(counts)
     result = conn.execute(
         ingested_files.insert().values(
             run_id=run_id,
