@@ -205,11 +205,18 @@ class ReadAhead:
     planned: list[tuple[Channel, LandedFile]] = field(default_factory=list)
     results: Iterator[tuple[list[IntakeRecord], str | None]] | None = None
     taken: int = 0
+    position: dict[tuple[str, LandedFile], int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.position = {(ch.name, landed): i for i, (ch, landed) in enumerate(self.planned)}
 
     def read(self, ch: Channel, landed: LandedFile, ctx: ChannelContext) -> tuple[list[IntakeRecord], str | None]:
         """`read_file(ch, landed, ctx)`, as a child read it. Results of files a channel that
-        failed left unstored are passed over; a file not planned, or a child that failed (it
-        may have run out of memory), is read here."""
+        failed left unstored are passed over; a file the children do not read (the first,
+        which the writer reads while they start on the next), or a child that failed (it may
+        have run out of memory), is read here."""
+        if self.position.get((ch.name, landed), -1) < self.taken:
+            return read_file(ch, landed, ctx)
         while self.results is not None and self.taken < len(self.planned):
             planned_ch, planned = self.planned[self.taken]
             self.taken += 1
@@ -247,9 +254,10 @@ def reading_ahead(
         ch, landed = item
         return read_file(ch, landed, ChannelContext(settings, accounts, landed))
 
-    # Forked with full collections paused, so the children read as the writer would.
-    with full_collections_paused(), in_turn(read, planned, workers) as results:
-        yield ReadAhead(files, planned, results)
+    # Forked with full collections paused, so the children read as the writer would. The
+    # writer reads the first file itself: it would only wait for it.
+    with full_collections_paused(), in_turn(read, planned[1:], workers) as results:
+        yield ReadAhead(files, planned[1:], results)
 
 
 def _naming(landed: LandedFile, error: str) -> str:

@@ -125,3 +125,15 @@ def test_files_a_failed_channel_left_are_passed_over_and_a_failed_child_means_re
     assert reads.read(chb, files[2], ctx) == ([], "read b1")
     assert reads.read(chb, files[3], ctx) == ([], None) and b.read_here == ["b2"]
     assert a.read_here == []
+
+
+def test_the_first_file_is_read_by_the_writer_and_takes_nothing_from_the_children() -> None:
+    from pipeline.intake.channel import Channel
+
+    a = Reader("a")
+    cha = Channel("a", ("*",), a)
+    files = [LandedFile("a", Path(f"/x/{name}"), date(2026, 10, 10), name * 8, 1) for name in ("a0", "a1")]
+    reads = ingest.ReadAhead({"a": files}, [(cha, files[1])], iter([([], "read a1")]))
+    ctx: Any = None
+    assert reads.read(cha, files[0], ctx) == ([], None) and a.read_here == ["a0"]
+    assert reads.read(cha, files[1], ctx) == ([], "read a1") and a.read_here == ["a0"]
