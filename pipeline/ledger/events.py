@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -16,8 +16,10 @@ from pipeline.ledger.state import EventFacts
 from pipeline.store.schema import UTCDateTime, intake_records, optout_events
 
 
-@dataclass(frozen=True)
-class EventDraft:
+class EventDraft(NamedTuple):
+    """An event to append, before the chain gives it an id and hashes (a tuple: a night makes
+    100,000 of these)."""
+
     record_id: int | None
     channel: str
     address: str
