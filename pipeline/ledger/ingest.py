@@ -120,7 +120,11 @@ def _read_error(landed: LandedFile, exc: Exception) -> str:
     return _naming(landed, f"cannot be read: {one_line(exc)}")
 
 
-STREAM_MIN_BYTES = 4 << 20  # a file this large is stored while a forked child still reads it
+STREAM_MIN_BYTES = 4 << 20  # a file this large is stored while a forked child still reads it …
+# … up to this size: its transaction holds SQLite's write lock while the child reads, and a check
+# or an `optout add` beside the run waits for that lock up to 60 s (a 64 MiB file reads in about
+# 20 s); a larger file is read whole first, then stored, as before.
+STREAM_MAX_BYTES = 64 << 20
 STREAM_CHUNK = 5000  # records a chunk
 
 
@@ -152,11 +156,12 @@ class _Unread(Exception):
 
 
 def _streams(engine: sa.Engine, landed: LandedFile, gate: Gate | None, reads: ReadAhead | None) -> bool:
-    """Whether to store a file while a child reads it: a large file no gate must see whole and
-    no child has read ahead, in SQLite, where a file given up half-stored leaves no id taken (a
-    PostgreSQL sequence would not give its ids back), from a process that may fork."""
+    """Whether to store a file while a child reads it: a large file (not so large that its read
+    would hold the store's write lock for long) no gate must see whole and no child has read
+    ahead, in SQLite, where a file given up half-stored leaves no id taken (a PostgreSQL sequence
+    would not give its ids back), from a process that may fork."""
     return (
-        gate is None and landed.size >= STREAM_MIN_BYTES and engine.dialect.name == "sqlite"
+        gate is None and STREAM_MIN_BYTES <= landed.size <= STREAM_MAX_BYTES and engine.dialect.name == "sqlite"
         and (reads is None or reads.results is None) and not multiprocessing.current_process().daemon
     )
 

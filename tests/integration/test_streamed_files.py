@@ -114,3 +114,16 @@ def test_a_file_whose_reading_fails_half_stored_leaves_what_reading_it_whole_lea
     assert streamed == whole
     quarantined = [error for *_, error in whole[0] if error]
     assert len(quarantined) == (1 if how == "reader" else 0) and len(whole[2]["ingested_files"]) == 3
+
+
+def test_a_file_too_large_to_hold_the_lock_for_is_read_whole_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streaming holds SQLite's write lock while the child reads: a file over STREAM_MAX_BYTES is
+    read whole first (a check's write beside the run would wait too long), one within it streams."""
+    engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
+    landed = type("Landed", (), {"size": 0})()
+    monkeypatch.setattr(ingest, "STREAM_MIN_BYTES", 10)
+    monkeypatch.setattr(ingest, "STREAM_MAX_BYTES", 100)
+    for size, streams in ((9, False), (10, True), (100, True), (101, False)):
+        landed.size = size
+        assert ingest._streams(engine, landed, None, None) is streams, size
+    engine.dispose()

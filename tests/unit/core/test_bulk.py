@@ -5,6 +5,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -168,3 +171,45 @@ def test_in_turn_stopped_early_ends_every_child() -> None:
     with in_turn(lambda n: [n] * 100_000, list(range(50))) as items:
         assert next(items)[0] == 0
     assert set(multiprocessing.active_children()) == before
+
+
+KILLED = """
+import os, signal, sys
+from pipeline.core.bulk import in_turn
+with in_turn(lambda i: b"x" * (1 << 20), list(range(8))) as results:  # each result over a pipe's buffer
+    next(results)
+    import multiprocessing
+    print(" ".join(str(c.pid) for c in multiprocessing.active_children()), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # no finally runs: as the OOM killer or `kill -9` would
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="process states are read from /proc (Linux)")
+def test_children_die_with_a_parent_that_is_killed() -> None:
+    """A child left alive would keep the store's inherited sockets open (on PostgreSQL, a session
+    holding the event chain's lock that a re-run could never take)."""
+    done = subprocess.run([sys.executable, "-c", KILLED], capture_output=True, text=True, timeout=60)
+    children = [int(p) for p in done.stdout.split()]
+    assert done.returncode == -9 and len(children) == 2
+    deadline = time.monotonic() + 5
+    while any(alive(p) for p in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in children if alive(p)]
+
+
+def test_a_refused_fork_means_the_items_are_made_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    with in_turn(lambda i: i * 2, list(range(5))) as results:
+        assert list(results) == [0, 2, 4, 6, 8]
+    assert list(numbers(2)) == produced(numbers(2))
