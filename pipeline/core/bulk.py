@@ -10,20 +10,28 @@ the parent stores this one; batches travel pickled through a pipe, which holds a
 so memory stays bounded.
 
 `ahead` hands on the child's exception as the consumer's own error, and stops the child when
-the consumer stops early. Where fork is not available, the items are produced in-process."""
+the consumer stops early; the child also dies with its parent (killed, out of memory: on Linux).
+Where fork is not available, or the system refuses the process, the items are produced
+in-process.
+
+`in_turn`: `map(function, items)` in order, computed by several forked children that take the
+items in turn (the nightly ingest reads a night's files so while it stores them)."""
 
 from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import signal
+import sys
 import traceback
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class ProducerFailed(RuntimeError):
@@ -42,8 +50,15 @@ def ahead(items: Iterable[T]) -> Iterator[Iterator[T]]:
         return
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(target=_produce, args=(items, sending), name="optout-ahead", daemon=True)
-    child.start()
+    child = context.Process(target=_produce, args=(items, sending, receiving, os.getpid()), name="optout-ahead",
+                            daemon=True)
+    try:
+        child.start()
+    except OSError:  # the system refuses a process now (a limit, memory): the items are made here
+        receiving.close()
+        sending.close()
+        yield iter(items)
+        return
     sending.close()
     try:
         yield _received(receiving, child)
@@ -55,6 +70,18 @@ def ahead(items: Iterable[T]) -> Iterator[Iterator[T]]:
         if child.is_alive():  # a SIGTERM that arrived before the child's own handlers were set
             child.kill()
         child.join()
+
+
+@contextmanager
+def in_turn(function: Callable[[T], R], items: Sequence[T], workers: int = 2) -> Iterator[Iterator[R]]:
+    """`function` of each item, in the items' order, computed by `workers` forked children: the
+    first takes items 0, k, 2k…, the second 1, k+1…, each one result ahead of the consumer (a
+    result waits in its child's pipe until it is taken). The children are stopped when the block
+    ends, as with `ahead`; a child's failure is the consumer's `ProducerFailed`."""
+    count = max(1, min(workers, len(items)))
+    with ExitStack() as stack:
+        streams = [stack.enter_context(ahead(map(function, items[i::count]))) for i in range(count)]
+        yield (next(streams[i % count]) for i in range(len(items)))
 
 
 def _received(receiving: Connection, child: Any) -> Iterator[Any]:
@@ -71,11 +98,13 @@ def _received(receiving: Connection, child: Any) -> Iterator[Any]:
             raise ProducerFailed(payload)
 
 
-def _produce(items: Iterable[Any], sending: Connection) -> None:
+def _produce(items: Iterable[Any], sending: Connection, receiving: Connection, parent: int) -> None:
     # The parent's handlers (a scheduler's, a test runner's) are not the child's: the default
     # actions let `terminate` and Ctrl-C end it.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _die_with(parent)
+    receiving.close()  # the parent's end: gone with the parent, a write here fails instead of waiting
     try:
         for item in items:
             sending.send(("item", item))
@@ -85,6 +114,21 @@ def _produce(items: Iterable[Any], sending: Connection) -> None:
         sending.send(("error", lines[-1].strip()))
     finally:
         sending.close()
+
+
+def _die_with(parent: int) -> None:
+    """Linux: the child is killed when the process that forked it dies, however it dies (killed,
+    out of memory), with no chance to stop it. A child left alive would keep the sockets it
+    inherited open: a PostgreSQL session holding the event chain's lock, which no re-run could
+    take. Elsewhere (no `prctl`) only the pipe's closing tells the child."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # here, not at import: only a forked child asks for it
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 @contextmanager

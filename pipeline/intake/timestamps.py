@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _FORMATS = (
@@ -33,7 +34,12 @@ def parse_time(text: str | None, naive_tz: str = "UTC") -> datetime | None:
     """
     if text is None:
         return None
-    s = str(text).strip()
+    s = str(text)
+    return _parsed(s, naive_tz) if len(s) <= MAX_REMEMBERED else _parsed_uncached(s, naive_tz)
+
+
+def _parsed_uncached(text: str, naive_tz: str) -> datetime | None:
+    s = text.strip()
     if not s:
         return None
     parsed = _parse(s)
@@ -45,6 +51,12 @@ def parse_time(text: str | None, naive_tz: str = "UTC") -> datetime | None:
         return parsed.astimezone(UTC)
     except (OverflowError, ValueError):  # e.g. 9999-12-31T23:00-05:00 lies past year 9999 in UTC
         return None
+
+
+# An export repeats its times (a letter's date, a call's minute): each text is read once. A
+# datetime cannot be changed by whoever is handed it; only short texts are kept as keys.
+_parsed = lru_cache(maxsize=4096)(_parsed_uncached)
+MAX_REMEMBERED = 128
 
 
 def _parse(s: str) -> datetime | None:

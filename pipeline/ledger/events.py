@@ -1,20 +1,25 @@
 """Appending opt-out events to the chained, append-only `optout_events` table."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from pipeline.ledger.chain import GENESIS, keyed_hasher, row_hash
+from pipeline.ledger.state import EventFacts
 from pipeline.store.schema import UTCDateTime, intake_records, optout_events
 
 
-@dataclass(frozen=True)
-class EventDraft:
+class EventDraft(NamedTuple):
+    """An event to append, before the chain gives it an id and hashes (a tuple: a night makes
+    100,000 of these)."""
+
     record_id: int | None
     channel: str
     address: str
@@ -44,8 +49,10 @@ def append_events(
     hash_key: str,
     recorded_at: datetime,
     run_id: int | None,
+    facts: list[EventFacts] | None = None,
 ) -> int:
-    """Append events in order, each chained to the one before. Returns how many were added.
+    """Append events in order, each chained to the one before. Returns how many were added;
+    `facts`, when given, is extended with each event's facts (what publishing folds in).
     Must run inside `write_tx`, which serialises writers."""
     last_id, prev = chain_head(conn)
     rows = []
@@ -77,8 +84,31 @@ def append_events(
         row["prev_hash"] = prev
         row["row_hash"] = prev = row_hash(prev, row)
         rows.append(row)
+        if facts is not None:
+            facts.append(EventFacts(key_hash, d.match_key, d.address, d.channel, d.scope, d.action, d.requested_at))
     insert_rows(conn, optout_events, rows)
     return len(rows)
+
+
+@dataclass
+class Appended:
+    """The facts of the events some transactions appended, in chain order, and the id of the
+    first: what a publish after them folds in without reading them back (`publish_in`), as
+    long as no other writer appended between them (`contiguous`)."""
+
+    first_id: int | None = None
+    facts: list[EventFacts] = field(default_factory=list)
+    contiguous: bool = True
+
+    def extend(self, first_id: int, facts: list[EventFacts]) -> None:
+        """Events from `first_id` on, just committed."""
+        if not facts:
+            return
+        if self.first_id is None:
+            self.first_id = first_id
+        elif self.first_id + len(self.facts) != first_id:
+            self.contiguous = False
+        self.facts.extend(facts)
 
 
 def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -130,6 +160,11 @@ def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], A
     if process is None:
         return None
     null = process(None)
+    if isinstance(column.type, sa.JSON) and dialect.name == "sqlite" and dialect._json_serializer is None:  # type: ignore[attr-defined]
+        # SQLite's JSON is `json.dumps(value)` as text: a dict (the evidence of every record)
+        # goes through one C encoder made once; anything else through SQLAlchemy.
+        dumps = dict_dumps()
+        return lambda value: dumps(value) if type(value) is dict else null if value is None else process(value)
     if not isinstance(column.type, UTCDateTime):
         return lambda value: null if value is None else process(value)
     seen: dict[datetime, Any] = {}
@@ -142,6 +177,24 @@ def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], A
         return seen[value]
 
     return remembered
+
+
+def dict_dumps() -> Callable[[dict[str, Any]], str]:
+    """`json.dumps` with its default settings, the C encoder it makes on every call made once
+    (half the time of a small dict); tests/integration/test_insert_rows.py holds the two equal."""
+    if c_make_encoder is None:
+        return json.dumps
+    markers: dict[int, Any] = {}
+    encode = c_make_encoder(markers, json.JSONEncoder().default, encode_basestring_ascii, None, ": ", ", ",
+                            False, False, True)
+
+    def dumps(value: dict[str, Any]) -> str:
+        try:
+            return "".join(encode(value, 0))
+        finally:
+            markers.clear()  # empty after a value that encodes; cleared after one that raises
+
+    return dumps
 
 
 def next_record_id(conn: sa.Connection) -> int:

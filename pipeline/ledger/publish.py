@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from pipeline.core.bulk import full_collections_paused
 from pipeline.core.clock import Clock
 from pipeline.ledger import digests
-from pipeline.ledger.events import insert_rows
+from pipeline.ledger.events import Appended, insert_rows
 from pipeline.ledger.state import EventFacts, SuppressionState, states
 from pipeline.store.db import bulk_cache, write_tx
 from pipeline.store.schema import list_versions, optout_events, suppressions
@@ -80,25 +80,34 @@ def event_facts(conn: sa.Connection, key_hashes: list[str], up_to_event: int | N
     return facts
 
 
-def publish(engine: sa.Engine, clock: Clock, run_id: int | None = None) -> ListVersion | None:
-    """Publish a new version when events arrived since the last one; else return the last."""
+def publish(
+    engine: sa.Engine, clock: Clock, run_id: int | None = None, appended: Appended | None = None,
+) -> ListVersion | None:
+    """Publish a new version when events arrived since the last one; else return the last.
+    `appended`: the facts of events a run stored, folded in unread when they are exactly the
+    events since the last version (`publish_in`)."""
+    known = appended is not None and appended.contiguous and appended.first_id is not None
     with write_tx(engine) as conn, bulk_cache(conn), full_collections_paused():
-        return publish_in(conn, clock, run_id)
+        if not known or appended is None:
+            return publish_in(conn, clock, run_id)
+        return publish_in(conn, clock, run_id, new_facts=appended.facts, new_from=appended.first_id)
 
 
 def publish_in(
     conn: sa.Connection, clock: Clock, run_id: int | None = None, *, new_facts: Sequence[EventFacts] | None = None,
+    new_from: int | None = None,
 ) -> ListVersion | None:
     """`publish` inside a write transaction the caller holds (erasure publishes with its edits;
     an import with the events it has just written). `new_facts`, when given, are the facts of
-    every event after the last version, in chain order: they are not read back, only counted
-    (a mismatch reads them from the table as usual)."""
+    every event after the last version, in chain order: they are not read back, only counted,
+    and when `new_from` is given the first must have that id (a mismatch reads them from the
+    table as usual)."""
     last = latest_version(conn)
     since = last.last_event_id if last else 0
     head = conn.execute(sa.select(sa.func.coalesce(sa.func.max(optout_events.c.id), 0))).scalar_one()
     if head == since:
         return last
-    if new_facts is not None and len(new_facts) == head - since:
+    if new_facts is not None and len(new_facts) == head - since and new_from in (None, since + 1):
         touched = sorted({f.key_hash for f in new_facts})
         earlier = event_facts(conn, touched, up_to_event=since) if since else []
         facts = [*earlier, *new_facts]

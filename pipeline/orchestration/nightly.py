@@ -24,7 +24,8 @@ from pipeline.intake import landing
 from pipeline.intake.accounts import AccountIndex, load_accounts
 from pipeline.intake.landing import LandingWarning
 from pipeline.intake.records import Reconciliation
-from pipeline.ledger.ingest import ChannelResult, Gate, ingest_channel
+from pipeline.ledger.events import Appended
+from pipeline.ledger.ingest import ChannelResult, Gate, ReadAhead, ingest_channel, reading_ahead
 from pipeline.ledger.publish import ListVersion, latest_version, publish
 from pipeline.store.db import write_tx
 from pipeline.store.schema import ingested_files, pipeline_runs
@@ -182,15 +183,19 @@ def run_channel(
     clock: Clock,
     accounts: AccountIndex | None = None,
     gate: Gate | None = None,
+    reads: ReadAhead | None = None,
+    appended: Appended | None = None,
 ) -> ChannelResult:
     """Ingest one channel for the run. An unexpected failure is recorded on the run (so the
     final step fails it) and raised again for the orchestrator to retry. `gate` (the DAG's
-    data-quality suites) may quarantine a file before it is loaded."""
+    data-quality suites) may quarantine a file before it is loaded; `reads` has the files read
+    ahead and `appended` gathers the facts of the events stored, for the run's publish (`optout run`)."""
     logical_date = run_logical_date(engine, run_id)
     try:
         if accounts is None:
             accounts = run_accounts(engine, settings, run_id)
-        return ingest_channel(engine, settings, channel(name), logical_date, run_id, clock, accounts, gate=gate)
+        return ingest_channel(engine, settings, channel(name), logical_date, run_id, clock, accounts, gate=gate, reads=reads,
+                              appended=appended)
     except Exception as exc:
         record_channel_error(engine, run_id, name, f"{type(exc).__name__}: {exc}")
         raise
@@ -218,11 +223,13 @@ def recorded_data_quality(engine: sa.Engine, run_id: int) -> dict[str, Any] | No
 
 
 def publish_run(
-    engine: sa.Engine, settings: Settings, run_id: int, clock: Clock, accounts: AccountIndex | None = None
+    engine: sa.Engine, settings: Settings, run_id: int, clock: Clock, accounts: AccountIndex | None = None,
+    appended: Appended | None = None,
 ) -> ListVersion | None:
     """Resolve the review items the accounts snapshot now settles, publish the run's events as
-    a new version, then store that version's list snapshot so the day's checks load it in a
-    fraction of a second (pipeline/check/snapshots.py)."""
+    a new version (`appended`: their facts, as the channels stored them), then store that
+    version's list snapshot so the day's checks load it in a fraction of a second
+    (pipeline/check/snapshots.py)."""
     if accounts is None:
         accounts = run_accounts(engine, settings, run_id)
     resolved = review.resolve_from_snapshot(engine, settings, clock, accounts, run_id)
@@ -231,7 +238,7 @@ def publish_run(
             counts = conn.execute(sa.select(pipeline_runs.c.counts).where(pipeline_runs.c.id == run_id)).scalar_one() or {}
             done = sorted({*counts.get("_review_resolved", []), *resolved})
             conn.execute(pipeline_runs.update().where(pipeline_runs.c.id == run_id).values(counts={**counts, "_review_resolved": done}))
-    version = publish(engine, clock, run_id)
+    version = publish(engine, clock, run_id, appended)
     if version is not None:
         snapshots.refresh(engine, settings.hash_key)
     return version
@@ -303,12 +310,17 @@ def run_nightly(
     survey_landing(engine, settings, run_id)
     accounts = run_accounts(engine, settings, run_id)
     new_files = 0
-    for name in scope or REGISTRY:
-        try:
-            new_files += len(run_channel(engine, settings, run_id, name, clock, accounts).files)
-        except Exception:  # recorded on the run by run_channel; the other channels go on
-            traceback.print_exc()
-    publish_run(engine, settings, run_id, clock, accounts)
+    names = list(scope or REGISTRY)
+    appended = Appended()  # what the channels store, published without reading it back
+    # Each channel's files are read by forked children while the ones before are stored.
+    with reading_ahead(engine, settings, [channel(name) for name in names], logical_date, accounts) as reads:
+        for name in names:
+            try:
+                result = run_channel(engine, settings, run_id, name, clock, accounts, reads=reads, appended=appended)
+                new_files += len(result.files)
+            except Exception:  # recorded on the run by run_channel; the other channels go on
+                traceback.print_exc()
+    publish_run(engine, settings, run_id, clock, accounts, appended)
     summary = finish_run(engine, run_id, clock)
     summary.new_files = new_files
     return summary

@@ -2,12 +2,16 @@
 the database driver reads it back, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pipeline.ledger.events import insert_rows
+from pipeline.ledger.events import dict_dumps, insert_rows
 from pipeline.store.db import make_engine
 from pipeline.store.schema import intake_records, review_queue
 
@@ -23,7 +27,8 @@ def record(n: int, raw: Any) -> dict[str, Any]:
     }
 
 
-RAWS: list[Any] = [{"a": 1, "ü": ["x", None]}, None, [], "text", {"nested": {"n": 1.5}}]
+RAWS: list[Any] = [{"a": 1, "ü": ["x", None]}, None, [], "text", {"nested": {"n": 1.5}},
+                   {"q": 'say "hi"\\\n', "big": 10**30, 1: True, None: -0.0, "e": "\U0001f600"}]
 
 
 def stored(conn: sa.Connection, table: str, ids: range) -> list[tuple[Any, ...]]:
@@ -55,3 +60,27 @@ def test_insert_rows_with_no_rows_inserts_nothing(db_url: str) -> None:
         insert_rows(conn, intake_records, [])
         assert conn.execute(sa.select(sa.func.count()).select_from(intake_records)).scalar_one() == 0
     engine.dispose()
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text(max_size=12) | st.integers() | st.booleans() | st.none(), JSON_VALUES, max_size=6))
+def test_dict_dumps_is_json_dumps(value: dict[Any, Any]) -> None:
+    assert dict_dumps()(value) == json.dumps(value)
+
+
+def test_dict_dumps_raises_as_json_dumps_does_and_then_encodes_on() -> None:
+    dumps = dict_dumps()
+    circular: dict[str, Any] = {"a": []}
+    circular["a"].append(circular)
+    with pytest.raises(ValueError, match="Circular reference"):
+        dumps(circular)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        dumps({"when": datetime(2026, 10, 10, tzinfo=UTC)})
+    shared: list[int] = [1]
+    assert dumps({"x": shared, "y": shared}) == json.dumps({"x": shared, "y": shared})

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from pipeline.core import bulk
-from pipeline.core.bulk import ProducerFailed, ahead, collector_paused, full_collections_paused
+from pipeline.core.bulk import ProducerFailed, ahead, collector_paused, full_collections_paused, in_turn
 
 pytestmark = pytest.mark.unit
 
@@ -132,3 +136,80 @@ def test_full_collections_paused_keeps_young_collections_and_restores_the_thresh
         assert gone() is None, "a young cycle is still freed while full collections are paused"
         assert len(kept) == 20_000
     assert gc.get_threshold() == before
+
+
+def squares_of(items: list[int], workers: int) -> list[tuple[int, int]]:
+    with in_turn(lambda n: (n, os.getpid()), items, workers) as got:
+        return list(got)
+
+
+@pytest.mark.parametrize(("count", "workers"), [(0, 2), (1, 2), (2, 2), (7, 2), (7, 3), (2, 5)])
+def test_in_turn_gives_every_result_in_order_from_several_children(count: int, workers: int) -> None:
+    before = set(multiprocessing.active_children())
+    got = squares_of(list(range(count)), workers)
+    assert [n for n, _ in got] == list(range(count))
+    pids = {pid for _, pid in got}
+    assert os.getpid() not in pids and len(pids) == min(count, workers)
+    assert set(multiprocessing.active_children()) == before
+
+
+def test_in_turn_raises_a_childs_error_at_its_item() -> None:
+    def fails_on_three(n: int) -> int:
+        if n == 3:
+            raise ValueError("item 3 cannot be read")
+        return n
+
+    got = []
+    with pytest.raises(ProducerFailed, match="item 3 cannot be read"), in_turn(fails_on_three, list(range(6))) as items:
+        for item in items:
+            got.append(item)
+    assert got == [0, 1, 2]
+
+
+def test_in_turn_stopped_early_ends_every_child() -> None:
+    before = set(multiprocessing.active_children())
+    with in_turn(lambda n: [n] * 100_000, list(range(50))) as items:
+        assert next(items)[0] == 0
+    assert set(multiprocessing.active_children()) == before
+
+
+KILLED = """
+import os, signal, sys
+from pipeline.core.bulk import in_turn
+with in_turn(lambda i: b"x" * (1 << 20), list(range(8))) as results:  # each result over a pipe's buffer
+    next(results)
+    import multiprocessing
+    print(" ".join(str(c.pid) for c in multiprocessing.active_children()), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # no finally runs: as the OOM killer or `kill -9` would
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="process states are read from /proc (Linux)")
+def test_children_die_with_a_parent_that_is_killed() -> None:
+    """A child left alive would keep the store's inherited sockets open (on PostgreSQL, a session
+    holding the event chain's lock that a re-run could never take)."""
+    done = subprocess.run([sys.executable, "-c", KILLED], capture_output=True, text=True, timeout=60)
+    children = [int(p) for p in done.stdout.split()]
+    assert done.returncode == -9 and len(children) == 2
+    deadline = time.monotonic() + 5
+    while any(alive(p) for p in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in children if alive(p)]
+
+
+def test_a_refused_fork_means_the_items_are_made_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    with in_turn(lambda i: i * 2, list(range(5))) as results:
+        assert list(results) == [0, 2, 4, 6, 8]
+    assert list(numbers(2)) == produced(numbers(2))

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from pipeline.intake import timestamps
 from pipeline.intake.timestamps import EARLIEST, arrival_time, parse_time, plausible, request_time
 
 pytestmark = pytest.mark.unit
@@ -104,3 +105,13 @@ def test_request_time_note_cuts_a_huge_field() -> None:
 def test_request_time_reads_naive_times_in_the_channel_zone() -> None:
     at, note = request_time("2026-10-08 08:00", ARRIVAL, "America/New_York")
     assert (at, note) == (datetime(2026, 10, 8, 12, tzinfo=UTC), "")
+
+
+def test_a_time_text_is_read_once_per_zone_and_long_texts_are_not_kept() -> None:
+    timestamps._parsed.cache_clear()
+    local = parse_time("2026-10-10 10:00", "America/New_York")
+    assert parse_time("2026-10-10 10:00", "UTC") != local  # the zone is part of what is remembered
+    assert parse_time("2026-10-10 10:00", "America/New_York") == local == datetime(2026, 10, 10, 14, tzinfo=UTC)
+    assert timestamps._parsed.cache_info()[:2] == (1, 2)  # hits, misses
+    padded = " " * 200 + "2026-10-10"
+    assert parse_time(padded) == datetime(2026, 10, 10, tzinfo=UTC) and timestamps._parsed.cache_info().currsize == 2
