@@ -161,3 +161,36 @@ def test_every_named_module_exists(path: Path) -> None:
 def test_readme_links_the_architecture_page() -> None:
     assert "docs/architecture.md" in text(ROOT / "README.md")
     assert (ROOT / "docs" / "architecture.md").is_file()
+
+
+# ---------------------------------------------------------------- links
+
+LINK = re.compile(r"\]\(([^)\s#]*\.md)?#([^)\s]+)\)")
+
+
+def slug(heading: str) -> str:
+    """A heading's anchor as Markdown renderers make it: lower-case, punctuation dropped, spaces to hyphens."""
+    kept = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return kept.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    return {slug(line.lstrip("#")) for line in text(path).splitlines() if line.startswith("#")}
+
+
+def test_slugs_are_the_renderers() -> None:
+    assert slug("A seed night through Airflow") == "a-seed-night-through-airflow"
+    assert slug("Internationalised addresses (match keys)") == "internationalised-addresses-match-keys"
+    assert slug("Start-up (`optout --help`, a two-row check)") == "start-up-optout---help-a-two-row-check"
+
+
+@pytest.mark.parametrize("path", DOCS, ids=IDS)
+def test_every_section_a_link_names_exists(path: Path) -> None:
+    """A link to `page.md#section` (or `#section` in the page) names a heading the page has: a
+    section lost in an edit breaks the links to it."""
+    broken = []
+    for target, anchor in LINK.findall(text(path)):
+        page = (path.parent / target) if target else path
+        if page.is_file() and anchor not in anchors(page):
+            broken.append(f"{target}#{anchor}")
+    assert broken == []
