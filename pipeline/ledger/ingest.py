@@ -120,11 +120,8 @@ def _read_error(landed: LandedFile, exc: Exception) -> str:
     return _naming(landed, f"cannot be read: {one_line(exc)}")
 
 
-STREAM_MIN_BYTES = 4 << 20  # a file this large is stored while a forked child still reads it …
-# … up to this size: its transaction holds SQLite's write lock while the child reads, and a check
-# or an `optout add` beside the run waits for that lock up to 60 s (a 64 MiB file reads in about
-# 20 s); a larger file is read whole first, then stored, as before.
-STREAM_MAX_BYTES = 64 << 20
+STREAM_MIN_BYTES = 4 << 20  # a file this large is stored while a forked child still reads it, up to
+STREAM_MAX_BYTES = 64 << 20  # this (it holds the write lock while read: ~20 s; a writer beside waits 60 s)
 STREAM_CHUNK = 5000  # records a chunk
 
 
