@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
+from pipeline.check import prefetch as prefetch_module
 from pipeline.check import snapshots
 from pipeline.check.loaded_list import load_list
 from pipeline.check.prefetch import prefetch, worth_it
@@ -27,6 +28,15 @@ from tests.integration.big_path import small_path_off
 pytestmark = [pytest.mark.integration, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
 SUPPRESSED = ["ann@example.com", "bo.b@gmail.com", "carl@example.org"]
+
+
+@pytest.fixture(autouse=True)
+def forkable(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test process may hold other threads (servers other tests started and left idle), where
+    `prefetch` rightly declines to fork; these tests fork anyway, the child touching no lock
+    another thread could hold. The rule itself is tested on its own (beside a thread of its own)."""
+    if "other_threads" not in request.node.name:
+        monkeypatch.setattr(prefetch_module, "_can_fork", lambda: True)
 
 
 @pytest.fixture
