@@ -19,7 +19,6 @@ import mmap
 import multiprocessing
 import os
 import re
-import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ from pipeline.check.keyindex import hash64
 from pipeline.check.keys import invalid_reason, match_keys
 from pipeline.check.loaded_list import Entry, EntryByRow, MatchList, RowEntries
 from pipeline.check.rowtext import FORMULA, REMOVED_COLUMNS, csv_line, neutralised_row
+from pipeline.core.bulk import can_fork
 from pipeline.intake.records import Scope
 
 __all__ = ["REMOVED_COLUMNS", "BlockJob", "DistinctKeys", "Judged", "Verdict", "csv_line", "judge", "neutralised_rows"]
@@ -179,15 +179,6 @@ def _judge_at(offset: int, length: int, slot: int) -> Judged:
     if len(data) != length:
         raise OSError(f"{_job.path}: the file shrank during the check")
     return _slots.put(_job.judge(data), slot)
-
-
-def can_fork() -> bool:
-    """Fork workers only from a process with one Python thread (the CLI, a DAG task): a fork
-    copies only the forking thread, so locks another thread held (the HTTP service's thread
-    pool, the console's check threads) would stay held in the child for ever. Elsewhere the
-    blocks are judged on threads."""
-    return ("fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
-            and threading.active_count() == 1)
 
 
 class BlockPool:

@@ -34,7 +34,7 @@ class ParquetReader:
         tally = Tally(reader=self.name)
         distinct = DistinctKeys()
         rem_writer: Any = pq.ParquetWriter(job.removed, rem_schema) if job.removed else _Null()
-        plain = without_views(schema)
+        plain, rem_plain = without_views(schema), without_views(rem_schema) or rem_schema
         with pq.ParquetWriter(job.output, schema) as out, rem_writer as rem:
             for batch in source.iter_batches(batch_size=1 << 19):
                 try:
@@ -43,7 +43,7 @@ class ParquetReader:
                     cells = address_texts(batch.column(col), schema.field(col), job.shown)
                     verdict = judge(cells, job.lst)
                     kept = _as(batch.filter(pa.array(verdict.keep)), schema)
-                    removed = _as(_removed_batch(batch, verdict, without_views(rem_schema) or rem_schema), rem_schema) \
+                    removed = _as(_removed_batch(batch, verdict, rem_plain), rem_schema) \
                         if job.removed else None
                 except pa.ArrowNotImplementedError as exc:
                     raise OptoutError(f"{job.shown}: its columns cannot be copied row by row ({str(exc).splitlines()[0]})") from None

@@ -25,11 +25,12 @@ import mmap
 import os
 import signal
 import sqlite3
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pipeline.core.bulk import can_fork
 
 __all__ = ["Fetched", "Prefetch", "prefetch"]
 
@@ -169,9 +170,9 @@ def _fork() -> tuple[int, int, int, int] | None:
 
 
 def _can_fork() -> bool:
-    """Only a process with one thread forks (a lock another thread holds would stay held in the
-    child), and only where the platform has fork and anonymous memory files."""
-    return hasattr(os, "fork") and hasattr(os, "memfd_create") and threading.active_count() == 1
+    """Where workers may fork (`pipeline.core.bulk.can_fork`: one thread, not daemonic), and the
+    platform has anonymous memory files."""
+    return hasattr(os, "memfd_create") and can_fork()
 
 
 def _read_newest(path: Path, hash_key: str, memory: int) -> dict[str, Any]:

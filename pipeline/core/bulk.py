@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -32,6 +33,15 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def can_fork() -> bool:
+    """Fork workers only from a process with one Python thread (the CLI, a DAG task): a fork
+    copies only the forking thread, so locks another thread held (the HTTP service's thread
+    pool, the console's check threads) would stay held in the child for ever; nor from a
+    daemonic process, which may not have children."""
+    return ("fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+            and threading.active_count() == 1)
 
 
 class ProducerFailed(RuntimeError):

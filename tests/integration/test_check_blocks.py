@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import random
+import threading
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,7 @@ def test_many_blocks_equal_one_block_and_the_row_reader(lst, tmp_path, monkeypat
     if mode == "threads":
         monkeypatch.setattr(check_blocks, "can_fork", lambda: False)
     else:  # as in the one-thread CLI: the suite's own idle helper threads (the browser driver) aside
-        monkeypatch.setattr(check_blocks.threading, "active_count", lambda: 1)
+        monkeypatch.setattr(threading, "active_count", lambda: 1)
         assert check_blocks.can_fork()
     src = recipients(tmp_path / "in.csv", 3000, eol)
     one = filter_csv(src, tmp_path / "one.csv", tmp_path / "one.rem.csv", None, lst, False, workers=1, block_size=1 << 30)
