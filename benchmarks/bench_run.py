@@ -44,13 +44,20 @@ def write(path: Path, header: list[str], rows: list[list[str]]) -> None:
         w.writerows(rows)
 
 
-MAIL_BODIES = (
-    ("Unsubscribe", "Please unsubscribe me from your newsletter.\n\nThanks,\nSam"),
-    ("Re: October deals", "Where is my invoice?\n\nOn Tue, 6 Oct 2026, ProGiga News wrote:\n> Big sale\n> Unsubscribe: https://x/u/1"),
+MAIL_BODIES = (  # {name} and {n}: every message its own signature, some their own numbers, as people write
+    ("Unsubscribe", "Please unsubscribe me from your newsletter.\n\nThanks,\n{name}"),
+    ("Re: October deals", "Where is my invoice for order {n}?\n\nOn Tue, 6 Oct 2026, ProGiga News wrote:\n> Big sale\n> Unsubscribe: https://x/u/1"),
     ("Automatic reply: October deals", "I am out of the office until Monday."),
-    ("Désabonnement", "Bonjour,\n\nMerci de me désabonner de votre lettre d'information.\n\nCordialement,\nAnne"),
-    ("Frage", "Bitte melden Sie mich vom Newsletter ab.\n\nMit freundlichen Grüßen\nJan"),
+    ("Désabonnement", "Bonjour,\n\nMerci de me désabonner de votre lettre d'information.\n\nCordialement,\n{name}"),
+    ("Frage", "Bitte melden Sie mich vom Newsletter ab.\n\nMit freundlichen Grüßen\n{name}"),
 )
+FIRST = ("Sam", "Anne", "Jan", "Maria", "Chen", "Olu", "Priya", "Lars", "Ines", "Tomás")
+LAST = ("Lee", "Dubois", "Müller", "Silva", "Wang", "Okafor", "Patel", "Berg", "García", "Novak")
+
+
+def signature(i: int) -> str:
+    """A name no other message in the night signs with."""
+    return f"{FIRST[i % len(FIRST)]} {LAST[i // len(FIRST) % len(LAST)]}-{i}"
 
 
 def mail_and_clicks(root: Path, n_mail: int, n_clicks: int, rng: random.Random) -> None:
@@ -66,7 +73,7 @@ def mail_and_clicks(root: Path, n_mail: int, n_clicks: int, rng: random.Random) 
             chunks.append(
                 f"From x Sat Oct 10 10:00:00 2026\nFrom: Person {i} <person{i}@example.net>\nTo: support@progiga.example\n"
                 f"Subject: {subject}\nDate: Sat, 10 Oct 2026 10:00:00 +0000\nMessage-ID: <m{i}@example.net>\n"
-                f"Content-Type: text/plain; charset=utf-8\n\n{body}\n\n"
+                f"Content-Type: text/plain; charset=utf-8\n\n{body.format(name=signature(i), n=40000 + i)}\n\n"
             )
         (root / "support_inbox" / DAY).mkdir(parents=True, exist_ok=True)
         (root / "support_inbox" / DAY / f"support_{start:06d}.mbox").write_text("".join(chunks), encoding="utf-8")

@@ -22,9 +22,17 @@ VIA_LIST = re.compile(r"(?i)\bvia\b[^<@]*<")  # "Jane Roe via Users <users@lists
 
 
 def header(msg: Message, name: str) -> str:
-    """A header's text, unfolded, encoded-words decoded, raw 8-bit read as UTF-8; "" when missing."""
-    value = _header_index(msg).get(name.lower())
-    return "" if value is None else decode_header_text(value)
+    """A header's text, unfolded, encoded-words decoded, raw 8-bit read as UTF-8; "" when missing.
+    Decoded once per message: the rules read the same few headers many times."""
+    decoded: dict[str, str] | None = getattr(msg, "_optout_decoded_headers", None)
+    if decoded is None:
+        decoded = msg._optout_decoded_headers = {}  # type: ignore[attr-defined]
+    key = name.lower()
+    text = decoded.get(key)
+    if text is None:
+        value = _header_index(msg).get(key)
+        text = decoded[key] = "" if value is None else decode_header_text(value)
+    return text
 
 
 def _header_index(msg: Message) -> dict[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from pipeline.channels.mail import phrases as P
 
@@ -64,7 +65,20 @@ def _is_instruction(s: str, *, relayed: bool) -> bool:
     return bool(_first(P.INSTRUCTION_ANYWHERE_RE, s)) and not P.FIRST_PERSON_RE.search(s)
 
 
+# Mail repeats itself (greetings, sign-offs, "unsubscribe me", quoted footers): a sentence is
+# read once and remembered, a `Sentence` being immutable and a reading about 180 pattern searches.
+SENTENCES_REMEMBERED = 1 << 14
+REMEMBERED_LENGTH = 300  # longer sentences are rarely repeated, and would hold memory
+
+
 def read_sentence(sentence: str, *, relayed: bool = False) -> Sentence:
+    """What one sentence says: see `_read_sentence`."""
+    if len(sentence) <= REMEMBERED_LENGTH:
+        return _remembered(sentence, relayed)
+    return _read_sentence(sentence, relayed)
+
+
+def _read_sentence(sentence: str, relayed: bool) -> Sentence:
     """What one sentence says. A KEEP phrase wins over an opt-out phrase; a question about
     what an opt-out would do is only a mention. An instruction to the reader ("To
     unsubscribe, click here", "Wenn Sie … nicht mehr …", "Pour ne plus recevoir…") is a
@@ -108,6 +122,9 @@ class Body:
     footer: frozenset[int]  # paragraphs that are a relaying list's or a newsletter's footer
     quiet: bool  # nothing but greetings, addresses and a name
     only_commands: bool  # bare commands with nothing but greetings, addresses and a name around them
+
+
+_remembered = lru_cache(maxsize=SENTENCES_REMEMBERED)(_read_sentence)
 
 
 def _is_footer(sentences: list[Sentence]) -> bool:

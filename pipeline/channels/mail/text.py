@@ -36,11 +36,15 @@ class OwnText:
 
 
 def decode_part(part: Message) -> str:
-    """A leaf part's text in any charset and transfer encoding; undecodable bytes replaced."""
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        payload = str(part.get_payload()).encode("utf-8", "replace")
-    return decode_bytes(payload, part.get_content_charset() or "utf-8")
+    """A leaf part's text in any charset and transfer encoding; undecodable bytes replaced.
+    Decoded once per part: the body, the marks and the reports each ask for it."""
+    text: str | None = getattr(part, "_optout_text", None)
+    if text is None:
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = str(part.get_payload()).encode("utf-8", "replace")
+        text = part._optout_text = decode_bytes(payload, part.get_content_charset() or "utf-8")  # type: ignore[attr-defined]
+    return text
 
 
 def decode_bytes(data: bytes, *charsets: str) -> str:
@@ -78,9 +82,16 @@ def body_text(msg: Message) -> tuple[str, str]:
     return "", ""
 
 
-def own_parts(part: Message) -> list[Message]:
+def own_parts(part: Message) -> tuple[Message, ...]:
     """Leaf parts outside attachments and embedded messages (a forward attached as a
-    message is someone else's), in order."""
+    message is someone else's), in order; found once per message."""
+    found: tuple[Message, ...] | None = getattr(part, "_optout_own_parts", None)
+    if found is None:
+        found = part._optout_own_parts = tuple(_own_parts(part))  # type: ignore[attr-defined]
+    return found
+
+
+def _own_parts(part: Message) -> list[Message]:
     if part.get_content_maintype() == "message":
         return []
     if part.is_multipart():
