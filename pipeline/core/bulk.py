@@ -14,17 +14,20 @@ the consumer stops early; the child also dies with its parent (killed, out of me
 Where fork is not available, or the system refuses the process, the items are produced
 in-process.
 
-`in_turn`: `map(function, items)` in order, computed by several forked children that take the
-items in turn (the nightly ingest reads a night's files so while it stores them)."""
+`in_turn`: `map(function, items)` in order, computed by several forked children, each taking the
+first item none has taken, and running ahead within a budget (the nightly ingest reads a night's
+files so while it stores them)."""
 
 from __future__ import annotations
 
+import collections
 import gc
 import multiprocessing
 import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -49,29 +52,41 @@ class ProducerFailed(RuntimeError):
 
 
 @contextmanager
-def ahead(items: Iterable[T]) -> Iterator[Iterator[T]]:
+def ahead(items: Iterable[T], *, weigh: Callable[[T], int] | None = None, budget: int = 0) -> Iterator[Iterator[T]]:
     """The items of `items`, in order, produced by a forked child while the caller uses them.
+
+    The child runs one item ahead (the one waiting in the pipe); with a `budget`, it goes on
+    making items while those made and not yet taken weigh (`weigh`, 1 each by default) less
+    than it, so a consumer that takes several quickly after a slow one never waits for them.
 
     A context manager, so the child is stopped and reaped when the block ends, however it ends
     (a consumer that stops early, or raises): a child left running would hold the parent's
     inherited pipes and sockets open."""
+    with _forked(items, weigh, budget) as (produced, child):
+        yield produced if child is not None else iter(items)
+
+
+@contextmanager
+def _forked(items: Iterable[T], weigh: Callable[[T], int] | None, budget: int) -> Iterator[tuple[Iterator[T], Any]]:
+    """`ahead`'s child and what it produces; no child (None) where none can be forked."""
     if "fork" not in multiprocessing.get_all_start_methods():
-        yield iter(items)
+        yield iter(()), None
         return
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(target=_produce, args=(items, sending, receiving, os.getpid()), name="optout-ahead",
+    made = items if not budget else _Buffered(items, weigh or (lambda _: 1), budget)
+    child = context.Process(target=_produce, args=(made, sending, receiving, os.getpid()), name="optout-ahead",
                             daemon=True)
     try:
         child.start()
     except OSError:  # the system refuses a process now (a limit, memory): the items are made here
         receiving.close()
         sending.close()
-        yield iter(items)
+        yield iter(()), None
         return
     sending.close()
     try:
-        yield _received(receiving, child)
+        yield _received(receiving, child), child
     finally:
         receiving.close()
         if child.is_alive():
@@ -83,15 +98,97 @@ def ahead(items: Iterable[T]) -> Iterator[Iterator[T]]:
 
 
 @contextmanager
-def in_turn(function: Callable[[T], R], items: Sequence[T], workers: int = 2) -> Iterator[Iterator[R]]:
-    """`function` of each item, in the items' order, computed by `workers` forked children: the
-    first takes items 0, k, 2k…, the second 1, k+1…, each one result ahead of the consumer (a
-    result waits in its child's pipe until it is taken). The children are stopped when the block
-    ends, as with `ahead`; a child's failure is the consumer's `ProducerFailed`."""
+def in_turn(
+    function: Callable[[T], R], items: Sequence[T], workers: int = 2, *, weigh: Callable[[R], int] | None = None, budget: int = 0,
+) -> Iterator[Iterator[R]]:
+    """`function` of each item, in the items' order, computed by `workers` forked children, each
+    taking the first item no child has taken yet (one done with a quick item goes on to the next
+    while another is still on a slow one), and running ahead of the consumer as `ahead` says.
+    The children are stopped when the block ends, as with `ahead`; a child's failure is the
+    consumer's `ProducerFailed`. Where a child cannot be forked, the items are computed here."""
     count = max(1, min(workers, len(items)))
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield map(function, items)
+        return
+    context = multiprocessing.get_context("fork")
+    claims = context.Value("q", 0)  # the first item no child has taken
+    owners = context.Array("i", len(items), lock=False)  # 1 + the child that took each item; 0 until one does
+
+    def taking(me: int) -> Iterator[R]:
+        while True:
+            with claims.get_lock():
+                i = claims.value
+                if i >= len(items):
+                    return
+                claims.value = i + 1
+                owners[i] = me + 1
+            yield function(items[i])
+
     with ExitStack() as stack:
-        streams = [stack.enter_context(ahead(map(function, items[i::count]))) for i in range(count)]
-        yield (next(streams[i % count]) for i in range(len(items)))
+        started = [stack.enter_context(_forked(taking(me), weigh, budget)) for me in range(count)]
+        if any(child is None for _, child in started):
+            stack.close()  # the children that did start are stopped before any item is computed here
+            yield map(function, items)
+            return
+        yield _in_order(started, owners, len(items))
+
+
+def _in_order(started: list[tuple[Iterator[Any], Any]], owners: Any, count: int) -> Iterator[Any]:
+    """Item after item from the child that took it; a child takes the next item as soon as it
+    is free, so waiting for one to be taken is short, unless every child has ended."""
+    for k in range(count):
+        while not owners[k]:
+            if not any(child.is_alive() for _, child in started):
+                raise ProducerFailed(f"the background producers ended before item {k} (exit codes "
+                                     f"{', '.join(str(child.exitcode) for _, child in started)})")
+            time.sleep(0.0005)
+        yield next(started[owners[k] - 1][0])
+
+
+class _Buffered:
+    """A child's items made by a thread of their own, run ahead of the pipe while what was made
+    and not yet sent weighs less than `budget` (always at least one item): the pipe holds only
+    one, and a child waiting for the consumer to take it would leave its core idle. Iterated
+    in the child (after the fork: a fork copies no thread)."""
+
+    def __init__(self, items: Iterable[Any], weigh: Callable[[Any], int], budget: int) -> None:
+        self.items, self.weigh, self.budget = items, weigh, budget
+
+    def __iter__(self) -> Iterator[Any]:
+        made: collections.deque[tuple[bool, Any, int]] = collections.deque()  # (an item?, it or the error, weight)
+        weight = [0]
+        changed = threading.Condition()
+
+        def make() -> None:
+            try:
+                for item in self.items:
+                    w = self.weigh(item)
+                    with changed:
+                        changed.wait_for(lambda: not made or weight[0] < self.budget)
+                        made.append((True, item, w))
+                        weight[0] += w
+                        changed.notify_all()
+            except BaseException as exc:  # raised where the item would have been: in the loop below
+                with changed:
+                    made.append((False, exc, 0))
+                    changed.notify_all()
+                return
+            with changed:
+                made.append((False, None, 0))
+                changed.notify_all()
+
+        threading.Thread(target=make, name="optout-ahead-maker", daemon=True).start()
+        while True:
+            with changed:
+                changed.wait_for(lambda: bool(made))
+                is_item, value, w = made.popleft()
+                weight[0] -= w
+                changed.notify_all()
+            if not is_item:
+                if value is not None:
+                    raise value
+                return
+            yield value
 
 
 def _received(receiving: Connection, child: Any) -> Iterator[Any]:

@@ -194,7 +194,7 @@ def _ingest_streamed(
 
 
 READ_AHEAD_MIN_BYTES = 1 << 20  # below this a night's files are read in a blink: no child is worth forking
-READERS = 2  # forked children reading ahead: with the writer, a night keeps both cores busy
+READERS, READ_AHEAD_RECORDS = 2, 40_000  # children reading ahead (with the writer, both cores), records each may hold
 
 
 @dataclass
@@ -247,8 +247,7 @@ def reading_ahead(
         except Exception:  # raised again where the channel is ingested, and recorded there
             continue
     planned = [(ch, landed) for ch in channels for landed in files.get(ch.name, ())]
-    daemon = multiprocessing.current_process().daemon  # a daemonic process may not fork children
-    if daemon or len(planned) < 2 or sum(landed.size for _, landed in planned) < READ_AHEAD_MIN_BYTES:
+    if multiprocessing.current_process().daemon or len(planned) < 2 or sum(f.size for _, f in planned) < READ_AHEAD_MIN_BYTES:
         yield ReadAhead(files)
         return
 
@@ -258,7 +257,8 @@ def reading_ahead(
 
     # Forked with full collections paused, so the children read as the writer would. The
     # writer reads the first file itself: it would only wait for it.
-    with full_collections_paused(), in_turn(read, planned[1:], workers) as results:
+    with full_collections_paused(), in_turn(read, planned[1:], workers, weigh=lambda result: len(result[0]),
+                                            budget=READ_AHEAD_RECORDS) as results:
         yield ReadAhead(files, planned[1:], results)
 
 

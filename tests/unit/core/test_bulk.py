@@ -149,8 +149,39 @@ def test_in_turn_gives_every_result_in_order_from_several_children(count: int, w
     got = squares_of(list(range(count)), workers)
     assert [n for n, _ in got] == list(range(count))
     pids = {pid for _, pid in got}
-    assert os.getpid() not in pids and len(pids) == min(count, workers)
+    assert os.getpid() not in pids and len(pids) <= min(count, workers) and bool(pids) == bool(count)
     assert set(multiprocessing.active_children()) == before
+
+
+def test_in_turn_a_free_child_takes_the_next_items_while_another_is_on_a_slow_one() -> None:
+    def slow_first(n: int) -> tuple[int, int]:
+        if n == 0:
+            time.sleep(1.5)
+        return n, os.getpid()
+
+    with in_turn(slow_first, list(range(8)), 2) as items:
+        got = list(items)
+    assert [n for n, _ in got] == list(range(8))
+    slow, rest = got[0][1], {pid for _, pid in got[1:]}
+    assert len(rest) == 1 and slow not in rest, "the other child took every item after the slow one"
+
+
+def test_in_turn_runs_ahead_as_far_as_its_budget() -> None:
+    """With a budget, a child goes on making items the consumer has not asked for yet."""
+    made = multiprocessing.get_context("fork").Value("i", 0)
+
+    def counted(n: int) -> int:
+        with made.get_lock():
+            made.value += 1
+        return n
+
+    with in_turn(counted, list(range(30)), 2, budget=100) as items:
+        assert next(items) == 0
+        deadline = time.monotonic() + 10
+        while made.value < 30 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert made.value == 30, "every item was made before the consumer took the second"
+        assert list(items) == list(range(1, 30))
 
 
 def test_in_turn_raises_a_childs_error_at_its_item() -> None:
