@@ -82,7 +82,15 @@ def relayed_by_a_discussion_list(msg: Message) -> bool:
 
 def header_marks(msg: Message) -> Marks:
     """Marks in the headers: an ESP's or RFC 8058's headers, a web List-Unsubscribe, a bulk
-    mailer; weaker, a mailto-only List-Unsubscribe, Precedence bulk|junk, Feedback-ID."""
+    mailer; weaker, a mailto-only List-Unsubscribe, Precedence bulk|junk, Feedback-ID. Found
+    once per message (`classify` asks before and after reading the text)."""
+    found: Marks | None = getattr(msg, "_optout_header_marks", None)
+    if found is None:
+        found = msg._optout_header_marks = _header_marks(msg)  # type: ignore[attr-defined]
+    return found
+
+
+def _header_marks(msg: Message) -> Marks:
     if _raw(msg, "X-Apple-Unsubscribe").strip().lower() == "true" or relayed_by_a_discussion_list(msg):
         return Marks()  # a person's unsubscribe button, or a list relaying a person's post
     strong: list[str] = []

@@ -84,7 +84,18 @@ def subject_of(msg: Message) -> tuple[str, bool]:
 
 
 def addresses_in(msg: Message, *names: str) -> list[str]:
-    """Addresses in the named headers (display names are not decoded: only addresses matter)."""
+    """Addresses in the named headers (display names are not decoded: only addresses matter);
+    found once per message and names (the rules ask for From again and again)."""
+    seen: dict[tuple[str, ...], list[str]] | None = getattr(msg, "_optout_addresses", None)
+    if seen is None:
+        seen = msg._optout_addresses = {}  # type: ignore[attr-defined]
+    found = seen.get(names)
+    if found is None:
+        found = seen[names] = _addresses_in(msg, names)
+    return list(found)
+
+
+def _addresses_in(msg: Message, names: tuple[str, ...]) -> list[str]:
     wanted = {n.lower() for n in names}
     found: list[str] = []
     for key, value in msg.raw_items():
