@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from pipeline.core.config import Settings
@@ -21,8 +22,9 @@ class ChannelContext:
     accounts: AccountIndex
     file: LandedFile
 
-    @property
+    @cached_property
     def arrival(self) -> datetime:
+        """The file's arrival (`arrival_time`), one object for all its records."""
         return arrival_time(self.file.folder_date)
 
 

@@ -91,7 +91,7 @@ def read_rows(path: Path, required: tuple[str, ...]) -> Iterator[CsvRow]:
                 return
             if any(end in cell for cell in row):
                 raise QuarantineError(f"{path}: line {first}: unbalanced quote (file truncated?)")
-            if not any(cell.strip() for cell in row):
+            if not "".join(row).strip():  # every cell blank (one join, not a strip a cell)
                 continue
             yield _row(first, header_raw, header, row)
     except csv.Error as exc:
@@ -120,6 +120,9 @@ def _check_header(path: Path, header_raw: list[str], header: list[str], required
 
 
 def _row(line: int, header_raw: list[str], header: list[str], row: list[str]) -> CsvRow:
+    if len(row) == len(header) and max(map(len, row)) <= MAX_CELL:  # the common row, as the loop below makes it
+        return CsvRow(line=line, values=dict(zip(header, map(str.strip, row), strict=True)),
+                      raw=dict(zip(header_raw, row, strict=True)))
     values: dict[str, str] = {}
     raw: dict[str, str] = {}
     cut: list[str] = []
