@@ -107,7 +107,7 @@ def in_turn(
     The children are stopped when the block ends, as with `ahead`; a child's failure is the
     consumer's `ProducerFailed`. Where a child cannot be forked, the items are computed here."""
     count = max(1, min(workers, len(items)))
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if not items or "fork" not in multiprocessing.get_all_start_methods():
         yield map(function, items)
         return
     context = multiprocessing.get_context("fork")
@@ -125,31 +125,43 @@ def in_turn(
             yield function(items[i])
 
     with ExitStack() as stack:
-        started = [stack.enter_context(_forked(taking(me), weigh, budget)) for me in range(count)]
-        if any(child is None for _, child in started):
-            stack.close()  # the children that did start are stopped before any item is computed here
-            yield map(function, items)
-            return
+        started: list[tuple[Iterator[R], Any]] = []
+        for me in range(count):
+            started.append(stack.enter_context(_forked(taking(me), weigh, budget)))
+            if started[-1][1] is None:
+                stack.close()  # the children that did start are stopped before any item is computed here
+                yield map(function, items)
+                return
         yield _in_order(started, owners, len(items))
 
 
 def _in_order(started: list[tuple[Iterator[Any], Any]], owners: Any, count: int) -> Iterator[Any]:
-    """Item after item from the child that took it; a child takes the next item as soon as it
-    is free, so waiting for one to be taken is short, unless every child has ended."""
-    for k in range(count):
-        while not owners[k]:
-            if not any(child.is_alive() for _, child in started):
-                raise ProducerFailed(f"the background producers ended before item {k} (exit codes "
-                                     f"{', '.join(str(child.exitcode) for _, child in started)})")
-            time.sleep(0.0005)
-        yield next(started[owners[k] - 1][0])
+    """Item after item from the child that took it. A child takes the next item as soon as it
+    has room, so waiting for one to be taken is short; and a child ends by itself only once
+    every item is taken, so one that has ended while an item is not (killed, perhaps while it
+    held the counter's lock) means the item never will be. A failure stops the other children
+    at once: they would only go on reading what nobody takes."""
+    try:
+        for k in range(count):
+            while not owners[k]:
+                if not all(child.is_alive() for _, child in started):
+                    raise ProducerFailed(f"a background producer ended before item {k} was taken (exit codes "
+                                         f"{', '.join(str(child.exitcode) for _, child in started)})")
+                time.sleep(0.0005)
+            yield next(started[owners[k] - 1][0])
+    except ProducerFailed:
+        for _, child in started:
+            if child.is_alive():
+                child.terminate()
+        raise
 
 
 class _Buffered:
-    """A child's items made by a thread of their own, run ahead of the pipe while what was made
-    and not yet sent weighs less than `budget` (always at least one item): the pipe holds only
-    one, and a child waiting for the consumer to take it would leave its core idle. Iterated
-    in the child (after the fork: a fork copies no thread)."""
+    """A child's items made by a thread of their own, run ahead of the pipe: the next item is
+    taken only while those made and not yet sent (the one being sent included) weigh less than
+    `budget`, so a child holds at most the budget and the one item it made last. The pipe holds
+    only one, and a child waiting for the consumer to take it would leave its core idle.
+    Iterated in the child (after the fork: a fork copies no thread)."""
 
     def __init__(self, items: Iterable[Any], weigh: Callable[[Any], int], budget: int) -> None:
         self.items, self.weigh, self.budget = items, weigh, budget
@@ -161,10 +173,16 @@ class _Buffered:
 
         def make() -> None:
             try:
-                for item in self.items:
+                items = iter(self.items)
+                while True:
+                    with changed:
+                        changed.wait_for(lambda: weight[0] < self.budget)  # room before the next is taken
+                    try:
+                        item = next(items)
+                    except StopIteration:
+                        break
                     w = self.weigh(item)
                     with changed:
-                        changed.wait_for(lambda: not made or weight[0] < self.budget)
                         made.append((True, item, w))
                         weight[0] += w
                         changed.notify_all()
@@ -182,13 +200,14 @@ class _Buffered:
             with changed:
                 changed.wait_for(lambda: bool(made))
                 is_item, value, w = made.popleft()
-                weight[0] -= w
-                changed.notify_all()
             if not is_item:
                 if value is not None:
                     raise value
                 return
-            yield value
+            yield value  # back here once it is sent
+            with changed:
+                weight[0] -= w
+                changed.notify_all()
 
 
 def _received(receiving: Connection, child: Any) -> Iterator[Any]:

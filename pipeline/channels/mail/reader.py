@@ -82,7 +82,9 @@ def parse_bytes(data: bytes) -> tuple[Message | None, str]:
     if not data.strip():
         return None, "empty message"
     try:
-        msg = simple_message(data) or _PARSER.parsebytes(data)
+        msg = simple_message(data)
+        if msg is None:
+            msg = _PARSER.parsebytes(data)
     except Exception as exc:  # the parser rarely raises; when it does, the message is unusable
         return None, f"cannot parse: {type(exc).__name__}: {exc}"
     if not msg.keys():

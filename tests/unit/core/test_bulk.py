@@ -5,10 +5,13 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -182,6 +185,65 @@ def test_in_turn_runs_ahead_as_far_as_its_budget() -> None:
             time.sleep(0.01)
         assert made.value == 30, "every item was made before the consumer took the second"
         assert list(items) == list(range(1, 30))
+
+
+def test_a_child_holds_no_more_than_its_budget_and_the_item_it_made_last() -> None:
+    made = multiprocessing.get_context("fork").Value("i", 0)
+
+    def a_file(n: int) -> list[int]:
+        with made.get_lock():
+            made.value += 1
+        return [n] * 30_000  # more than a pipe's buffer, pickled
+
+    with in_turn(a_file, list(range(12)), 1, weigh=len, budget=40_000) as files:
+        time.sleep(1.5)
+        assert made.value <= 3, "one in the pipe, one below the budget, and the one made last"
+        assert [f[0] for f in files] == list(range(12))
+
+
+def test_a_child_killed_while_it_takes_an_item_fails_the_consumer_instead_of_hanging(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    """Killed while holding the counter's lock, as the out-of-memory killer may: the other child
+    waits for the lock for ever, and the consumer must not wait with it."""
+    from multiprocessing import context
+
+    parent, made_value = os.getpid(), context.ForkContext.Value
+
+    class DyingLock:
+        def __init__(self, lock: Any) -> None:
+            self.lock, self.taken = lock, 0
+
+        def __enter__(self) -> None:
+            self.lock.acquire()
+            self.taken += 1
+            if os.getpid() != parent and self.taken == 2:
+                try:  # the first child to take its second item, and only it
+                    os.close(os.open(tmp_path / "killed", os.O_CREAT | os.O_EXCL))
+                except FileExistsError:
+                    return
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        def __exit__(self, *exc: object) -> None:
+            self.lock.release()
+
+    class Counter:
+        def __init__(self, value: Any) -> None:
+            self.inner, self.lock = value, DyingLock(value.get_lock())
+
+        def get_lock(self) -> DyingLock:
+            return self.lock
+
+        value = property(lambda self: self.inner.value, lambda self, v: setattr(self.inner, "value", v))
+
+    monkeypatch.setattr(context.ForkContext, "Value", lambda self, *a, **k: Counter(made_value(self, *a, **k)))
+    before = set(multiprocessing.active_children())
+    started = time.monotonic()
+    with pytest.raises(ProducerFailed, match="ended before item"), in_turn(lambda n: (time.sleep(0.05), n)[1], list(range(40))) as items:
+        for _ in items:
+            pass
+    assert time.monotonic() - started < 20
+    assert set(multiprocessing.active_children()) == before
 
 
 def test_in_turn_raises_a_childs_error_at_its_item() -> None:
