@@ -56,8 +56,8 @@ def ahead(items: Iterable[T], *, weigh: Callable[[T], int] | None = None, budget
     """The items of `items`, in order, produced by a forked child while the caller uses them.
 
     The child runs one item ahead (the one waiting in the pipe); with a `budget`, it goes on
-    making items while those made and not yet taken weigh (`weigh`, 1 each by default) less
-    than it, so a consumer that takes several quickly after a slow one never waits for them.
+    making items while those made and not yet sent weigh (`weigh`, 1 each by default) less than
+    it (see `_Buffered`), so a consumer that takes several quickly after a slow one never waits.
 
     A context manager, so the child is stopped and reaped when the block ends, however it ends
     (a consumer that stops early, or raises): a child left running would hold the parent's
