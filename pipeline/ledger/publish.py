@@ -86,9 +86,8 @@ def publish(
     """Publish a new version when events arrived since the last one; else return the last.
     `appended`: the facts of events a run stored, folded in unread when they are exactly the
     events since the last version (`publish_in`)."""
-    known = appended is not None and appended.contiguous and appended.first_id is not None
     with write_tx(engine) as conn, bulk_cache(conn), full_collections_paused():
-        if not known or appended is None:
+        if appended is None or not appended.contiguous or appended.first_id is None:
             return publish_in(conn, clock, run_id)
         return publish_in(conn, clock, run_id, new_facts=appended.facts, new_from=appended.first_id)
 
