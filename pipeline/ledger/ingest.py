@@ -3,7 +3,6 @@ outcomes, events and review items. One file is one transaction, so a run killed 
 leaves nothing half-loaded and the re-run picks the file up again."""
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.core.bulk import ProducerFailed, ahead, full_collections_paused, in_turn
+from pipeline.core.bulk import ProducerFailed, ahead, can_fork, full_collections_paused, in_turn
 from pipeline.core.clock import Clock
 from pipeline.core.config import Settings
 from pipeline.core.errors import QuarantineError
@@ -159,7 +158,7 @@ def _streams(engine: sa.Engine, landed: LandedFile, gate: Gate | None, reads: Re
     would not give its ids back), from a process that may fork."""
     return (
         gate is None and STREAM_MIN_BYTES <= landed.size <= STREAM_MAX_BYTES and engine.dialect.name == "sqlite"
-        and (reads is None or reads.results is None) and not multiprocessing.current_process().daemon
+        and (reads is None or reads.results is None) and can_fork()
     )
 
 
@@ -247,7 +246,7 @@ def reading_ahead(
         except Exception:  # raised again where the channel is ingested, and recorded there
             continue
     planned = [(ch, landed) for ch in channels for landed in files.get(ch.name, ())]
-    if multiprocessing.current_process().daemon or len(planned) < 2 or sum(f.size for _, f in planned) < READ_AHEAD_MIN_BYTES:
+    if not can_fork() or len(planned) < 2 or sum(f.size for _, f in planned) < READ_AHEAD_MIN_BYTES:
         yield ReadAhead(files)
         return
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,27 @@ from tests.integration.test_seed_digests import CHAIN_HEAD, SEEDS
 
 pytestmark = pytest.mark.integration
 TABLES = (ingested_files, intake_records, optout_events, review_queue, suppressions, list_versions)
+
+
+@pytest.fixture(autouse=True)
+def forkable(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test process may hold other threads (servers other tests started and left idle), where
+    `optout run` rightly declines to fork; these tests fork anyway, the children touching no lock
+    another thread could hold. The rule itself is tested on its own, beside a thread of its own."""
+    if "other_threads" not in request.node.name:
+        monkeypatch.setattr(ingest, "can_fork", lambda: True)
+
+
+@pytest.fixture
+def another_thread() -> Iterator[None]:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def store_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -72,8 +95,12 @@ def test_seed_nights_read_ahead_keep_the_pinned_chain(db_url: str, tmp_path: Pat
     assert used and all(files >= 2 for files in used)
 
 
-def night_in(tmp_path: Path, name: str, landing: Path, monkeypatch: pytest.MonkeyPatch, ahead: bool) -> dict[str, Any]:
-    used = forked_reads(monkeypatch, ahead)
+def night_in(
+    tmp_path: Path, name: str, landing: Path, monkeypatch: pytest.MonkeyPatch, ahead: bool, *, forcing: bool = False,
+) -> dict[str, Any]:
+    """A night on a fresh store, read ahead (`ahead`) or not; `forcing`: read ahead at any size,
+    whether or not it is (the process may decline to fork)."""
+    used = forked_reads(monkeypatch, ahead or forcing)
     url = f"sqlite:///{tmp_path / name}"
     engine = make_engine(url)
     migrate(engine)
@@ -137,3 +164,13 @@ def test_the_first_file_is_read_by_the_writer_and_takes_nothing_from_the_childre
     ctx: Any = None
     assert reads.read(cha, files[0], ctx) == ([], None) and a.read_here == ["a0"]
     assert reads.read(cha, files[1], ctx) == ([], "read a1") and a.read_here == ["a0"]
+
+
+def test_a_night_in_a_process_with_other_threads_is_read_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, another_thread: None,
+) -> None:
+    """A fork copies only the forking thread: a lock another thread held would stay held in the
+    children for ever. Such a process reads its night itself, and stores the same."""
+    landing = tmp_path / "landing"
+    generate(landing, 600, random.Random(7))
+    night_in(tmp_path, "threads.db", landing, monkeypatch, ahead=False, forcing=True)

@@ -21,11 +21,12 @@ from pipeline.ledger.events import Appended
 from pipeline.ledger.ingest import ingest_channel
 from pipeline.store.db import make_engine, migrate
 from tests.conftest import land
-from tests.integration.test_read_ahead import store_rows
+from tests.integration.test_read_ahead import another_thread, forkable, store_rows  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 10, 10)
 HEADER = "letter_id,received_at,email,account_id,name,reference\n"
+
 
 
 def letters(first: int, count: int) -> str:
@@ -126,4 +127,15 @@ def test_a_file_too_large_to_hold_the_lock_for_is_read_whole_first(tmp_path: Pat
     for size, streams in ((9, False), (10, True), (100, True), (101, False)):
         landed.size = size
         assert ingest._streams(engine, landed, None, None) is streams, size
+    engine.dispose()
+
+
+@pytest.mark.usefixtures("another_thread")
+def test_a_file_is_read_whole_first_in_a_process_with_other_threads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork copies only the forking thread: such a process stores no file while a child reads it."""
+    engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
+    monkeypatch.setattr(ingest, "STREAM_MIN_BYTES", 10)
+    assert ingest._streams(engine, type("Landed", (), {"size": 50})(), None, None) is False
+    monkeypatch.setattr(ingest, "can_fork", lambda: True)
+    assert ingest._streams(engine, type("Landed", (), {"size": 50})(), None, None) is True
     engine.dispose()
