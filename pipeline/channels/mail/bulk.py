@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 
+from pipeline.channels.mail.memo import kept
 from pipeline.channels.mail.text import decode_part, own_parts
 
 # Headers only bulk senders set: RFC 8058 one-click unsubscribe and the ESPs' own (Mailchimp,
@@ -60,10 +61,7 @@ class Marks:
 def _raw(msg: Message, name: str) -> str:
     """`msg.get(name)` as text, "" when missing; remembered per message, since the marks ask
     for the same headers several times."""
-    seen: dict[str, str] | None = getattr(msg, "_optout_raw_headers", None)
-    if seen is None:
-        seen = {}
-        msg._optout_raw_headers = seen  # type: ignore[attr-defined]
+    seen: dict[str, str] = kept(msg, "_optout_raw_headers", dict)
     key = name.lower()
     if key not in seen:
         value = msg.get(name)
@@ -84,10 +82,7 @@ def header_marks(msg: Message) -> Marks:
     """Marks in the headers: an ESP's or RFC 8058's headers, a web List-Unsubscribe, a bulk
     mailer; weaker, a mailto-only List-Unsubscribe, Precedence bulk|junk, Feedback-ID. Found
     once per message (`classify` asks before and after reading the text)."""
-    found: Marks | None = getattr(msg, "_optout_header_marks", None)
-    if found is None:
-        found = msg._optout_header_marks = _header_marks(msg)  # type: ignore[attr-defined]
-    return found
+    return kept(msg, "_optout_header_marks", lambda: _header_marks(msg))
 
 
 def _header_marks(msg: Message) -> Marks:

@@ -8,6 +8,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses
 
+from pipeline.channels.mail.memo import kept
 from pipeline.channels.mail.text import decode_bytes
 
 # Reply and forward prefixes in the languages mail clients write them ("RE :", "Réf :", "AW:",
@@ -24,9 +25,7 @@ VIA_LIST = re.compile(r"(?i)\bvia\b[^<@]*<")  # "Jane Roe via Users <users@lists
 def header(msg: Message, name: str) -> str:
     """A header's text, unfolded, encoded-words decoded, raw 8-bit read as UTF-8; "" when missing.
     Decoded once per message: the rules read the same few headers many times."""
-    decoded: dict[str, str] | None = getattr(msg, "_optout_decoded_headers", None)
-    if decoded is None:
-        decoded = msg._optout_decoded_headers = {}  # type: ignore[attr-defined]
+    decoded: dict[str, str] = kept(msg, "_optout_decoded_headers", dict)
     key = name.lower()
     text = decoded.get(key)
     if text is None:
@@ -38,12 +37,13 @@ def header(msg: Message, name: str) -> str:
 def _header_index(msg: Message) -> dict[str, str]:
     """The first raw value of each header, by lower-case name, built once per message (the
     rules ask for the same few headers many times)."""
-    index: dict[str, str] | None = getattr(msg, "_optout_header_index", None)
-    if index is None:
-        index = {}
-        for key, value in msg.raw_items():
-            index.setdefault(key.lower(), str(value))
-        msg._optout_header_index = index  # type: ignore[attr-defined]
+    return kept(msg, "_optout_header_index", lambda: _first_values(msg))
+
+
+def _first_values(msg: Message) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for key, value in msg.raw_items():
+        index.setdefault(key.lower(), str(value))
     return index
 
 
@@ -86,9 +86,7 @@ def subject_of(msg: Message) -> tuple[str, bool]:
 def addresses_in(msg: Message, *names: str) -> list[str]:
     """Addresses in the named headers (display names are not decoded: only addresses matter);
     found once per message and names (the rules ask for From again and again)."""
-    seen: dict[tuple[str, ...], list[str]] | None = getattr(msg, "_optout_addresses", None)
-    if seen is None:
-        seen = msg._optout_addresses = {}  # type: ignore[attr-defined]
+    seen: dict[tuple[str, ...], list[str]] = kept(msg, "_optout_addresses", dict)
     found = seen.get(names)
     if found is None:
         found = seen[names] = _addresses_in(msg, names)

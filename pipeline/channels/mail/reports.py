@@ -12,6 +12,7 @@ from email.utils import getaddresses
 
 from pipeline.channels.mail import phrases as P
 from pipeline.channels.mail.headers import REPLY_PREFIX, addresses_in, header, subject_of
+from pipeline.channels.mail.memo import kept
 from pipeline.channels.mail.text import decode_part
 
 LIST_HEADERS = ("List-Id", "List-Unsubscribe", "List-Post", "Mailing-List", "X-Mailing-List")
@@ -19,14 +20,14 @@ LIST_HEADERS = ("List-Id", "List-Unsubscribe", "List-Post", "Mailing-List", "X-M
 
 def _parts(msg: Message) -> list[tuple[Message, str]]:
     """Every part with its content type, computed once per message (several rules look)."""
-    parts: list[tuple[Message, str]] | None = getattr(msg, "_optout_parts", None)
-    if parts is None:
-        try:
-            parts = [(part, part.get_content_type()) for part in msg.walk()]
-        except Exception:  # a structure too broken to walk: the top level is all there is
-            parts = [(msg, msg.get_content_type())]
-        msg._optout_parts = parts  # type: ignore[attr-defined]
-    return parts
+    return kept(msg, "_optout_parts", lambda: _walked(msg))
+
+
+def _walked(msg: Message) -> list[tuple[Message, str]]:
+    try:
+        return [(part, part.get_content_type()) for part in msg.walk()]
+    except Exception:  # a structure too broken to walk: the top level is all there is
+        return [(msg, msg.get_content_type())]
 
 
 def _report_type(msg: Message) -> str:

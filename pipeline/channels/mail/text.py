@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from email.message import Message
 from html.parser import HTMLParser
 
+from pipeline.channels.mail.memo import kept
 from pipeline.channels.mail.phrases import (
     ATTRIBUTION,
     DISCLAIMER_START,
@@ -38,13 +39,14 @@ class OwnText:
 def decode_part(part: Message) -> str:
     """A leaf part's text in any charset and transfer encoding; undecodable bytes replaced.
     Decoded once per part: the body, the marks and the reports each ask for it."""
-    text: str | None = getattr(part, "_optout_text", None)
-    if text is None:
-        payload = part.get_payload(decode=True)
-        if not isinstance(payload, bytes):
-            payload = str(part.get_payload()).encode("utf-8", "replace")
-        text = part._optout_text = decode_bytes(payload, part.get_content_charset() or "utf-8")  # type: ignore[attr-defined]
-    return text
+    return kept(part, "_optout_text", lambda: _decoded(part))
+
+
+def _decoded(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        payload = str(part.get_payload()).encode("utf-8", "replace")
+    return decode_bytes(payload, part.get_content_charset() or "utf-8")
 
 
 def decode_bytes(data: bytes, *charsets: str) -> str:
@@ -85,10 +87,7 @@ def body_text(msg: Message) -> tuple[str, str]:
 def own_parts(part: Message) -> tuple[Message, ...]:
     """Leaf parts outside attachments and embedded messages (a forward attached as a
     message is someone else's), in order; found once per message."""
-    found: tuple[Message, ...] | None = getattr(part, "_optout_own_parts", None)
-    if found is None:
-        found = part._optout_own_parts = tuple(_own_parts(part))  # type: ignore[attr-defined]
-    return found
+    return kept(part, "_optout_own_parts", lambda: tuple(_own_parts(part)))
 
 
 def _own_parts(part: Message) -> list[Message]:
