@@ -62,15 +62,15 @@ def ahead(items: Iterable[T], *, weigh: Callable[[T], int] | None = None, budget
     A context manager, so the child is stopped and reaped when the block ends, however it ends
     (a consumer that stops early, or raises): a child left running would hold the parent's
     inherited pipes and sockets open."""
-    with _forked(items, weigh, budget) as (produced, child):
-        yield produced if child is not None else iter(items)
+    with _forked(items, weigh, budget) as forked:
+        yield iter(items) if forked is None else forked[0]
 
 
 @contextmanager
-def _forked(items: Iterable[T], weigh: Callable[[T], int] | None, budget: int) -> Iterator[tuple[Iterator[T], Any]]:
-    """`ahead`'s child and what it produces; no child (None) where none can be forked."""
+def _forked(items: Iterable[T], weigh: Callable[[T], int] | None, budget: int) -> Iterator[tuple[Iterator[T], Any] | None]:
+    """What `ahead`'s child produces, and the child; None where no child can be forked."""
     if "fork" not in multiprocessing.get_all_start_methods():
-        yield iter(()), None
+        yield None
         return
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
@@ -82,7 +82,7 @@ def _forked(items: Iterable[T], weigh: Callable[[T], int] | None, budget: int) -
     except OSError:  # the system refuses a process now (a limit, memory): the items are made here
         receiving.close()
         sending.close()
-        yield iter(()), None
+        yield None
         return
     sending.close()
     try:
@@ -127,11 +127,12 @@ def in_turn(
     with ExitStack() as stack:
         started: list[tuple[Iterator[R], Any]] = []
         for me in range(count):
-            started.append(stack.enter_context(_forked(taking(me), weigh, budget)))
-            if started[-1][1] is None:
+            forked = stack.enter_context(_forked(taking(me), weigh, budget))
+            if forked is None:
                 stack.close()  # the children that did start are stopped before any item is computed here
                 yield map(function, items)
                 return
+            started.append(forked)
         yield _in_order(started, owners, len(items))
 
 
